@@ -1,0 +1,70 @@
+"""Domain errors: messages written for the person who has to fix the input.
+
+The library raises these; the CLI and the app each turn them into a message in one place.
+Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MetaclusterError(Exception):
+    """Base class: ``str(error)`` is a complete, user-facing sentence."""
+
+
+class InputFileError(MetaclusterError, ValueError):
+    """A whole input file (or one place in it) cannot be read.
+
+    Parameters
+    ----------
+    file
+        The file the problem is in.
+    problem
+        What is wrong, in plain words.
+    hint
+        What the user can do about it.
+    row, column
+        Where in the file, when known (rows are 1-based data rows, as a spreadsheet shows them).
+    """
+
+    def __init__(
+        self,
+        file: str | Path,
+        problem: str,
+        hint: str = "",
+        *,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.problem = problem
+        self.hint = hint
+        self.row = row
+        self.column = column
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = [Path(self.file).name]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        text = f"{', '.join(where)}: {self.problem}"
+        return f"{text}. {self.hint}" if self.hint else text
+
+
+class InputLimitError(InputFileError):
+    """An input is over a configured limit (size, rows, archive expansion)."""
+
+
+class ManifestError(MetaclusterError, ValueError):
+    """A layers manifest is missing, malformed or names files that do not exist."""
+
+
+class NutsUnavailableError(MetaclusterError, OSError):
+    """A NUTS geometry file can be neither downloaded nor found in the cache."""
+
+
+class NutsCodeError(MetaclusterError, ValueError):
+    """A NUTS code is malformed or unknown in the requested NUTS version."""

@@ -1,0 +1,143 @@
+"""The actor schema shared by every stage, and the four helices of the quadruple helix.
+
+An *actor* is one organisation of a regional innovation ecosystem, one row of a
+GeoDataFrame in EPSG:4326 with Point geometry. Readers produce the columns in
+``ACTOR_COLUMNS`` (plus any extra columns of the source file under their own names);
+``locate`` adds ``NUTS_COLUMNS``; ``merge`` adds ``MERGE_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import geopandas as gpd
+import pandas as pd
+
+CRS: Final = "EPSG:4326"
+
+HELICES: Final[tuple[str, ...]] = ("academia", "business", "government", "civil_society")
+"""The four canonical helix values, in display order."""
+
+UNKNOWN_HELIX: Final = "unknown"
+
+HELIX_LABELS: Final[dict[str, str]] = {
+    "academia": "Academia & research",
+    "business": "Business & industry",
+    "government": "Government & public bodies",
+    "civil_society": "Civil society & culture",
+    UNKNOWN_HELIX: "Unknown helix",
+}
+
+HELIX_COLOURS: Final[dict[str, tuple[int, int, int]]] = {
+    # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
+    "academia": (0, 114, 178),  # blue
+    "business": (230, 159, 0),  # orange
+    "government": (0, 158, 115),  # bluish green
+    "civil_society": (204, 121, 167),  # reddish purple
+    UNKNOWN_HELIX: (153, 153, 153),  # grey
+}
+
+POSITION_SOURCES: Final = ("given", "city", "nuts")
+"""Where an actor's point comes from: the file's own coordinates or geometry, the city
+name (GeoNames, offline), or the representative point of its NUTS region."""
+
+ACTOR_COLUMNS: Final[tuple[str, ...]] = (
+    "actor_id",
+    "name",
+    "helix",
+    "helix_raw",
+    "organisation_type",
+    "city",
+    "country",
+    "nuts_code",
+    "themes",
+    "website",
+    "description",
+    "source_file",
+    "source_layer",
+    "source_row",
+    "position_source",
+    "position_note",
+    "geometry",
+)
+"""Columns every reader returns. ``themes`` holds a list of strings; ``source_row`` is the
+1-based data row (or placemark number) in the source file; ``position_note`` says what was
+done to the position (swapped lat/lon fixed, reprojected, representative point of a
+polygon…) or is None."""
+
+NUTS_LEVELS: Final = (0, 1, 2, 3)
+
+NUTS_COLUMNS: Final[tuple[str, ...]] = (
+    *(f"nuts{level}" for level in NUTS_LEVELS),
+    *(f"nuts{level}_name" for level in NUTS_LEVELS),
+    "nuts_match",
+    "nuts_note",
+)
+"""Columns added by ``locate.join_nuts``."""
+
+NUTS_MATCHES: Final = ("within", "snapped", "from_code", "code_conflict", "unmatched")
+
+MERGE_COLUMNS: Final[tuple[str, ...]] = ("regional_cluster", "source_maps")
+"""Columns added by ``merge``: the regional clusters an actor belongs to (list) and the
+maps it was found in (list of "cluster: file#row")."""
+
+REJECT_COLUMNS: Final[tuple[str, ...]] = ("file", "layer", "row", "column", "value", "reason", "detail")
+"""Columns of a rejects table. ``reason`` is a short stable phrase ("no usable location"),
+``detail`` the specifics and what to do."""
+
+WARNING_COLUMNS: Final[tuple[str, ...]] = ("file", "layer", "row", "column", "message")
+
+
+def empty_actors() -> gpd.GeoDataFrame:
+    """An actors GeoDataFrame with the schema's columns and no rows."""
+    columns = {c: pd.Series(dtype="object") for c in ACTOR_COLUMNS if c != "geometry"}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+
+
+def empty_table(columns: tuple[str, ...]) -> pd.DataFrame:
+    """A DataFrame with the given columns and no rows (rejects, warnings)."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+@dataclass
+class ImportResult:
+    """What reading one file gives: the accepted actors, the rejected rows, the warnings.
+
+    Every input row ends in exactly one of ``actors`` or ``rejects``:
+    ``rows_in == len(actors) + len(rejects)``.
+    """
+
+    file: str
+    rows_in: int
+    actors: gpd.GeoDataFrame = field(default_factory=empty_actors)
+    rejects: pd.DataFrame = field(default_factory=lambda: empty_table(REJECT_COLUMNS))
+    warnings: pd.DataFrame = field(default_factory=lambda: empty_table(WARNING_COLUMNS))
+
+    @property
+    def accepted(self) -> int:
+        return len(self.actors)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejects)
+
+    def helix_counts(self) -> dict[str, int]:
+        """Accepted actors per helix, ``unknown`` included when present."""
+        counts = self.actors["helix"].value_counts() if len(self.actors) else pd.Series(dtype=int)
+        return {h: int(counts.get(h, 0)) for h in (*HELICES, UNKNOWN_HELIX) if counts.get(h, 0)}
+
+    def reason_counts(self) -> dict[str, int]:
+        """Rejected rows per reason."""
+        return {str(k): int(v) for k, v in self.rejects["reason"].value_counts().items()}
+
+    def summary(self) -> dict[str, object]:
+        """The JSON-ready summary that ``metacluster validate --json`` prints per file."""
+        return {
+            "file": self.file,
+            "rows_in": self.rows_in,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "helix": self.helix_counts(),
+            "reasons": self.reason_counts(),
+        }

@@ -1,0 +1,79 @@
+"""Global settings: typed defaults that every stage reads at call time.
+
+Change them in code (``metacluster.settings.snap_km = 5``) or, for the ones that name an
+environment variable, in the environment before the process starts. Library functions take
+``None`` for "use the setting", so a change here applies everywhere at once. Always write
+``from metacluster import settings`` and read ``settings.x`` inside functions; ``from
+metacluster.settings import x`` would freeze the value at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_folder() -> Path:
+    """The project's ``nuts/`` folder in a checkout, else a per-user cache folder."""
+    if (_PROJECT_ROOT / "pyproject.toml").exists():
+        return _PROJECT_ROOT / "nuts"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "metacluster"
+
+
+cache_folder: Path = Path(os.environ.get("METACLUSTER_CACHE") or _default_cache_folder())
+"""Where downloaded NUTS geometry files are kept (env ``METACLUSTER_CACHE``)."""
+
+gisco_url: str = "https://gisco-services.ec.europa.eu/distribution/v2/nuts/geojson/"
+"""GISCO's distribution service for NUTS GeoJSON files."""
+
+nuts_source: str = os.environ.get("METACLUSTER_NUTS_SOURCE") or gisco_url
+"""Where NUTS files come from: a base URL or a local folder with GISCO's file names
+(env ``METACLUSTER_NUTS_SOURCE``)."""
+
+use_cache: bool = True
+"""Read and write the disk cache; False always fetches from the source."""
+
+nuts_year: int = 2021
+"""Default NUTS version (2021 or 2024)."""
+
+display_scale: str = "20M"
+"""Scale of region polygons drawn on maps and exported as region layers."""
+
+join_scale: str = "01M"
+"""Preferred scale for the point-in-polygon join; the finest scale the cache or source
+holds is used when this one cannot be had (the scale used is recorded in the result)."""
+
+snap_km: float = 10.0
+"""Points outside every NUTS-3 polygon snap to the nearest one within this distance (km)."""
+
+http_timeout: tuple[float, float] = (5.0, 60.0)
+"""(connect, read) timeouts in seconds for every HTTP request."""
+
+http_retries: int = 3
+"""How many times a request is retried after a timeout or a 5xx/429 answer."""
+
+http_backoff: float = 0.5
+"""Seconds before the first retry; doubles on each further retry."""
+
+user_agent: str = "metacluster (+https://github.com/metacluster/metacluster)"
+"""User-Agent sent to GISCO."""
+
+max_file_bytes: int = int(os.environ.get("METACLUSTER_MAX_FILE_MB", "50")) * 1024 * 1024
+"""Largest input file accepted, checked before parsing (env ``METACLUSTER_MAX_FILE_MB``)."""
+
+max_rows: int = int(os.environ.get("METACLUSTER_MAX_ROWS", "1000000"))
+"""Most rows read from one input file (env ``METACLUSTER_MAX_ROWS``)."""
+
+max_unzipped_bytes: int = 200 * 1024 * 1024
+"""Largest total uncompressed size accepted inside a KMZ/ZIP archive."""
+
+max_zip_ratio: float = 200.0
+"""Largest compression ratio accepted for one archive member (zip-bomb guard)."""
+
+attribution: str = (
+    "© EuroGeographics for the administrative boundaries. "
+    "Source: European Commission – Eurostat/GISCO"
+)
+"""Attribution shown wherever NUTS geometries are shown or exported."""
