@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic workloads timed outside the test suite (``python -m benchmarks.join``)."""

@@ -1,0 +1,541 @@
+"""NUTS region geometries: GISCO files, a disk cache for offline use, code lookups.
+
+Eurostat's NUTS regions come as GISCO GeoJSON files, one per version, scale and level
+(``NUTS_RG_<SCALE>_<YEAR>_4326_LEVL_<LEVEL>.geojson``). A file is looked for, in order:
+
+1. in ``settings.nuts_source`` when that is a folder (a mirror with GISCO's file names),
+   read in place;
+2. in the disk cache ``settings.cache_folder`` (unless ``settings.use_cache`` is False);
+3. at ``settings.nuts_source`` when that is a URL (GISCO by default), then written to the
+   cache, but only once it has been checked to be the NUTS file asked for.
+
+Parsed frames are also kept in memory for the life of the process, because the app and every
+join ask for the same few files again and again. Workshops without internet fill the cache
+beforehand with ``metacluster nuts fetch``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import requests
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from metacluster import _http, settings
+from metacluster._errors import NutsCodeError, NutsUnavailableError
+
+logger = logging.getLogger(__name__)
+
+YEARS: Final = (2021, 2024)
+"""The NUTS versions metacluster knows."""
+
+LEVELS: Final = (0, 1, 2, 3)
+
+SCALES: Final = ("01M", "03M", "10M", "20M", "60M")
+"""GISCO's generalisation scales, finest (1:1 million) first."""
+
+NUTS_FIELDS: Final = ("NUTS_ID", "LEVL_CODE", "CNTR_CODE", "NAME_LATN", "NUTS_NAME")
+"""The properties kept from GISCO's files (with ``geometry``)."""
+
+MIN_OVERLAP_SHARE: Final = 0.01
+"""Regions of the other NUTS version covering less of a code's area are not reported."""
+
+AREA_CRS: Final = 3035
+"""ETRS89-LAEA Europe: equal-area, so overlap shares are shares of real area."""
+
+CODE_PATTERN: Final = re.compile(r"[A-Z]{2}[A-Z0-9]{0,3}")
+
+_frames: dict[tuple[object, ...], gpd.GeoDataFrame] = {}
+_scales: dict[tuple[object, ...], str] = {}
+
+
+class _BadNutsFile(ValueError):
+    """Content that is not the NUTS file it is named after (truncated, wrong level…)."""
+
+
+class _NutsFileMissing(NutsUnavailableError):
+    """The source answered that it has no such file (HTTP 404, or not in the folder)."""
+
+
+@dataclass(frozen=True)
+class NutsRegion:
+    """One NUTS region, as ``lookup`` describes it.
+
+    ``year`` is the NUTS version the code belongs to. When the code was asked for in the
+    other version, ``note`` says so and ``equivalents`` lists the regions of the requested
+    version (same level) that cover its area: ``(code, name, share of the area)``, largest
+    share first, shares under 1 % left out. ``parents`` runs from level 0 down to the level
+    above the region, as ``(code, name)`` with Latin-script names.
+    """
+
+    code: str
+    name: str
+    name_latn: str
+    level: int
+    country: str
+    parents: tuple[tuple[str, str], ...]
+    geometry: BaseGeometry
+    year: int
+    note: str | None = None
+    equivalents: tuple[tuple[str, str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One NUTS file in the disk cache, as ``fetch`` reports it."""
+
+    path: Path
+    size: int
+    downloaded: bool
+    """False when a valid copy was already in the cache."""
+
+
+def file_name(year: int, level: int, scale: str) -> str:
+    """GISCO's name for the file of one NUTS version, level and scale (EPSG:4326)."""
+    return f"NUTS_RG_{scale}_{year}_4326_LEVL_{level}.geojson"
+
+
+def check_year(year: int | None) -> int:
+    """The NUTS version to use: ``year`` or ``settings.nuts_year``, checked."""
+    year = settings.nuts_year if year is None else year
+    if year not in YEARS:
+        raise NutsCodeError(
+            f"NUTS version {year!r} is not available: use one of {', '.join(map(str, YEARS))}"
+        )
+    return int(year)
+
+
+def check_level(level: int) -> int:
+    """A NUTS level, checked: 0 (countries) to 3 (small regions)."""
+    if level not in LEVELS:
+        raise NutsCodeError(f"NUTS level {level!r} does not exist: use 0, 1, 2 or 3")
+    return int(level)
+
+
+def check_scale(scale: str | None, *, default: str | None = None) -> str:
+    """A GISCO scale, checked: ``scale``, else ``default``, else ``settings.display_scale``."""
+    scale = scale or default or settings.display_scale
+    if scale not in SCALES:
+        raise NutsCodeError(
+            f"NUTS scale {scale!r} does not exist: use one of {', '.join(SCALES)} "
+            "(01M is the most detailed, 60M the most generalised)"
+        )
+    return scale
+
+
+def other_year(year: int) -> int:
+    """The other NUTS version (2021 ↔ 2024)."""
+    return YEARS[1 - YEARS.index(year)]
+
+
+def normalise_code(code: object) -> str:
+    """A NUTS code in upper case without surrounding spaces, or NutsCodeError if malformed."""
+    text = str(code).strip().upper()
+    if not CODE_PATTERN.fullmatch(text):
+        raise NutsCodeError(
+            f"{code!r} is not a NUTS code: a NUTS code is a two-letter country code followed "
+            "by 0 to 3 letters or digits, one per level (FR, FRE, FRE1, FRE11)"
+        )
+    return text
+
+
+def load_nuts(
+    year: int | None = None, level: int = 3, scale: str | None = None, crs: int | str = 4326
+) -> gpd.GeoDataFrame:
+    """The NUTS regions of one version and level.
+
+    Parameters
+    ----------
+    year
+        NUTS version, 2021 or 2024; None means ``settings.nuts_year``.
+    level
+        0 (countries) to 3.
+    scale
+        GISCO scale, "01M" (most detailed) to "60M"; None means ``settings.display_scale``.
+    crs
+        CRS of the returned geometries (the files are EPSG:4326).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``NUTS_ID, LEVL_CODE, CNTR_CODE, NAME_LATN, NUTS_NAME, geometry``, sorted by
+        ``NUTS_ID``. A cheap copy of the frame kept in memory: changing it does not change
+        what the next caller gets (pandas copy-on-write).
+
+    Raises
+    ------
+    NutsUnavailableError
+        When the file is neither in the source folder, the cache, nor downloadable.
+    NutsCodeError
+        For a year, level or scale that does not exist.
+    """
+    year, level, scale = check_year(year), check_level(level), check_scale(scale)
+    return _frame(year, level, scale, crs=crs).copy(deep=False)
+
+
+def clear_memory_cache() -> None:
+    """Forget the frames and scales kept in memory (the disk cache stays)."""
+    _frames.clear()
+    _scales.clear()
+
+
+def source_key() -> tuple[object, ...]:
+    """What, besides year, level and scale, decides which frame a load returns: part of the
+    key of every in-memory cache of NUTS data (here and in callers that keep their own)."""
+    return (settings.nuts_source, str(settings.cache_folder), settings.use_cache)
+
+
+def _frame(
+    year: int, level: int, scale: str, *, crs: int | str = 4326, retries: int | None = None
+) -> gpd.GeoDataFrame:
+    """The in-memory frame for one file (loaded on first use); callers must not change it."""
+    key = (year, level, scale, crs, *source_key())
+    frame = _frames.get(key)
+    if frame is None:
+        if crs == 4326:
+            frame = _load_file(year, level, scale, retries=retries)
+        else:
+            frame = _frame(year, level, scale, retries=retries).to_crs(crs)
+        _frames[key] = frame
+    return frame
+
+
+def _source_folder() -> Path | None:
+    """``settings.nuts_source`` as a folder, or None when it is a URL."""
+    source = str(settings.nuts_source)
+    if source.startswith(("http://", "https://")):
+        return None
+    return Path(source).expanduser()
+
+
+def _load_file(year: int, level: int, scale: str, *, retries: int | None) -> gpd.GeoDataFrame:
+    name = file_name(year, level, scale)
+    folder = _source_folder()
+    if folder is not None and (folder / name).is_file():
+        path = folder / name
+        try:
+            return _parse(path.read_bytes(), level)
+        except _BadNutsFile as problem:
+            raise NutsUnavailableError(
+                f"{path} is not a usable NUTS file ({problem}): replace it with GISCO's file "
+                "of that name"
+            ) from problem
+    cached = _cached_frame(name, level)
+    if cached is not None:
+        return cached
+    data = _source_bytes(name, year, level, scale, retries=retries)
+    try:
+        frame = _parse(data, level)
+    except _BadNutsFile as problem:
+        raise NutsUnavailableError(
+            f"{_url(name)} did not answer with a usable NUTS file ({problem}); nothing was "
+            "cached. Try again later, or set METACLUSTER_NUTS_SOURCE to a folder or URL "
+            "that mirrors GISCO's NUTS files"
+        ) from problem
+    if settings.use_cache:
+        _write_atomically(Path(settings.cache_folder) / name, data)
+    return frame
+
+
+def _cached_frame(name: str, level: int) -> gpd.GeoDataFrame | None:
+    """The cached file parsed, or None on a miss; a corrupt cached file is removed."""
+    path = Path(settings.cache_folder) / name
+    if not settings.use_cache or not path.is_file():
+        return None
+    try:
+        frame = _parse(path.read_bytes(), level)
+    except _BadNutsFile as problem:
+        logger.warning("cached %s is unusable (%s): removing it to fetch it again", path, problem)
+        path.unlink(missing_ok=True)
+        return None
+    logger.info("NUTS cache hit: %s", path)
+    return frame
+
+
+def _url(name: str) -> str:
+    return str(settings.nuts_source).rstrip("/") + "/" + name
+
+
+def _source_bytes(
+    name: str, year: int, level: int, scale: str, *, retries: int | None = None
+) -> bytes:
+    """The file's bytes from ``settings.nuts_source`` (folder or URL), unchecked."""
+    folder = _source_folder()
+    if folder is not None:
+        path = folder / name
+        if not path.is_file():
+            raise _NutsFileMissing(
+                _unavailable_message(name, year, level, scale, f"{path} does not exist")
+            )
+        return path.read_bytes()
+    try:
+        return _http.get_bytes(_url(name), retries=retries)
+    except requests.HTTPError as error:
+        status = error.response.status_code
+        reason = f"{_url(name)} answered HTTP {status}"
+        error_class = _NutsFileMissing if status == 404 else NutsUnavailableError
+        raise error_class(_unavailable_message(name, year, level, scale, reason)) from error
+    except requests.RequestException as error:
+        reason = f"{_url(name)} could not be reached ({type(error).__name__})"
+        raise NutsUnavailableError(
+            _unavailable_message(name, year, level, scale, reason)
+        ) from error
+
+
+def _unavailable_message(name: str, year: int, level: int, scale: str, reason: str) -> str:
+    return (
+        f"The NUTS file {name} is needed but is not in the cache ({settings.cache_folder}) "
+        f"and could not be had: {reason}. Either run `metacluster nuts fetch --year {year} "
+        f"--level {level} --scale {scale}` on a machine that is online (and copy the cache "
+        "folder), or set METACLUSTER_NUTS_SOURCE to a folder or URL that mirrors GISCO's "
+        "NUTS files under the same names"
+    )
+
+
+def _parse(data: bytes, level: int) -> gpd.GeoDataFrame:
+    """Check that ``data`` is a GISCO NUTS FeatureCollection of ``level``, then read it."""
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _BadNutsFile(f"not valid JSON: {error}") from error
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise _BadNutsFile("not a GeoJSON FeatureCollection")
+    features = document.get("features")
+    if not isinstance(features, list) or not features:
+        raise _BadNutsFile("no features")
+    for feature in features:
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(properties, dict) or not set(NUTS_FIELDS) <= properties.keys():
+            raise _BadNutsFile(f"features lack the properties {', '.join(NUTS_FIELDS)}")
+        if properties["LEVL_CODE"] != level:
+            raise _BadNutsFile(
+                f"{properties['NUTS_ID']} is a level-{properties['LEVL_CODE']} region in a "
+                f"level-{level} file"
+            )
+    frame = gpd.read_file(data, columns=list(NUTS_FIELDS))
+    frame = frame[[*NUTS_FIELDS, "geometry"]].sort_values("NUTS_ID", ignore_index=True)
+    return frame.set_crs(4326, allow_override=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    logger.info("cached %s (%s bytes)", path, f"{len(data):,}")
+
+
+def fetch(
+    years: Iterable[int] | None = None,
+    levels: Iterable[int] | None = None,
+    scale: str | None = None,
+) -> list[StoredFile]:
+    """Fill the disk cache with NUTS files, for use without internet later.
+
+    Parameters
+    ----------
+    years
+        NUTS versions; None means ``[settings.nuts_year]``.
+    levels
+        NUTS levels; None means all four.
+    scale
+        GISCO scale; None means ``settings.display_scale``.
+
+    Returns
+    -------
+    list of StoredFile
+        One per file, in the cache folder; ``downloaded`` is False for files that were
+        already cached and valid.
+    """
+    years = [check_year(year) for year in (years or [None])]
+    levels = [check_level(level) for level in (levels or LEVELS)]
+    scale = check_scale(scale)
+    stored = []
+    for year in years:
+        for level in levels:
+            name = file_name(year, level, scale)
+            path = Path(settings.cache_folder) / name
+            downloaded = _cached_frame(name, level) is None
+            if downloaded:
+                data = _source_bytes(name, year, level, scale)
+                try:
+                    _parse(data, level)
+                except _BadNutsFile as problem:
+                    raise NutsUnavailableError(
+                        f"{name} from {settings.nuts_source} is not a usable NUTS file "
+                        f"({problem}); nothing was cached"
+                    ) from problem
+                _write_atomically(path, data)
+            stored.append(StoredFile(path, path.stat().st_size, downloaded))
+    return stored
+
+
+def best_scale(year: int | None = None, preferred: str | None = None) -> str:
+    """The finest scale at which the NUTS files of ``year`` can be had, for the join.
+
+    ``preferred`` (None means ``settings.join_scale``) when its files can be had; otherwise
+    the finest scale whose four level files are in the source folder or the cache, or that a
+    URL source has (probed finest first, without retries: a 404 or an unreachable source
+    moves on at once). The answer is kept for the life of the process.
+    """
+    year = check_year(year)
+    preferred = check_scale(preferred, default=settings.join_scale)
+    key = (year, preferred, *source_key())
+    if key not in _scales:
+        _scales[key] = _find_best_scale(year, preferred)
+        logger.info("NUTS %d join scale: %s", year, _scales[key])
+    return _scales[key]
+
+
+def _find_best_scale(year: int, preferred: str) -> str:
+    source_is_url = _source_folder() is None
+    for scale in dict.fromkeys((preferred, *SCALES)):
+        if _has_locally(year, scale):
+            return scale
+        if source_is_url:
+            try:
+                _frame(year, 3, scale, retries=0)
+            except _NutsFileMissing:
+                continue
+            except NutsUnavailableError as error:
+                logger.warning("NUTS source unreachable, using the cache only: %s", error)
+                source_is_url = False
+                continue
+            return scale
+    raise NutsUnavailableError(
+        _unavailable_message(
+            file_name(year, 3, preferred), year, 3, preferred,
+            f"no scale of NUTS {year} is in {settings.nuts_source} or the cache",
+        )
+    )
+
+
+def _has_locally(year: int, scale: str) -> bool:
+    """True when all four level files are in the source folder or the disk cache."""
+    folders = [Path(settings.cache_folder)] if settings.use_cache else []
+    folder = _source_folder()
+    if folder is not None:
+        folders.append(folder)
+    return all(
+        any((place / file_name(year, level, scale)).is_file() for place in folders)
+        for level in LEVELS
+    )
+
+
+def lookup(code: str, year: int | None = None, *, scale: str | None = None) -> NutsRegion:
+    """Describe a NUTS code: name, level, country, parent regions, geometry.
+
+    Parameters
+    ----------
+    code
+        A NUTS code of any level ("FR", "FRE", "FRE1", "FRE11"); case and surrounding
+        spaces do not matter.
+    year
+        The NUTS version asked about; None means ``settings.nuts_year``.
+    scale
+        Scale of the geometries; None means ``settings.display_scale``.
+
+    Returns
+    -------
+    NutsRegion
+        For a code of the other version (PT18 exists in 2021 only; in 2024 Alentejo is PT1C)
+        the region as that version defines it, with ``note`` saying so and ``equivalents``
+        giving the best-overlapping regions of ``year``.
+
+    Raises
+    ------
+    NutsCodeError
+        When the code is malformed, or exists in neither version.
+    """
+    code = normalise_code(code)
+    year, scale = check_year(year), check_scale(scale)
+    region = _region(code, year, scale)
+    if region is not None:
+        return region
+    other = other_year(year)
+    region = _region(code, other, scale)
+    if region is None:
+        raise NutsCodeError(
+            f"{code} is not a NUTS {year} code, nor a NUTS {other} code: check it against "
+            "Eurostat's NUTS classification"
+        )
+    equivalents = _equivalents(code, region.level, other, year, scale)
+    if equivalents:
+        matches = ", ".join(f"{c} {n} ({share:.0%})" for c, n, share in equivalents)
+        where = f"in NUTS {year} its area lies in {matches}"
+    else:
+        where = f"no NUTS {year} region covers its area"
+    note = f"{code} ({region.name_latn}) is a NUTS {other} code, not NUTS {year}; {where}"
+    return replace(region, note=note, equivalents=equivalents)
+
+
+def _region(code: str, year: int, scale: str) -> NutsRegion | None:
+    """The region ``code`` in ``year``, or None when that version has no such code."""
+    level = len(code) - 2
+    frame = _frame(year, level, scale)
+    position = _position(frame, code)
+    if position is None:
+        return None
+    row = frame.iloc[position]
+    parents = tuple(
+        (code[: 2 + up], _name_latn(code[: 2 + up], year, scale)) for up in range(level)
+    )
+    return NutsRegion(
+        code=code,
+        name=row["NUTS_NAME"],
+        name_latn=row["NAME_LATN"],
+        level=level,
+        country=row["CNTR_CODE"],
+        parents=parents,
+        geometry=row["geometry"],
+        year=year,
+    )
+
+
+def _name_latn(code: str, year: int, scale: str) -> str:
+    frame = _frame(year, len(code) - 2, scale)
+    return frame["NAME_LATN"].iat[_position(frame, code)]
+
+
+def _position(frame: gpd.GeoDataFrame, code: str) -> int | None:
+    """Row number of ``code`` in a frame sorted by NUTS_ID, or None when absent."""
+    position = int(np.searchsorted(frame["NUTS_ID"].to_numpy(), code))
+    if position < len(frame) and frame["NUTS_ID"].iat[position] == code:
+        return position
+    return None
+
+
+def _equivalents(
+    code: str, level: int, code_year: int, year: int, scale: str
+) -> tuple[tuple[str, str, float], ...]:
+    """Regions of ``year`` covering more than 1 % of ``code``'s area, largest share first."""
+    source = _frame(code_year, level, scale, crs=AREA_CRS)
+    shape = source.geometry.iat[_position(source, code)]
+    candidates = _frame(year, level, scale, crs=AREA_CRS)
+    touching = candidates.sindex.query(shape, predicate="intersects")
+    shares = shapely.area(shapely.intersection(candidates.geometry.array[touching], shape))
+    shares = shares / shape.area
+    order = np.argsort(-shares, kind="stable")
+    return tuple(
+        (candidates["NUTS_ID"].iat[i], candidates["NAME_LATN"].iat[i], float(share))
+        for i, share in zip(touching[order], shares[order], strict=True)
+        if share > MIN_OVERLAP_SHARE
+    )
+
