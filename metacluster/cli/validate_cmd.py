@@ -1,0 +1,110 @@
+"""``metacluster validate``: check regional map files before merging them.
+
+Prints, per file, how many rows were read, accepted and rejected, the helix counts, the
+reasons for rejections and the warnings; optionally writes every rejected row to a CSV
+that the map's editor can work through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from metacluster._errors import MetaclusterError
+from metacluster.cli import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
+from metacluster.export.csv import frame_to_csv
+from metacluster.read import detect_format, read_layer
+from metacluster.schema import REJECT_COLUMNS, ImportResult
+
+_SHOWN_WARNINGS = 5
+
+
+def _parse_columns(ctx: click.Context, param: click.Parameter,
+                   value: str | None) -> dict[str, str] | None:
+    if not value:
+        return None
+    mapping: dict[str, str] = {}
+    for pair in value.split(","):
+        target, equals, source = pair.partition("=")
+        if not equals or not target.strip() or not source.strip():
+            raise click.BadParameter(f"{pair!r} is not target=source (e.g. name=Organisation)",
+                                     ctx=ctx, param=param)
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
+def _report(result: ImportResult) -> str:
+    lines = [
+        f"{result.file}",
+        f"  rows in {result.rows_in}   accepted {result.accepted}   rejected {result.rejected}",
+    ]
+    helix = result.helix_counts()
+    if helix:
+        lines.append("  helix   " + "   ".join(f"{h} {n}" for h, n in helix.items()))
+    for reason, count in result.reason_counts().items():
+        lines.append(f"  rejected: {reason} ({count})")
+    messages = Counter(result.warnings["message"])
+    if messages:
+        lines.append(f"  warnings: {len(result.warnings)}")
+        for message, count in messages.most_common(_SHOWN_WARNINGS):
+            lines.append(f"    {message}" + (f"  (×{count})" if count > 1 else ""))
+        if len(messages) > _SHOWN_WARNINGS:
+            lines.append(f"    … and {len(messages) - _SHOWN_WARNINGS} more")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
+@click.option("--columns", callback=_parse_columns, metavar="TARGET=SOURCE,...",
+              help="Explicit column mapping, e.g. name=Organisation,lat=Y,lon=X.")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write every rejected row of every file to this CSV ('-' for stdout).")
+@click.option("--country", help="Country for rows that give none (code or name).")
+@click.option("--sheet", help="Excel sheet name or 0-based number.")
+@click.option("--crs", help="CRS of coordinate columns that are not WGS84, e.g. EPSG:3035.")
+def validate(files: tuple[Path, ...], as_json: bool, columns: dict[str, str] | None,
+             rejects_path: str | None, country: str | None, sheet: str | None,
+             crs: str | None) -> None:
+    """Read map files and report accepted and rejected rows, without merging them.
+
+    Exit code 0 when every row was accepted, 3 when rows were rejected, 1 when a file
+    could not be read at all (the other files are still reported).
+    """
+    summaries: list[dict[str, Any]] = []
+    rejects: list[pd.DataFrame] = []
+    failed = rejected = False
+    for path in files:
+        try:
+            for_excel = sheet is not None and detect_format(path) == "xlsx"
+            result = read_layer(path, columns=columns, country=country, crs=crs,
+                                sheet=sheet if for_excel else None)
+        except MetaclusterError as error:
+            failed = True
+            summaries.append({"file": str(path), "error": str(error)})
+            if not as_json:
+                click.echo(f"{path}\n  cannot be read: {error}")
+            continue
+        rejected = rejected or result.rejected > 0
+        summaries.append(result.summary())
+        rejects.append(result.rejects)
+        if not as_json:
+            click.echo(_report(result))
+    if as_json:
+        click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
+    if rejects_path:
+        table = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(
+            columns=list(REJECT_COLUMNS))
+        data = frame_to_csv(table)
+        if rejects_path == "-":
+            click.get_binary_stream("stdout").write(data)
+        else:
+            Path(rejects_path).write_bytes(data)
+    if failed or rejected:
+        click.get_current_context().exit(EXIT_DATA_ERROR if failed else EXIT_REJECTED_ROWS)

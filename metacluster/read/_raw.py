@@ -1,0 +1,287 @@
+"""What every reader returns, and the plumbing several readers share.
+
+A reader only turns bytes into a table of raw cells (``RawLayer``); mapping columns,
+parsing coordinates, tagging helices and validating rows happen once, for all formats, in
+``metacluster.normalise``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from metacluster import settings
+from metacluster._errors import InputFileError, InputLimitError
+
+HEADER_SEARCH_ROWS = 20
+"""How many rows from the top are searched for the header row (title rows above it)."""
+
+
+@dataclass
+class RawLayer:
+    """Raw cells of one input file, before any interpretation.
+
+    Attributes
+    ----------
+    file
+        The file read (for KMZ, the archive, not its member).
+    frame
+        One row per record, cells as text (str or None), the file's own column names.
+    source_row
+        1-based data row (placemark or feature number) of each record in the file.
+    source_layer
+        KML folder / OGR layer / sheet of each record, or None.
+    geometry
+        Geometries from the file (any type, missing allowed) with the CRS the file
+        declares (None when it declares none), or None for tables with coordinate columns.
+    layer_is_helix_hint
+        Whether layer names may say the helix (map layers do; sheet names do not).
+    default_layer
+        The name the reader gave to unnamed layers; it says nothing about the helix.
+    warnings, rejects
+        Problems the reader already met: rows it could not read are rejected here and
+        count as input rows.
+    """
+
+    file: Path
+    frame: pd.DataFrame
+    source_row: list[int]
+    source_layer: list[str | None] | None = None
+    geometry: gpd.GeoSeries | None = None
+    layer_is_helix_hint: bool = True
+    default_layer: str | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.frame) + len(self.rejects)
+
+    def warn(self, message: str, *, row: int | None = None, layer: str | None = None,
+             column: str | None = None) -> None:
+        self.warnings.append(
+            {"file": self.file.name, "layer": layer, "row": row, "column": column,
+             "message": message}
+        )
+
+    def reject(self, row: int, reason: str, detail: str, *, layer: str | None = None,
+               column: str | None = None, value: str | None = None) -> None:
+        self.rejects.append(
+            {"file": self.file.name, "layer": layer, "row": row, "column": column,
+             "value": value, "reason": reason, "detail": detail}
+        )
+
+
+def cell_text(value: Any) -> str | None:
+    """A raw cell as text: numbers without float noise, lists joined by '; ', None if blank."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "; ".join(t for t in (cell_text(v) for v in value) if t) or None
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value).strip()
+    return text or None
+
+
+def text_frame(records: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Records or a frame → a frame of text cells (``cell_text``), None where blank.
+
+    Columns keep their order of first appearance, since records may have different keys.
+    """
+    if isinstance(records, list):
+        columns = list(dict.fromkeys(key for record in records for key in record))
+        records = pd.DataFrame(records, columns=columns, index=range(len(records)))
+    frame = records.astype("object").map(cell_text).astype("object")
+    return frame.where(frame.notna(), None)
+
+
+def check_row_limit(file: Path, rows: int) -> None:
+    """Refuse files with more rows than ``settings.max_rows``."""
+    if rows > settings.max_rows:
+        raise InputLimitError(
+            file,
+            f"has more than {settings.max_rows:,} rows",
+            "Split the file, or raise the limit with the METACLUSTER_MAX_ROWS environment "
+            "variable (settings.max_rows)",
+        )
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def _header_score(row: list[str | None]) -> tuple[int, int]:
+    """(cells naming a known column, non-empty text cells) of a candidate header row."""
+    from metacluster.normalise import is_known_column
+
+    texts = [c for c in row if c and not _looks_numeric(c)]
+    return sum(is_known_column(c) for c in texts), len(texts)
+
+
+def find_header(file: Path, rows: list[list[str | None]]) -> int:
+    """Index of the header row: the first of the top rows with at least two text cells of
+    which one names a known column, else the first row with two or more text cells."""
+    if not any(any(row) for row in rows):
+        raise InputFileError(file, "is empty", "Export the map or table again")
+    candidates = [(i, _header_score(row)) for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])]
+    for i, (known, texts) in candidates:
+        if known >= 1 and texts >= 2:
+            return i
+    for i, (_, texts) in candidates:
+        if texts >= 2 and texts >= sum(1 for c in rows[i] if c) / 2:
+            return i
+    raise InputFileError(
+        file,
+        "no header row with column names was found",
+        "Put one row of column names (name, latitude, longitude or city, helix…) above "
+        "the data",
+    )
+
+
+def _column_names(header: list[str | None]) -> list[str]:
+    names: list[str] = []
+    for position, cell in enumerate(header, start=1):
+        name = cell or f"column_{position}"
+        candidate, copy = name, 2
+        while candidate in names:
+            candidate, copy = f"{name}.{copy}", copy + 1
+        names.append(candidate)
+    return names
+
+
+def rows_to_layer(file: Path, rows: list[list[str | None]], *, layer: str | None = None,
+                  layer_is_helix_hint: bool = False) -> RawLayer:
+    """A table's rows (header somewhere near the top) → RawLayer.
+
+    Title rows above the header are skipped with a warning, blank rows are skipped (they
+    are not records), and a row with more non-empty cells than there are columns is
+    rejected as ragged instead of being silently cut.
+    """
+    header_index = find_header(file, rows)
+    width = len(rows[header_index])
+    while width and not rows[header_index][width - 1]:
+        width -= 1
+    columns = _column_names(rows[header_index][:width])
+    kept: list[list[str | None]] = []
+    numbers: list[int] = []
+    raw = RawLayer(file=file, frame=pd.DataFrame(), source_row=[],
+                   layer_is_helix_hint=layer_is_helix_hint)
+    if header_index:
+        raw.warn(f"skipped {header_index} row(s) above the header row ({header_index + 1})",
+                 layer=layer)
+    blank = 0
+    for number, row in enumerate(rows[header_index + 1:], start=1):
+        if not any(row):
+            blank += 1
+            continue
+        extra = [c for c in row[width:] if c]
+        if extra:
+            raw.reject(number, "ragged row",
+                       f"{len(columns) + len(extra)} cells but {len(columns)} columns; "
+                       "check for an unquoted delimiter inside a cell",
+                       layer=layer, value=" | ".join(c or "" for c in row))
+            continue
+        kept.append(list(row[:width]) + [None] * (width - len(row)))
+        numbers.append(number)
+    if blank:
+        raw.warn(f"skipped {blank} blank row(s)", layer=layer)
+    check_row_limit(file, len(kept) + len(raw.rejects))
+    raw.frame = pd.DataFrame(kept, columns=columns, dtype="object")
+    raw.source_row = numbers
+    raw.source_layer = [layer] * len(kept) if layer else None
+    return raw
+
+
+def _check_member(file: Path, info: zipfile.ZipInfo) -> None:
+    if info.file_size > settings.max_unzipped_bytes:
+        raise InputLimitError(
+            file,
+            f"archive member '{info.filename}' unpacks to {info.file_size:,} bytes, over the "
+            f"limit of {settings.max_unzipped_bytes:,}",
+            "Export a smaller map, or raise settings.max_unzipped_bytes",
+        )
+    ratio = info.file_size / max(info.compress_size, 1)
+    if ratio > settings.max_zip_ratio:
+        raise InputLimitError(
+            file,
+            f"archive member '{info.filename}' is compressed {ratio:.0f}:1, over the limit "
+            f"of {settings.max_zip_ratio:.0f}:1 (a zip bomb?)",
+            "Only open archives you trust; raise settings.max_zip_ratio if this one is",
+        )
+
+
+def open_archive(file: Path) -> zipfile.ZipFile:
+    """Open a ZIP archive (KMZ, XLSX) after checking every member's declared size."""
+    try:
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise InputFileError(file, f"is not a readable ZIP archive ({e})",
+                             "Export the file again") from e
+    total = 0
+    for info in archive.infolist():
+        _check_member(file, info)
+        total += info.file_size
+    if total > settings.max_unzipped_bytes:
+        archive.close()
+        raise InputLimitError(
+            file,
+            f"archive unpacks to {total:,} bytes, over the limit of "
+            f"{settings.max_unzipped_bytes:,}",
+            "Export a smaller map, or raise settings.max_unzipped_bytes",
+        )
+    return archive
+
+
+def read_member(file: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+    """One archive member's bytes, read in memory and never past the size limit (the
+    sizes in the archive's directory could lie)."""
+    limit = settings.max_unzipped_bytes
+    try:
+        with archive.open(name) as member:
+            data = member.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, RuntimeError) as e:
+        raise InputFileError(file, f"archive member '{name}' cannot be unpacked ({e})",
+                             "Export the file again") from e
+    if len(data) > limit:
+        raise InputLimitError(file, f"archive member '{name}' unpacks to more than "
+                              f"{limit:,} bytes", "Raise settings.max_unzipped_bytes")
+    return data
+
+
+def decode_text(file: Path, data: bytes) -> tuple[str, str]:
+    """Bytes of a text file → (text, encoding): BOMs first, then strict UTF-8, then
+    Windows-1252 (Excel's "CSV" on Western European Windows), then Latin-1."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        encodings = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    else:
+        if b"\x00" in data[:4096]:
+            raise InputFileError(file, "is a binary file, not a text table",
+                                 "Save it as CSV (UTF-8), XLSX, GeoJSON or KML")
+        encodings = ["utf-8", "cp1252", "latin-1"]
+    for encoding in encodings:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as e:
+            error = e
+    raise InputFileError(file, f"cannot be decoded as text ({error})",
+                         "Save it as CSV UTF-8") from error

@@ -1,0 +1,81 @@
+"""GeoJSON FeatureCollections: RFC 7946 (WGS84) and legacy files with a ``crs`` member.
+
+Older tools (QGIS before 3, many open-data portals) still write ``"crs": {"type": "name",
+"properties": {"name": "urn:ogc:def:crs:EPSG::3035"}}`` with coordinates in metres; the
+declared CRS travels with the geometries and ``normalise`` reprojects them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+import shapely
+
+from metacluster._errors import InputFileError
+from metacluster.read._raw import RawLayer, check_row_limit, decode_text, text_frame
+
+
+def _declared_crs(path: Path, document: dict[str, Any]) -> pyproj.CRS | None:
+    member = document.get("crs")
+    if not member:
+        return None
+    name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
+    try:
+        return pyproj.CRS.from_user_input(name)
+    except (pyproj.exceptions.CRSError, TypeError) as e:
+        raise InputFileError(
+            path, f"declares a coordinate system that is not understood: {member!r}",
+            "Save the file as RFC 7946 GeoJSON (WGS84 longitude/latitude, no crs member)",
+        ) from e
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file (UTF-8, with or without BOM) or raise InputFileError."""
+    text, _ = decode_text(path, path.read_bytes())
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputFileError(path, f"is not valid JSON ({e})",
+                             "Check that the export finished, or export it again") from e
+
+
+def read(path: Path) -> RawLayer:
+    """Read a FeatureCollection (or a single Feature) into raw cells and geometries."""
+    document = load_json(path)
+    kind = document.get("type") if isinstance(document, dict) else None
+    if kind == "Feature":
+        features = [document]
+    elif kind == "FeatureCollection" and isinstance(document.get("features"), list):
+        features = document["features"]
+    else:
+        raise InputFileError(
+            path, f"is not a GeoJSON FeatureCollection (type: {kind!r})",
+            "Export the layer as GeoJSON features, or as CSV with latitude/longitude",
+        )
+    check_row_limit(path, len(features))
+    raw = RawLayer(file=path, frame=pd.DataFrame(), source_row=[])
+    records, geometries, rows = [], [], []
+    for number, feature in enumerate(features, start=1):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        shape = None
+        if geometry:
+            shape = shapely.from_geojson(json.dumps(geometry), on_invalid="ignore")
+            if shape is None:
+                raw.reject(number, "invalid geometry",
+                           "the feature's geometry is not valid GeoJSON; fix or remove it",
+                           column="geometry", value=json.dumps(geometry)[:200])
+                continue
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        records.append(properties if isinstance(properties, dict) else {})
+        geometries.append(shape)
+        rows.append(number)
+    raw.frame = text_frame(records)
+    raw.source_row = rows
+    raw.geometry = gpd.GeoSeries(geometries, crs=_declared_crs(path, document))
+    return raw
+
