@@ -16,6 +16,15 @@ from metacluster._errors import (
     NutsCodeError,
     NutsUnavailableError,
 )
+from metacluster.aggregate import aggregate_regions
+from metacluster.export import render, to_csv, to_geojson, to_kml
+from metacluster.filter import Filters, apply_filters
+from metacluster.helix import tag_helix
+from metacluster.locate import join_nuts
+from metacluster.manifest import Manifest, load_manifest
+from metacluster.merge import MergeResult, merge
+from metacluster.nuts import load_nuts, lookup
+from metacluster.read import read_layer
 from metacluster.schema import HELICES, HELIX_LABELS, ImportResult
 
 try:
@@ -26,13 +35,29 @@ except PackageNotFoundError:  # a source tree that is not installed
 __all__ = [
     "HELICES",
     "HELIX_LABELS",
+    "Filters",
     "ImportResult",
     "InputFileError",
     "InputLimitError",
+    "Manifest",
     "ManifestError",
+    "MergeResult",
     "MetaclusterError",
     "NutsCodeError",
     "NutsUnavailableError",
     "__version__",
+    "aggregate_regions",
+    "apply_filters",
+    "join_nuts",
+    "load_manifest",
+    "load_nuts",
+    "lookup",
+    "merge",
+    "read_layer",
+    "render",
     "settings",
+    "tag_helix",
+    "to_csv",
+    "to_geojson",
+    "to_kml",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
@@ -31,6 +32,16 @@ def _cell(value: Any) -> Any:
     return neutralise_formula(value)
 
 
+def point_coordinates(geometries: np.ndarray) -> np.ndarray:
+    """(n, 2) lon/lat of point geometries; NaN for missing, empty or non-point ones."""
+    geometries = np.asarray(geometries, dtype=object)
+    coordinates = np.full((len(geometries), 2), np.nan)
+    is_point = shapely.get_type_id(geometries) == shapely.GeometryType.POINT
+    is_point &= ~shapely.is_empty(geometries)
+    coordinates[is_point] = shapely.get_coordinates(geometries[is_point])
+    return coordinates
+
+
 def frame_to_csv(frame: pd.DataFrame, *, coordinate_precision: int = 6) -> bytes:
     """Any table (actors, rejects, regions) as spreadsheet-safe CSV bytes.
 
@@ -39,12 +50,11 @@ def frame_to_csv(frame: pd.DataFrame, *, coordinate_precision: int = 6) -> bytes
     """
     table = pd.DataFrame(frame).copy()
     if isinstance(frame, gpd.GeoDataFrame):
-        geometry = frame.geometry
         table = table.drop(columns=[frame.geometry.name])
-        is_point = (geometry.geom_type == "Point").to_numpy()
-        if is_point.any():
-            table["lon"] = np.where(is_point, geometry.x.where(is_point), np.nan).round(coordinate_precision)
-            table["lat"] = np.where(is_point, geometry.y.where(is_point), np.nan).round(coordinate_precision)
+        coordinates = point_coordinates(frame.geometry.to_numpy())
+        if not np.isnan(coordinates).all():
+            rounded = coordinates.round(coordinate_precision)
+            table["lon"], table["lat"] = rounded[:, 0], rounded[:, 1]
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):
             table[column] = table[column].map(_cell)

@@ -1,0 +1,191 @@
+"""Options shared by the commands: inputs, filters, output ("-" is stdout), progress.
+
+Each is a decorator, so that every command spells an option the same way and checks it
+the same way; ``filters_from_options`` turns the filter options into the library's
+``Filters`` (the one the app builds from its URL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from metacluster.export import FORMATS, format_for_path
+from metacluster.export.geojson import generation_time
+from metacluster.filter import HELIX_VALUES, THEMES_MODES, Filters, parse_bbox
+
+F = TypeVar("F", bound=Callable[..., Any])
+STDOUT = "-"
+
+
+def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+inputs_argument = click.argument(
+    "inputs",
+    metavar="MANIFEST_OR_FILES...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+
+year_option = click.option(
+    "--year",
+    type=click.Choice(["2021", "2024"]),
+    default=None,
+    callback=lambda _ctx, _param, value: int(value) if value else None,
+    help="NUTS version to join to (default: the manifest's nuts_year, else 2021).",
+)
+
+
+def _check_generated_at(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return generation_time(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+
+
+generated_at_option = click.option(
+    "--generated-at",
+    metavar="ISO-TIME",
+    callback=_check_generated_at,
+    help="Time written in the GeoJSON metadata, e.g. 2024-05-01T12:00:00Z, for byte-identical "
+    "output (default: $SOURCE_DATE_EPOCH when set, else now).",
+)
+
+output_option = click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    help="File to write; '-' writes to standard output.",
+)
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    default=None,
+    help="Output format (default: from the -o file's extension; geojson for '-').",
+)
+
+filter_options = _compose(
+    click.option(
+        "--helix",
+        multiple=True,
+        type=click.Choice(HELIX_VALUES),
+        help="Keep actors of this helix (repeat for several).",
+    ),
+    click.option(
+        "--cluster", multiple=True, help="Keep actors of this regional cluster (repeatable)."
+    ),
+    click.option(
+        "--country", multiple=True, help="Keep actors in this country, e.g. IT (repeatable)."
+    ),
+    click.option(
+        "--nuts",
+        multiple=True,
+        help="Keep actors in this NUTS region of any level, e.g. ITI or ITI43 (repeatable).",
+    ),
+    click.option("--theme", multiple=True, help="Keep actors with this theme (repeatable)."),
+    click.option(
+        "--themes-mode",
+        type=click.Choice(THEMES_MODES),
+        default="any",
+        show_default=True,
+        help="With several --theme: actors with any of them, or with all of them.",
+    ),
+    click.option(
+        "-q",
+        "--search",
+        default="",
+        help="Keep actors whose name, description or city has every word (accents ignored).",
+    ),
+    click.option(
+        "--bbox",
+        metavar="MINX,MINY,MAXX,MAXY",
+        default=None,
+        help="Keep actors inside this lon/lat box, e.g. 12.2,41.7,12.8,42.1.",
+    ),
+)
+
+
+def filters_from_options(
+    *,
+    helix: tuple[str, ...],
+    cluster: tuple[str, ...],
+    country: tuple[str, ...],
+    nuts: tuple[str, ...],
+    theme: tuple[str, ...],
+    themes_mode: str,
+    search: str,
+    bbox: str | None,
+) -> Filters:
+    """The ``Filters`` the filter options describe; a bad value is a usage error."""
+    try:
+        return Filters(
+            helix=helix,
+            clusters=cluster,
+            countries=country,
+            nuts=nuts,
+            themes=theme,
+            themes_mode=themes_mode,
+            search=search,
+            bbox=parse_bbox(bbox) if bbox else None,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def output_format(fmt: str | None, output: str) -> str:
+    """The format to write: --format, else the -o extension; clashes are usage errors."""
+    inferred = None if output == STDOUT else format_for_path(output)
+    if fmt is None:
+        if output == STDOUT:
+            return "geojson"
+        if inferred is None:
+            raise click.UsageError(
+                f"cannot tell the format from {Path(output).name!r}: name the file "
+                f"*.geojson, *.csv or *.kml, or pass --format {'|'.join(FORMATS)}"
+            )
+        return inferred
+    if inferred is not None and inferred != fmt:
+        raise click.UsageError(
+            f"--format {fmt} clashes with -o {Path(output).name!r} ({inferred}): "
+            "drop --format or change the file's extension"
+        )
+    return fmt
+
+
+def write_output(data: bytes, output: str) -> None:
+    """Write bytes to the -o file (atomically: no half-written file), or to stdout for '-'."""
+    with click.open_file(output, "wb", atomic=output != STDOUT) as stream:
+        stream.write(data)
+
+
+@contextlib.contextmanager
+def progress(description: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr naming the current step, only when stderr is a terminal.
+
+    Yields a callback that sets the step's text; it does nothing when there is no terminal
+    (pipes, CI, click's CliRunner), so output stays clean for machines.
+    """
+    if not sys.stderr.isatty():
+        yield lambda _step: None
+        return
+    with Console(stderr=True).status(description) as status:
+        yield lambda step: status.update(step)

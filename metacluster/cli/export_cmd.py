@@ -1,0 +1,90 @@
+"""``metacluster export``: a filtered European layer, or its region aggregates, as a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from metacluster.cli import _options, main
+from metacluster.export import ACTORS, REGIONS, WHAT, check_export, render
+from metacluster.merge import merge
+
+DEFAULT_LEVEL = 2
+
+
+@main.command("export")
+@_options.inputs_argument
+@_options.filter_options
+@click.option(
+    "--what",
+    type=click.Choice(WHAT),
+    default=ACTORS,
+    show_default=True,
+    help="Actors as points, or NUTS regions with actor counts per helix.",
+)
+@click.option(
+    "--level",
+    type=click.IntRange(0, 3),
+    default=None,
+    help=f"NUTS level of the regions for --what regions [default: {DEFAULT_LEVEL}].",
+)
+@click.option(
+    "--include-empty",
+    is_flag=True,
+    help="With --what regions: also the regions without actors (zero counts).",
+)
+@_options.year_option
+@_options.format_option
+@_options.output_option
+@_options.generated_at_option
+def export_command(
+    inputs: tuple[Path, ...],
+    what: str,
+    level: int | None,
+    include_empty: bool,
+    year: int | None,
+    fmt: str | None,
+    output: str,
+    generated_at: str | None,
+    **filter_values: Any,
+) -> None:
+    """Export the merged layer, filtered, as GeoJSON, CSV or KML.
+
+    MANIFEST_OR_FILES is a manifest (layers/*.toml) or layer files, merged as by
+    `metacluster merge`. Filters combine with AND; a repeated filter option keeps actors
+    matching any of its values. The bytes are those the app's download button gives for
+    the same filters.
+
+    \b
+    Examples:
+      metacluster export layers/smartculture.toml --helix academia --country IT -o it.csv
+      metacluster export layers/smartculture.toml --nuts ITI --search museum -o - | jq .
+      metacluster export layers/smartculture.toml --what regions --level 2 \\
+          --include-empty -o regions.geojson
+    """
+    filters = _options.filters_from_options(**filter_values)
+    fmt = _options.output_format(fmt, output)
+    if what == ACTORS and (level is not None or include_empty):
+        raise click.UsageError("--level and --include-empty apply to --what regions only")
+    try:
+        check_export(fmt, what)
+    except ValueError as error:
+        raise click.UsageError(f"--what {what} --format {fmt}: {error}") from error
+    with _options.progress("Merging maps") as step:
+        result = merge(list(inputs), year=year, progress=step)
+        step("Aggregating regions" if what == REGIONS else "Writing actors")
+        data = render(
+            result.actors,
+            filters,
+            fmt=fmt,
+            what=what,
+            level=DEFAULT_LEVEL if level is None else level,
+            year=year,
+            include_empty=include_empty,
+            generated_at=generated_at,
+        )
+        _options.write_output(data, output)
+    if output != "-":
+        click.echo(f"Wrote {output} ({filters.describe()}, {what}, {fmt}).")

@@ -1,0 +1,91 @@
+"""``metacluster merge``: the regional maps of a meta-cluster as one European layer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from metacluster.cli import _options, main
+from metacluster.export import render
+from metacluster.export.csv import frame_to_csv
+from metacluster.merge import NO_LOCATION, MergeReport, merge
+
+
+@main.command("merge")
+@_options.inputs_argument
+@_options.output_option
+@_options.format_option
+@_options.year_option
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the full merge report (JSON): per-map counts, duplicates, conflicts.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write every rejected row with its reason (CSV).",
+)
+@_options.generated_at_option
+def merge_command(
+    inputs: tuple[Path, ...],
+    output: str,
+    fmt: str | None,
+    year: int | None,
+    report_path: str | None,
+    rejects_path: str | None,
+    generated_at: str | None,
+) -> None:
+    """Merge regional maps into one European layer, with duplicates detected.
+
+    MANIFEST_OR_FILES is a manifest (layers/*.toml) listing the regional maps, or layer
+    files (KML/KMZ, CSV, XLSX, GeoJSON…), each one regional map named after the file.
+    Actors found on several maps become one actor listing all its sources; rows that
+    cannot be placed on the map are rejected, never dropped silently.
+
+    \b
+    Examples:
+      metacluster merge layers/smartculture.toml -o europe.geojson
+      metacluster merge lazio.csv attica.kml -o europe.csv --report report.json \\
+          --rejects rejects.csv
+    """
+    fmt = _options.output_format(fmt, output)
+    with _options.progress("Merging maps") as step:
+        result = merge(list(inputs), year=year, progress=step)
+        step(f"Writing {len(result.actors)} actors")
+        data = render(result.actors, fmt=fmt, generated_at=generated_at)
+        _options.write_output(data, output)
+    report = result.report
+    if report_path:
+        text = json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str)
+        Path(report_path).write_text(text + "\n", encoding="utf-8")
+    if rejects_path:
+        Path(rejects_path).write_bytes(frame_to_csv(report.rejects))
+    to_stderr = output == _options.STDOUT
+    for line in summary_lines(report):
+        click.echo(line, err=to_stderr)
+    if output != _options.STDOUT:
+        click.echo(f"Wrote {output} ({len(result.actors)} actors, {fmt}).")
+
+
+def summary_lines(report: MergeReport) -> list[str]:
+    """The short report printed after a merge: totals, then one line per map."""
+    lines = [
+        f"{report.name}: {len(report.imports)} maps, {report.rows_in} rows in, "
+        f"{report.actors_out} actors out, {report.duplicates_merged} duplicates merged, "
+        f"{report.conflict_count} conflicts, {len(report.rejects)} rejected."
+    ]
+    width = max((len(c) for c in report.clusters), default=0)
+    for cluster, result in zip(report.clusters, report.imports, strict=True):
+        lines.append(
+            f"  {cluster:<{width}}  {Path(result.file).name}: {result.rows_in} rows, "
+            f"{result.accepted} accepted, {result.rejected} rejected"
+        )
+    unplaced = int((report.rejects["reason"] == NO_LOCATION).sum())
+    if unplaced:
+        lines.append(f"  {unplaced} rows have no usable location (see --rejects).")
+    return lines
