@@ -1,0 +1,31 @@
+"""metacluster's Streamlit app: ``streamlit run app.py`` (or ``make run``).
+
+Page configuration and one call per panel; everything else lives in ``metacluster.ui``.
+The view (meta-cluster, filters, map options, presentation mode) is kept in the URL.
+Set ``METACLUSTER_APP_DATA`` to a GeoParquet/GeoJSON of located actors to show that file
+instead of the bundled manifests (``benchmarks/app.py`` does).
+"""
+
+import streamlit as st
+
+from metacluster.ui import guard, mapview, panels, present, sidebar
+
+st.set_page_config(page_title="metacluster", page_icon=":material/hub:", layout="wide")
+
+with guard.shown_errors():
+    view = sidebar.url_view()
+    present.page_setup(view)
+    shown = sidebar.controls(sidebar.data_source(view), view)
+    regions = panels.regions(shown)
+    panels.header(shown)
+    step = present.tour(shown)
+    if view.present:
+        map_area = details_area = st.container()
+    else:
+        map_area, details_area = st.columns([3, 1])
+    with map_area:
+        selection = mapview.show(shown, regions, step.view if step else None)
+    with details_area:
+        panels.details(shown, regions, selection)
+    if not view.present:
+        panels.tabs(shown, regions)

@@ -1,0 +1,339 @@
+"""Cached loaders: every file is read and merged once per version, never on a rerun.
+
+A *data version* is the source plus the modification time and size of every file it reads
+(a manifest and its maps, uploaded bytes, the benchmark override). Merged layers are kept
+with ``st.cache_resource`` keyed on that version and on the NUTS source: ``st.cache_data``
+would hand every rerun a fresh unpickled copy, 0.5 s for 100 000 actors, which a filter
+change cannot afford. The frames are therefore shared and must be treated as read-only
+(``apply_filters`` returns copies). Derived artefacts (serialised map rows, region
+geometries) are cached the same way, keyed on the data version.
+
+The data source is, in order: the ``METACLUSTER_APP_DATA`` environment variable (a
+GeoParquet or GeoJSON file of located actors, e.g. the benchmark's 100 000 synthetic
+actors), an upload, or a manifest in ``layers/`` chosen by its partnership title.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from metacluster import settings
+from metacluster._errors import InputFileError, ManifestError
+from metacluster.manifest import Manifest, load_manifest
+from metacluster.merge import MergeReport, merge
+from metacluster.nuts import load_nuts
+from metacluster.schema import MERGE_COLUMNS
+from metacluster.ui import deck
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
+LAYERS_FOLDER: Final = PROJECT_ROOT / "layers"
+DATA_OVERRIDE_ENV: Final = "METACLUSTER_APP_DATA"
+"""Environment variable naming a GeoParquet/GeoJSON of located actors to show instead of
+the manifests (used by ``benchmarks/app.py``)."""
+
+_LIST_COLUMNS: Final = ("themes", *MERGE_COLUMNS, "merge_conflicts")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One merged European layer as the app shows it.
+
+    Attributes
+    ----------
+    version
+        Identifies the data version; the key of every derived cache.
+    name
+        Short name used in file names ("smartculture").
+    title, description
+        The partnership's title and one-line description.
+    actors
+        Located, merged actors with a 0..n-1 index (positions == labels). Read-only.
+    report
+        The merge report; None for the override file.
+    clusters
+        Regional clusters in manifest order (the tour's steps).
+    nuts_year
+        NUTS version the actors were joined to.
+    generated_at
+        Export time stamp, fixed per data version (the newest input file's modification
+        time) so that the same data always exports the same bytes.
+    """
+
+    version: str
+    name: str
+    title: str
+    description: str
+    actors: gpd.GeoDataFrame
+    report: MergeReport | None
+    clusters: tuple[str, ...]
+    nuts_year: int
+    generated_at: dt.datetime
+
+
+def _stamp(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime in ns, size) of each file: changes whenever a file is edited."""
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+
+
+def nuts_key() -> tuple[str, str]:
+    return (str(settings.nuts_source), str(settings.cache_folder))
+
+
+def _newest(stamp: tuple[tuple[str, int, int], ...]) -> dt.datetime:
+    newest_ns = max(mtime for _, mtime, _ in stamp)
+    return dt.datetime.fromtimestamp(newest_ns // 1_000_000_000, tz=dt.timezone.utc)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe lower-case slug ("SmartCulture" -> "smartculture")."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "metacluster"
+
+
+def _version(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _prepared(actors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A 0..n-1 index, so that row labels are positions in the serialised map rows."""
+    return actors.reset_index(drop=True)
+
+
+def _from_merge(
+    manifest: Manifest, version: str, generated_at: dt.datetime, year: int | None
+) -> Dataset:
+    result = merge(manifest, year=year)
+    actors = _prepared(result.actors)
+    year = year or actors.attrs.get("nuts_year") or manifest.nuts_year or settings.nuts_year
+    return Dataset(
+        version=version,
+        name=slug(manifest.name),
+        title=manifest.title,
+        description=manifest.description,
+        actors=actors,
+        report=result.report,
+        clusters=manifest.clusters,
+        nuts_year=int(year),
+        generated_at=generated_at,
+    )
+
+
+def manifests(folder: Path | None = None) -> dict[str, Path]:
+    """The bundled manifests by partnership title, in file-name order."""
+    folder = folder or LAYERS_FOLDER
+    paths = sorted(folder.glob("*.toml"))
+    return _manifest_titles(tuple(str(p) for p in paths), _stamp(paths))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _manifest_titles(
+    paths: tuple[str, ...], _stamp: tuple[tuple[str, int, int], ...]
+) -> dict[str, Path]:
+    titles: dict[str, Path] = {}
+    for path in paths:
+        manifest = load_manifest(path)
+        title = manifest.title if manifest.title not in titles else f"{manifest.title} ({path})"
+        titles[title] = Path(path)
+    return titles
+
+
+def load_manifest_dataset(path: Path, year: int | None = None) -> Dataset:
+    """A manifest's maps, merged (joined to NUTS ``year``, None: the manifest's): read
+    again only when a file changes."""
+    manifest = load_manifest(path)
+    stamp = _stamp([path, *(entry.file for entry in manifest.maps)])
+    return _merged_manifest(str(path), stamp, year, nuts_key())
+
+
+@st.cache_resource(show_spinner="Merging the regional maps…", max_entries=8)
+def _merged_manifest(
+    path: str, stamp: tuple[tuple[str, int, int], ...], year: int | None, source: tuple[str, str]
+) -> Dataset:
+    version = _version(stamp, year, source)
+    return _from_merge(load_manifest(path), version, _newest(stamp), year)
+
+
+def load_override(path: Path) -> Dataset:
+    """The benchmark's data source: a GeoParquet or GeoJSON of located actors."""
+    if not path.is_file():
+        raise ManifestError(
+            f"{DATA_OVERRIDE_ENV}={path}: file not found. Point it at a GeoParquet or "
+            "GeoJSON of located actors, or unset it to use the bundled manifests."
+        )
+    return _override(str(path), _stamp([path]))
+
+
+@st.cache_resource(show_spinner="Loading actors…", max_entries=4)
+def _override(path: str, stamp: tuple[tuple[str, int, int], ...]) -> Dataset:
+    file = Path(path)
+    if file.suffix.lower() == ".parquet":
+        actors = gpd.read_parquet(file)
+    elif file.suffix.lower() in (".geojson", ".json"):
+        actors = gpd.read_file(file)
+    else:
+        raise InputFileError(
+            file, "not a GeoParquet (.parquet) or GeoJSON (.geojson) file", "Convert it first."
+        )
+    for column in _LIST_COLUMNS:
+        if column in actors.columns:  # Parquet gives numpy arrays back: the schema has lists
+            actors[column] = [list(v) if isinstance(v, np.ndarray) else v for v in actors[column]]
+    clusters = (
+        pd.Series(actors["regional_cluster"]).explode().dropna().drop_duplicates().tolist()
+        if "regional_cluster" in actors.columns
+        else []
+    )
+    year = int(actors.attrs.get("nuts_year") or settings.nuts_year)
+    actors.attrs["nuts_year"] = year
+    return Dataset(
+        version=_version(stamp),
+        name=slug(file.stem),
+        title=f"{file.name} ({len(actors):,} actors)",
+        description="",
+        actors=_prepared(actors),
+        report=None,
+        clusters=tuple(str(c) for c in clusters),
+        nuts_year=year,
+        generated_at=_newest(stamp),
+    )
+
+
+def override_path() -> Path | None:
+    """The ``METACLUSTER_APP_DATA`` file, when set."""
+    value = os.environ.get(DATA_OVERRIDE_ENV, "").strip()
+    return Path(value) if value else None
+
+
+UPLOAD_SUFFIXES: Final = (".kml", ".kmz", ".csv", ".xlsx", ".geojson", ".json")
+
+
+def safe_name(name: str, taken: set[str]) -> str:
+    """A plain file name for an uploaded file: the base name only (no folders, whatever
+    the browser sent), unusual characters replaced, and unique among ``taken``."""
+    base = re.split(r"[\\/]", name)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = re.sub(r"[^\w\- ]+", "_", stem).strip("._ -") or "upload"
+    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
+    candidate = f"{stem}.{suffix}" if suffix else stem
+    number = 2
+    while candidate in taken:
+        candidate = f"{stem}-{number}.{suffix}" if suffix else f"{stem}-{number}"
+        number += 1
+    return candidate
+
+
+def load_upload(files: Sequence[tuple[str, bytes]], year: int | None = None) -> Dataset:
+    """Uploaded layer files merged as one regional map each (like ``Manifest.from_files``).
+
+    Cached on the names and bytes, so the same upload is merged once; the files are written
+    to a temporary folder that is removed as soon as the merge is done.
+    """
+    taken: set[str] = set()
+    named = []
+    for name, data in files:
+        safe = safe_name(name, taken)
+        taken.add(safe)
+        named.append((safe, data))
+    digest = _version(tuple((name, hashlib.sha256(data).hexdigest()) for name, data in named))
+    return _merged_upload(digest, year, nuts_key(), tuple(named))
+
+
+@st.cache_resource(show_spinner="Merging the uploaded maps…", max_entries=4)
+def _merged_upload(
+    digest: str,
+    year: int | None,
+    source: tuple[str, str],
+    _files: tuple[tuple[str, bytes], ...],
+) -> Dataset:
+    with tempfile.TemporaryDirectory(prefix="metacluster-upload-") as folder:
+        paths = []
+        for name, data in _files:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            paths.append(path)
+        manifest = Manifest.from_files(paths)
+        # No file times for an upload: the time of its (one, cached) merge stands for them.
+        merged_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return _from_merge(manifest, _version(digest, year, source), merged_at, year)
+
+
+# --- derived artefacts, keyed on the data version ---------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def actor_rows(version: str, _dataset: Dataset) -> np.ndarray:
+    """The map rows of every actor, serialised once per data version."""
+    return deck.actor_rows(_dataset.actors)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def nuts_geometries(year: int, level: int, source: tuple[str, str]) -> dict[str, str]:
+    """Region geometries at the display scale as GeoJSON text, by NUTS code."""
+    return deck.geometry_json(load_nuts(year=year, level=level, scale=settings.display_scale))
+
+
+def region_geometries(year: int, level: int) -> dict[str, str]:
+    """``nuts_geometries`` for the current NUTS source (read once per source)."""
+    return nuts_geometries(year, level, nuts_key())
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values the sidebar offers, from the data: clusters in manifest order, country
+    codes, NUTS codes of every level with their names, themes."""
+
+    clusters: tuple[str, ...]
+    countries: tuple[str, ...]
+    nuts: dict[str, str]
+    themes: tuple[str, ...]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def filter_options(version: str, _dataset: Dataset) -> FilterOptions:
+    """The sidebar's options for one data version (computed once)."""
+    return build_filter_options(_dataset.actors, _dataset.clusters)
+
+
+def _distinct_items(column: pd.Series) -> list[str]:
+    items = pd.Series(column.to_numpy(), dtype=object).explode().dropna()
+    return sorted({str(v) for v in items if str(v).strip()}, key=str.casefold)
+
+
+def build_filter_options(actors: pd.DataFrame, clusters: Sequence[str]) -> FilterOptions:
+    """The sidebar's options: the pure part of ``filter_options``."""
+    present_clusters = (
+        set(_distinct_items(actors["regional_cluster"])) if "regional_cluster" in actors else set()
+    )
+    ordered = [c for c in clusters if c in present_clusters]
+    ordered += sorted(present_clusters - set(ordered), key=str.casefold)
+    countries: set[str] = set()
+    for column in ("nuts0", "country"):
+        if column in actors:
+            countries.update(c.upper() for c in _distinct_items(actors[column]))
+    nuts: dict[str, str] = {}
+    for level in range(4):
+        code, name = f"nuts{level}", f"nuts{level}_name"
+        if code in actors:
+            pairs = actors[[code, name]].dropna(subset=[code]).drop_duplicates(subset=[code])
+            names = pairs[name].fillna("").astype(str)
+            nuts.update(zip(pairs[code].astype(str), names, strict=True))
+    themes = _distinct_items(actors["themes"]) if "themes" in actors else []
+    return FilterOptions(
+        clusters=tuple(ordered),
+        countries=tuple(sorted(countries)),
+        nuts=dict(sorted(nuts.items())),
+        themes=tuple(themes),
+    )

@@ -1,0 +1,488 @@
+"""The map as deck.gl JSON, built by pure functions and spliced rather than re-encoded.
+
+pydeck's ``Deck.to_json`` encodes layer data row by row (0.4–0.6 s for 100 000 points), so
+the actor rows are serialised once per data version (``actor_rows``: one JSON object per
+actor, only the fields the layer and its tooltip use, coordinates rounded) and every rerun
+joins the filtered subset into the spec (``deck_spec``), which ``PrebuiltDeck`` hands to
+``st.pydeck_chart`` as it is.
+
+Every text that reaches the map is HTML-escaped here, before it goes into the layer data:
+Streamlit renders pydeck tooltips as HTML, and a map drawn by someone else may name an actor
+``<img src=x onerror=…>``.
+
+Layers, bottom to top: ``countries`` (NUTS level 0 as a light basemap, so the map reads
+well with no tile server), ``regions`` (choropleth of one metric) and ``actors`` (points
+coloured by helix). Both upper layers are pickable and carry an ``id`` so that a click
+selects an actor or a region.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+
+from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
+
+COORDINATE_DECIMALS: Final = 5
+"""Decimals kept for actor positions on the map (about 1 m)."""
+
+ACTORS_LAYER: Final = "actors"
+REGIONS_LAYER: Final = "regions"
+COUNTRIES_LAYER: Final = "countries"
+
+ONLINE_BASEMAP: Final = pdk.map_styles.CARTO_LIGHT
+"""Carto's Positron style: needs no token; only used when the user turns it on."""
+
+TOOLTIP: Final[dict[str, Any]] = {
+    "html": "<b>{t}</b><br/>{l1}<br/>{l2}<br/>{l3}",
+    "style": {"fontSize": "13px", "maxWidth": "340px", "whiteSpace": "normal"},
+}
+"""One template for both pickable layers: each row carries its own escaped ``t``, ``l1``,
+``l2`` and ``l3`` texts (GeoJSON features in their properties)."""
+
+EUROPE_VIEW: Final[dict[str, float]] = {"latitude": 50.0, "longitude": 10.0, "zoom": 3.2}
+"""Where the map opens when there is nothing to fit."""
+
+_SEA: Final = (214, 226, 236, 255)
+_LAND: Final = (250, 250, 247, 255)
+_BORDER: Final = (176, 176, 176, 255)
+_RAMP_START: Final = (247, 247, 247)
+_WORLD_TILE_PX: Final = 512.0
+_WORLD_RING: Final = [[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]
+
+METRICS: Final[dict[str, tuple[str, str]]] = {
+    "actors": ("Actors", "n_total"),
+    **{helix: (f"{HELIX_LABELS[helix]} actors", f"n_{helix}") for helix in HELICES},
+    "balance": ("Helix balance index", "helix_balance"),
+}
+"""Choropleth metrics: key -> (label, column of ``aggregate_regions``)."""
+
+_METRIC_COLOURS: Final[dict[str, tuple[int, int, int]]] = {
+    "actors": (37, 52, 148),
+    **HELIX_COLOURS,
+    "balance": (84, 39, 143),
+}
+
+
+_HTML_ESCAPES: Final = (
+    ("&", "&amp;"),  # first, so that the entities below are not escaped twice
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("'", "&#x27;"),
+    ("{", "&#123;"),  # braces too: the tooltip template's placeholders are {name}
+    ("}", "&#125;"),
+)
+
+
+def escape_text(values: pd.Series) -> pd.Series:
+    """Text safe to put into HTML, as ``html.escape`` does (quotes included) plus braces;
+    missing values become "". Vectorised: 100 000 names take milliseconds."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    for char, entity in _HTML_ESCAPES:
+        text = text.str.replace(char, entity, regex=False)
+    return text
+
+
+def join_lists(values: pd.Series, separator: str = "; ") -> pd.Series:
+    """List cells (lists, tuples, arrays) as one text each; scalars as text, NA as ""."""
+    if isinstance(values.dtype, pd.StringDtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        return values.astype(object).where(values.notna(), "").astype(str)
+    texts = [
+        separator.join(map(str, v))
+        if isinstance(v, (list, tuple, np.ndarray))
+        else ("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v))
+        for v in values.tolist()
+    ]
+    return pd.Series(texts, index=values.index, dtype=object)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _joined(parts: Sequence[pd.Series], separator: str) -> pd.Series:
+    """Row-wise join of text columns, skipping empty cells (vectorised)."""
+    result = parts[0].astype(str)
+    for part in parts[1:]:
+        part = part.astype(str)
+        both = (result != "") & (part != "")
+        result = (result + separator + part).where(both, result + part)
+    return result
+
+
+def actor_tooltips(actors: pd.DataFrame) -> pd.DataFrame:
+    """The four escaped tooltip lines of each actor (columns t, l1, l2, l3).
+
+    ``t`` the name; ``l1`` helix and organisation type; ``l2`` city and the NUTS-2 and
+    NUTS-3 names; ``l3`` the regional clusters the actor belongs to.
+    """
+    helix = _column(actors, "helix").fillna(UNKNOWN_HELIX)
+    helix_label = helix.map(HELIX_LABELS).fillna(helix)
+    place = _joined(
+        [join_lists(_column(actors, c)) for c in ("city", "nuts3_name", "nuts2_name")], ", "
+    )
+    clusters = join_lists(_column(actors, "regional_cluster"))
+    lines = pd.DataFrame(
+        {
+            "t": _column(actors, "name"),
+            "l1": _joined([helix_label, join_lists(_column(actors, "organisation_type"))], " · "),
+            "l2": place,
+            "l3": ("Regional cluster: " + clusters).where(clusters != "", ""),
+        },
+        index=actors.index,
+    )
+    return lines.apply(escape_text)
+
+
+def actor_rows(actors: gpd.GeoDataFrame) -> np.ndarray:
+    """One JSON object (text) per actor, in row order: all the actor layer needs.
+
+    Fields: ``id`` (actor_id, to find the actor when it is clicked), ``lon``/``lat``
+    (rounded), ``c`` (helix colour) and the escaped tooltip lines ``t``, ``l1``–``l3``.
+    Built once per data version; ``rows_json`` splices any subset into the spec.
+    """
+    if len(actors) == 0:
+        return np.array([], dtype=object)
+    geometry = actors.geometry.to_numpy()
+    table = actor_tooltips(actors)
+    table.insert(0, "id", _column(actors, "actor_id").astype(object).where(lambda s: s.notna(), ""))
+    table.insert(1, "lon", np.round(shapely.get_x(geometry), COORDINATE_DECIMALS))
+    table.insert(2, "lat", np.round(shapely.get_y(geometry), COORDINATE_DECIMALS))
+    colours = {helix: list(rgb) for helix, rgb in HELIX_COLOURS.items()}
+    helix = _column(actors, "helix")
+    helix = helix.where(helix.isin(list(colours)), UNKNOWN_HELIX)
+    table.insert(3, "c", helix.map(colours))
+    lines = table.to_json(orient="records", lines=True, double_precision=COORDINATE_DECIMALS)
+    return np.array(lines.rstrip("\n").split("\n"), dtype=object)
+
+
+def rows_json(rows: np.ndarray, positions: np.ndarray | None = None) -> str:
+    """A JSON array of the serialised rows at ``positions`` (all rows when None)."""
+    chosen = rows if positions is None else rows[np.asarray(positions, dtype=np.int64)]
+    return "[" + ",".join(chosen.tolist()) + "]"
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Where the map looks: centre and zoom (deck.gl ``initialViewState``)."""
+
+    latitude: float
+    longitude: float
+    zoom: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "latitude": round(self.latitude, 4),
+            "longitude": round(self.longitude, 4),
+            "zoom": round(self.zoom, 2),
+        }
+
+
+def _mercator_y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def view_for_bounds(
+    bounds: tuple[float, float, float, float],
+    *,
+    width: float = 1000,
+    height: float = 600,
+    padding: float = 0.1,
+    max_zoom: float = 11.0,
+) -> ViewState:
+    """The centre and zoom that fit (minx, miny, maxx, maxy) into a map of width × height px.
+
+    Web Mercator: at zoom z the world is 512 · 2**z pixels wide. ``padding`` is the share
+    of the map kept free on each side. A single point gets ``max_zoom``.
+    """
+    minx, miny, maxx, maxy = bounds
+    y0, y1 = _mercator_y(miny), _mercator_y(maxy)
+    centre_lat = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
+    share_x = (maxx - minx) / 360.0
+    share_y = (y1 - y0) / (2 * math.pi)
+    usable = 1 - 2 * padding
+    zooms = [
+        math.log2(usable * size / (_WORLD_TILE_PX * share))
+        for size, share in ((width, share_x), (height, share_y))
+        if share > 0
+    ]
+    zoom = min([*zooms, max_zoom])
+    return ViewState(latitude=centre_lat, longitude=(minx + maxx) / 2, zoom=max(zoom, 0.0))
+
+
+def view_for_points(
+    geometry: gpd.GeoSeries, *, width: float = 1000, height: float = 600
+) -> ViewState:
+    """The view that fits the points; far outliers (1 % on each side) are left out when
+    there are 100 points or more, so that one actor in the Canaries does not zoom out all
+    of Europe."""
+    values = geometry.to_numpy()
+    points = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
+    if len(points) == 0:
+        return ViewState(**EUROPE_VIEW)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    share = 0.01 if len(points) >= 100 else 0.0
+    lo, hi = share, 1 - share
+    bounds = (
+        float(np.quantile(x, lo)),
+        float(np.quantile(y, lo)),
+        float(np.quantile(x, hi)),
+        float(np.quantile(y, hi)),
+    )
+    return view_for_bounds(bounds, width=width, height=height)
+
+
+def ramp_colours(
+    values: np.ndarray, *, colour: tuple[int, int, int], vmin: float, vmax: float, alpha: int = 190
+) -> np.ndarray:
+    """RGBA per value on a linear ramp from near-white (vmin) to ``colour`` (vmax); NaN
+    values get a transparent grey."""
+    values = np.asarray(values, dtype=float)
+    missing = np.isnan(values)
+    span = vmax - vmin
+    share = np.clip((values - vmin) / span, 0.0, 1.0) if span > 0 else np.ones_like(values)
+    share[missing] = 0.0
+    start, end = np.array(_RAMP_START, dtype=float), np.array(colour, dtype=float)
+    rgb = np.rint(start + share[:, None] * (end - start)).astype(int)
+    rgba = np.column_stack([rgb, np.full(len(values), alpha)])
+    rgba[missing] = (200, 200, 200, 60)
+    return rgba
+
+
+def metric_range(metric: str, values: np.ndarray) -> tuple[float, float]:
+    """Colour scale limits: 0–1 for the balance index, 0–max for counts."""
+    if metric == "balance":
+        return 0.0, 1.0
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return 0.0, float(finite.max()) if len(finite) else 1.0
+
+
+def geometry_json(frame: gpd.GeoDataFrame, key: str = "NUTS_ID") -> dict[str, str]:
+    """Each region's geometry as GeoJSON text, by code: serialised once per NUTS file."""
+    texts = shapely.to_geojson(frame.geometry.to_numpy())
+    return dict(zip(frame[key].astype(str).tolist(), texts.tolist(), strict=True))
+
+
+def _feature_collection(features: list[str]) -> str:
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
+def _feature(geometry: str, properties: Mapping[str, Any]) -> str:
+    head = '{"type":"Feature","geometry":' + geometry
+    return head + ',"properties":' + json.dumps(properties) + "}"
+
+
+def region_features(regions: pd.DataFrame, geometries: Mapping[str, str], metric: str) -> str:
+    """The choropleth's GeoJSON: one feature per region of ``aggregate_regions``' table.
+
+    Properties: ``id`` (NUTS code), ``fill`` (RGBA of the metric) and the escaped tooltip
+    lines. Regions whose geometry is unknown at this NUTS version are left out.
+    """
+    label, column = METRICS[metric]
+    values = pd.to_numeric(regions[column], errors="coerce").to_numpy(dtype=float)
+    vmin, vmax = metric_range(metric, values)
+    fills = ramp_colours(values, colour=_METRIC_COLOURS[metric], vmin=vmin, vmax=vmax)
+    counts = [regions[f"n_{h}"].astype(int).astype(str) + f" {_short(h)}" for h in HELICES]
+    l1 = regions["n_total"].astype(int).astype(str) + " actors: " + _joined(counts, " · ")
+    missing = regions["missing_helices"].map(lambda helices: ", ".join(map(_short, helices)))
+    lines = pd.DataFrame(
+        {
+            "t": regions["NAME_LATN"].astype(str) + " (" + regions["NUTS_ID"].astype(str) + ")",
+            "l1": l1,
+            "l2": missing.map(lambda m: f"Missing: {m}" if m else "All four helices present"),
+            "l3": [f"{label}: {_format_value(v)}" for v in values],
+        },
+        index=regions.index,
+    ).apply(escape_text)
+    features = []
+    for code, fill, line in zip(
+        regions["NUTS_ID"].astype(str).tolist(),
+        fills.tolist(),
+        lines.to_dict("records"),
+        strict=True,
+    ):
+        if code in geometries:
+            features.append(_feature(geometries[code], {"id": code, "fill": fill, **line}))
+    return _feature_collection(features)
+
+
+def _short(helix: str) -> str:
+    """"civil_society" -> "civil society"."""
+    return helix.replace("_", " ")
+
+
+def _format_value(value: float) -> str:
+    if not np.isfinite(value):
+        return "–"
+    return f"{value:.2f}" if value != int(value) else f"{int(value):,}"
+
+
+def countries_features(geometries: Mapping[str, str], *, with_sea: bool) -> str:
+    """Level-0 regions as a light basemap; ``with_sea`` adds a blue backdrop under them."""
+    features = []
+    if with_sea:
+        sea = json.dumps({"type": "Polygon", "coordinates": [_WORLD_RING]})
+        features.append(_feature(sea, {"fill": list(_SEA), "line": [0, 0, 0, 0]}))
+    land = list(_LAND) if with_sea else [0, 0, 0, 0]
+    features += [_feature(g, {"fill": land, "line": list(_BORDER)}) for g in geometries.values()]
+    return _feature_collection(features)
+
+
+_PLACEHOLDER = "__metacluster_{}__"
+
+
+def deck_spec(
+    *,
+    actors: str | None,
+    regions: str | None,
+    countries: str | None,
+    view: ViewState,
+    online_basemap: bool = False,
+    point_radius: float = 5.0,
+) -> str:
+    """The deck.gl JSON spec of the map, with pre-serialised layer data spliced in.
+
+    Parameters
+    ----------
+    actors, regions, countries
+        JSON texts from ``rows_json``, ``region_features`` and ``countries_features``;
+        None leaves the layer out (the user turned it off).
+    view
+        The initial view state.
+    online_basemap
+        Draw Carto's Positron tiles under the layers (needs the internet); otherwise no
+        tile server is contacted and the countries layer is the basemap.
+    point_radius
+        Actor radius in pixels (larger in presentation mode), bounded so points stay
+        readable at every zoom.
+    """
+    basemap = (
+        pdk.Deck(map_provider="carto", map_style=ONLINE_BASEMAP)
+        if online_basemap
+        else (pdk.Deck(map_provider=None))
+    )
+    layers: list[dict[str, Any]] = []
+    data: dict[str, str] = {}
+    if countries is not None:
+        data[COUNTRIES_LAYER] = countries
+        layers.append(
+            {
+                "@@type": "GeoJsonLayer",
+                "id": COUNTRIES_LAYER,
+                "data": _PLACEHOLDER.format(COUNTRIES_LAYER),
+                "pickable": False,
+                "stroked": True,
+                "filled": True,
+                "getFillColor": "@@=properties.fill",
+                "getLineColor": "@@=properties.line",
+                "lineWidthMinPixels": 0.6,
+            }
+        )
+    if regions is not None:
+        data[REGIONS_LAYER] = regions
+        layers.append(
+            {
+                "@@type": "GeoJsonLayer",
+                "id": REGIONS_LAYER,
+                "data": _PLACEHOLDER.format(REGIONS_LAYER),
+                "pickable": True,
+                "autoHighlight": True,
+                "stroked": True,
+                "filled": True,
+                "getFillColor": "@@=properties.fill",
+                "getLineColor": [90, 90, 90, 200],
+                "lineWidthMinPixels": 0.8,
+            }
+        )
+    if actors is not None:
+        data[ACTORS_LAYER] = actors
+        layers.append(
+            {
+                "@@type": "ScatterplotLayer",
+                "id": ACTORS_LAYER,
+                "data": _PLACEHOLDER.format(ACTORS_LAYER),
+                "pickable": True,
+                "autoHighlight": True,
+                "getPosition": "@@=[lon, lat]",
+                "getFillColor": "@@=c",
+                "getLineColor": [255, 255, 255],
+                "stroked": True,
+                "lineWidthMinPixels": 1,
+                "radiusUnits": "pixels",
+                "getRadius": point_radius,
+                "radiusMinPixels": max(point_radius * 0.6, 2),
+                "radiusMaxPixels": point_radius * 2,
+            }
+        )
+    spec: dict[str, Any] = {
+        "initialViewState": view.as_dict(),
+        "layers": layers,
+        "mapStyle": basemap.map_style,
+        "views": [{"@@type": "MapView", "controller": True}],
+    }
+    if basemap.map_provider:
+        spec["mapProvider"] = basemap.map_provider
+    text = json.dumps(spec)
+    for layer_id, layer_data in data.items():
+        text = text.replace(json.dumps(_PLACEHOLDER.format(layer_id)), layer_data, 1)
+    return text
+
+
+class PrebuiltDeck(pdk.Deck):
+    """A pydeck ``Deck`` whose JSON is already built: ``st.pydeck_chart`` only calls
+    ``to_json`` (and reads the tooltip), so the spliced spec reaches the browser as is."""
+
+    def __init__(self, spec: str, *, tooltip: Mapping[str, Any] | None = None) -> None:
+        super().__init__(map_provider=None, tooltip=dict(tooltip or TOOLTIP))
+        self._spec = spec
+
+    def to_json(self) -> str:
+        return self._spec
+
+
+def helix_legend_html(counts: Mapping[str, int], *, large: bool = False) -> str:
+    """The helix colour legend with the number of (filtered) actors of each helix."""
+    size = "1.25rem" if large else "0.9rem"
+    dot = "1.1em"
+    items = []
+    for helix in (*HELICES, UNKNOWN_HELIX):
+        if helix == UNKNOWN_HELIX and not counts.get(helix):
+            continue
+        r, g, b = HELIX_COLOURS[helix]
+        items.append(
+            f'<span style="display:inline-flex;align-items:center;margin-right:1.2em">'
+            f'<span style="display:inline-block;width:{dot};height:{dot};border-radius:50%;'
+            f'background:rgb({r},{g},{b});border:1px solid #fff;margin-right:0.35em"></span>'
+            f"{html.escape(HELIX_LABELS[helix])} ({counts.get(helix, 0):,})</span>"
+        )
+    return f'<div style="font-size:{size};line-height:1.8">' + "".join(items) + "</div>"
+
+
+def metric_legend_html(metric: str, vmin: float, vmax: float, *, large: bool = False) -> str:
+    """The choropleth's colour ramp with its label and limits."""
+    label, _ = METRICS[metric]
+    r, g, b = _METRIC_COLOURS[metric]
+    start = "rgb({},{},{})".format(*_RAMP_START)
+    size = "1.1rem" if large else "0.85rem"
+    return (
+        f'<div style="font-size:{size}">{html.escape(label)} per region: '
+        f"{_format_value(vmin)} "
+        f'<span style="display:inline-block;width:8em;height:0.8em;vertical-align:middle;'
+        f'background:linear-gradient(to right,{start},rgb({r},{g},{b}))"></span> '
+        f"{_format_value(vmax)}</div>"
+    )

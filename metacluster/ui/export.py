@@ -1,0 +1,83 @@
+"""Download buttons: the filtered layer as GeoJSON, CSV or KML, and its regions.
+
+The bytes come from ``metacluster.export.render``, the function behind ``metacluster
+export``, with the same filters, level and NUTS year and a time stamp fixed per data
+version: a download equals the CLI's output for the same view. They are generated only
+when a button is clicked (a callable passed to ``st.download_button``), so a rerun never
+pays for writing 100 000 actors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import streamlit as st
+
+from metacluster.export import ACTORS, FORMATS, REGIONS, export_filename, render
+from metacluster.ui.state import Shown
+
+DOWNLOADS: Final = (
+    ("Actors · GeoJSON", "geojson", ACTORS),
+    ("Actors · CSV", "csv", ACTORS),
+    ("Actors · KML", "kml", ACTORS),
+    ("Regions · GeoJSON", "geojson", REGIONS),
+    ("Regions · CSV", "csv", REGIONS),
+)
+"""(label, format, what) of each download button."""
+
+
+@dataclass(frozen=True)
+class Download:
+    """One export of the current view: its file name, media type and byte generator."""
+
+    file_name: str
+    mime: str
+    data: Callable[[], bytes]
+
+
+def download(shown: Shown, fmt: str, what: str) -> Download:
+    """The export of the shown view in one format (bytes made when ``data`` is called).
+
+    The file name carries the meta-cluster and the filter summary, e.g.
+    "smartculture-actors-academia-IT.geojson".
+    """
+    view, dataset = shown.view, shown.dataset
+    file_name = f"{dataset.name}-" + export_filename(
+        view.filters, fmt=fmt, what=what, level=view.level
+    )
+
+    def data() -> bytes:
+        return render(
+            dataset.actors,
+            view.filters,
+            fmt=fmt,
+            what=what,
+            level=view.level,
+            year=view.year,
+            generated_at=dataset.generated_at,
+        )
+
+    return Download(file_name=file_name, mime=FORMATS[fmt].media_type, data=data)
+
+
+def downloads(shown: Shown) -> None:
+    """One button per export; each file is generated when its button is clicked."""
+    st.caption(
+        f"{len(shown.actors):,} actors · filters: {shown.view.filters.describe()} · "
+        f"regions at NUTS level {shown.view.level}, version {shown.dataset.nuts_year}"
+    )
+    columns = st.columns(len(DOWNLOADS))
+    for column, (label, fmt, what) in zip(columns, DOWNLOADS, strict=True):
+        item = download(shown, fmt, what)
+        column.download_button(
+            label,
+            data=item.data,
+            file_name=item.file_name,
+            mime=item.mime,
+            on_click="ignore",
+            key=f"download_{what}_{fmt}",
+            icon=":material/download:",
+            width="stretch",
+        )

@@ -1,0 +1,122 @@
+"""The map: actors by helix over a choropleth of NUTS regions, a legend and attribution.
+
+The spec is spliced from cached parts (``deck``): the actor rows serialised once per data
+version, region geometries once per NUTS file, the countries basemap once per version; a
+rerun only joins the filtered rows and recolours the regions. Clicking an actor or a region
+selects it (``on_select="rerun"``); ``selected`` says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import streamlit as st
+
+from metacluster import settings
+from metacluster.schema import HELICES, UNKNOWN_HELIX
+from metacluster.ui import data, deck
+from metacluster.ui.state import Shown
+
+MAP_KEY: Final = "map"
+MAP_HEIGHT: Final = 600
+PRESENT_HEIGHT: Final = 760
+CARTO_ATTRIBUTION: Final = "Basemap © CARTO, © OpenStreetMap contributors."
+
+
+@dataclass(frozen=True)
+class Selected:
+    """What was clicked on the map: ``layer`` is "actors" or "regions", ``id`` the
+    actor_id or NUTS code."""
+
+    layer: str
+    id: str
+
+
+def selected(event: Any) -> Selected | None:
+    """The clicked actor or region in a ``st.pydeck_chart`` selection event, if any."""
+    objects = (event or {}).get("selection", {}).get("objects", {}) or {}
+    for layer in (deck.ACTORS_LAYER, deck.REGIONS_LAYER):
+        for item in objects.get(layer) or []:
+            properties = item.get("properties", item) if isinstance(item, dict) else {}
+            identifier = properties.get("id")
+            if identifier:
+                return Selected(layer=layer, id=str(identifier))
+    return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _countries(year: int, nuts_key: tuple[str, str], *, with_sea: bool) -> str:
+    return deck.countries_features(data.nuts_geometries(year, 0, nuts_key), with_sea=with_sea)
+
+
+def helix_counts(actors: gpd.GeoDataFrame) -> dict[str, int]:
+    """Actors per helix (values outside the four helices count as unknown)."""
+    helix = actors["helix"].where(actors["helix"].isin(HELICES), UNKNOWN_HELIX)
+    counts = helix.value_counts()
+    return {h: int(counts.get(h, 0)) for h in (*HELICES, UNKNOWN_HELIX)}
+
+
+def map_view_state(shown: Shown, tour_view: deck.ViewState | None) -> deck.ViewState:
+    """The tour step's view when touring, else the view that fits the filtered actors."""
+    if tour_view is not None:
+        return tour_view
+    width, height = (1400, PRESENT_HEIGHT) if shown.view.present else (1000, MAP_HEIGHT)
+    return deck.view_for_points(shown.actors.geometry, width=width, height=height)
+
+
+def show(
+    shown: Shown, regions: gpd.GeoDataFrame, tour_view: deck.ViewState | None
+) -> Selected | None:
+    """Draw the map with its legend and attribution; return what was clicked."""
+    view, dataset = shown.view, shown.dataset
+    actors_json = regions_json = countries_json = None
+    if deck.ACTORS_LAYER in view.layers:
+        rows = data.actor_rows(dataset.version, dataset)
+        actors_json = deck.rows_json(rows, shown.actors.index.to_numpy(dtype=np.int64))
+    if deck.REGIONS_LAYER in view.layers:
+        geometries = data.region_geometries(dataset.nuts_year, view.level)
+        regions_json = deck.region_features(regions, geometries, view.metric)
+    if deck.COUNTRIES_LAYER in view.layers:
+        countries_json = _countries(
+            dataset.nuts_year, data.nuts_key(), with_sea=not view.online_basemap
+        )
+    spec = deck.deck_spec(
+        actors=actors_json,
+        regions=regions_json,
+        countries=countries_json,
+        view=map_view_state(shown, tour_view),
+        online_basemap=view.online_basemap,
+        point_radius=7.0 if view.present else 5.0,
+    )
+    event = st.pydeck_chart(
+        deck.PrebuiltDeck(spec),
+        on_select="rerun",
+        selection_mode="single-object",
+        key=MAP_KEY,
+        height=PRESENT_HEIGHT if view.present else MAP_HEIGHT,
+        alt=f"Map of {len(shown.actors):,} actors coloured by helix",
+    )
+    legend(shown, regions)
+    return selected(event)
+
+
+def legend(shown: Shown, regions: gpd.GeoDataFrame) -> None:
+    """Helix colours with counts, the choropleth's ramp, and the attribution."""
+    large = shown.view.present
+    st.markdown(
+        deck.helix_legend_html(helix_counts(shown.actors), large=large), unsafe_allow_html=True
+    )
+    if deck.REGIONS_LAYER in shown.view.layers and len(regions):
+        _, column = deck.METRICS[shown.view.metric]
+        vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
+        st.markdown(
+            deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large),
+            unsafe_allow_html=True,
+        )
+    credits = settings.attribution
+    if shown.view.online_basemap:
+        credits += " " + CARTO_ATTRIBUTION
+    st.caption(credits)

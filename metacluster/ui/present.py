@@ -1,0 +1,124 @@
+"""Presentation mode for workshops: big type, a full-width map and a guided tour.
+
+``?present=1`` (or the sidebar toggle) hides every control except the tour buttons. The
+tour steps through the regional clusters in manifest order; each step zooms the map onto
+that cluster's actors and says where it is ("3 / 8 — Toscana"). The step lives in the URL
+(``step``), so a presenter can bookmark any stop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Final
+
+import geopandas as gpd
+import streamlit as st
+
+from metacluster.ui import deck
+from metacluster.ui.sidebar import url_view, write_url
+from metacluster.ui.state import Shown, View
+
+PRESENT_CSS: Final = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stSidebarCollapseButton"] { display: none !important; }
+.stMainBlockContainer, .block-container { max-width: 100% !important;
+  padding-left: 1.5rem !important; padding-right: 1.5rem !important; padding-top: 1rem !important; }
+.stMarkdown p, .stMarkdown li, .stCaption p { font-size: 1.35rem !important; }
+h1 { font-size: 2.6rem !important; }
+.stButton button p { font-size: 1.3rem !important; }
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class TourStep:
+    """One stop of the tour: its number (1-based), the total, the cluster and the view."""
+
+    number: int
+    total: int
+    cluster: str
+    view: deck.ViewState
+    actors: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} / {self.total} — {self.cluster}"
+
+
+def tour_step(
+    actors: gpd.GeoDataFrame,
+    clusters: tuple[str, ...],
+    step: int,
+    *,
+    width: int = 1400,
+    height: int = 760,
+) -> TourStep | None:
+    """The tour's ``step``-th stop (1-based; 0 or beyond the end: None, the overview).
+
+    The view fits the cluster's actors among ``actors`` (the filtered ones).
+    """
+    if not 1 <= step <= len(clusters):
+        return None
+    cluster = clusters[step - 1]
+    member = actors["regional_cluster"].map(lambda values: cluster in list(values or []))
+    inside = actors[member.to_numpy(dtype=bool)]
+    return TourStep(
+        number=step,
+        total=len(clusters),
+        cluster=cluster,
+        view=deck.view_for_points(inside.geometry, width=width, height=height),
+        actors=len(inside),
+    )
+
+
+def page_setup(view: View) -> None:
+    """Large type and no sidebar in presentation mode."""
+    if view.present:
+        st.set_page_config(initial_sidebar_state="collapsed")
+        st.html(PRESENT_CSS)
+
+
+def _go(step: int) -> None:
+    view = url_view(warn=False)
+    write_url(replace(view, step=step))
+
+
+def _leave() -> None:
+    write_url(replace(url_view(warn=False), present=False))
+
+
+def tour(shown: Shown) -> TourStep | None:
+    """Tour buttons and the current stop (only in presentation mode)."""
+    if not shown.view.present:
+        return None
+    clusters = shown.dataset.clusters
+    step = tour_step(shown.actors, clusters, shown.view.step)
+    current = step.number if step else 0
+    back, where, forward, leave = st.columns([1, 4, 1, 1], vertical_alignment="center")
+    back.button(
+        "Previous",
+        key="tour_previous",
+        on_click=_go,
+        args=(max(current - 1, 0),),
+        disabled=current == 0,
+        icon=":material/arrow_back:",
+        width="stretch",
+    )
+    forward.button(
+        "Next",
+        key="tour_next",
+        on_click=_go,
+        args=(min(current + 1, len(clusters)),),
+        disabled=current >= len(clusters),
+        icon=":material/arrow_forward:",
+        width="stretch",
+    )
+    leave.button("Leave presentation", key="tour_leave", on_click=_leave, width="stretch")
+    if step is None:
+        where.markdown(
+            f"**Overview — {len(clusters)} regional clusters.** Press Next to start the tour."
+        )
+    else:
+        where.markdown(f"**{step.label}** · {step.actors:,} actors")
+    return step

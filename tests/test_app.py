@@ -1,0 +1,501 @@
+"""The Streamlit app driven with AppTest: every control, on the bundled sample data.
+
+Expected numbers are computed here from the library (merge, then plain pandas), never read
+back from the app. NUTS geometries come from the ../shared/nuts mirror with a cache in a
+temporary folder; the merged layers are cached for the whole module, as in a real session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+from click.testing import CliRunner
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from metacluster import settings
+from metacluster.cli import main as cli
+from metacluster.export import render
+from metacluster.export.csv import frame_to_csv
+from metacluster.filter import Filters
+from metacluster.manifest import load_manifest
+from metacluster.merge import merge
+from metacluster.schema import HELIX_LABELS
+from metacluster.ui import deck
+from metacluster.ui.data import DATA_OVERRIDE_ENV
+from tests.conftest import PROJECT_ROOT, TEST_DATA
+from tests.ui_sample import XSS_NAME
+
+APP = PROJECT_ROOT / "app.py"
+SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
+SMARTSPACE = PROJECT_ROOT / "layers" / "smartspace.toml"
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mirror_settings(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The NUTS mirror and a temporary cache for the whole module (``nuts_from_mirror`` for
+    one test would merge the sample layers again in every test)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "nuts_source", str(nuts_mirror))
+        patch.setattr(settings, "cache_folder", tmp_path_factory.mktemp("nuts-cache"))
+        patch.delenv(DATA_OVERRIDE_ENV, raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def smartculture() -> gpd.GeoDataFrame:
+    return merge(SMARTCULTURE).actors
+
+
+@pytest.fixture
+def media(monkeypatch: pytest.MonkeyPatch) -> list[MemoryMediaFileStorage]:
+    """Keeps AppTest's media storage and manager so tests can fetch downloads."""
+    kept: list[Any] = []
+
+    class Storage(MemoryMediaFileStorage):
+        def __init__(self, endpoint: str) -> None:
+            super().__init__(endpoint)
+            kept.append(self)
+
+    class Manager(MediaFileManager):
+        def __init__(self, storage: Any) -> None:
+            super().__init__(storage)
+            kept.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Storage)
+    monkeypatch.setattr(app_test_module, "MediaFileManager", Manager)
+    return kept
+
+
+def downloaded(kept: list[Any], button: Any) -> tuple[str, bytes]:
+    """(file name, bytes) a click on a download button gives, deferred or not."""
+    storage, manager = kept[-2], kept[-1]  # the last run's
+    file_id = button.proto.deferred_file_id
+    url = manager.execute_deferred(file_id) if file_id else button.proto.url
+    stored = storage.get_file(url.rsplit("/", 1)[1])
+    return stored.filename, stored.content
+
+
+def start(**query: str | list[str]) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def spec(at: AppTest) -> dict[str, Any]:
+    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+
+
+def layer(at: AppTest, layer_id: str) -> dict[str, Any]:
+    return next(item for item in spec(at)["layers"] if item["id"] == layer_id)
+
+
+def count_line(at: AppTest) -> str:
+    return next(m.value for m in at.sidebar.markdown if "actors**" in m.value)
+
+
+def click_map(at: AppTest, layer_id: str, item: dict[str, Any]) -> AppTest:
+    """Select one object on the map as a click in the browser does. AppTest has no
+    public way to set a chart selection (it is read-only), so the widget state the
+    browser would send is added to the next run's states."""
+    chart = at.get("deck_gl_json_chart")[0]
+    states = at._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = chart.proto.id
+    state.string_value = json.dumps(
+        {"selection": {"indices": {layer_id: [0]}, "objects": {layer_id: [item]}}}
+    )
+    at._run(states)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_data(at: AppTest, field: str) -> pd.DataFrame:
+    """The data of the Vega-Lite chart that encodes ``field`` (Streamlit moves a spec's
+    inline values into an Arrow table)."""
+    chart = next(c for c in at.get("vega_lite_chart") if f'"field": "{field}"' in c.proto.spec)
+    return convert_arrow_bytes_to_pandas_df(chart.proto.data.data)
+
+
+def card(at: AppTest) -> dict[str, str]:
+    """The details card shown, as field -> value."""
+    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["Field", "Value"])
+    return dict(zip(table["Field"], table["Value"], strict=True))
+
+
+def newest_mtime(manifest_path: Path) -> str:
+    manifest = load_manifest(manifest_path)
+    files = [manifest_path, *(entry.file for entry in manifest.maps)]
+    newest = max(int(f.stat().st_mtime) for f in files)
+    return dt.datetime.fromtimestamp(newest, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- opening --------------------------------------------------------------------------
+
+
+def test_app_opens_on_the_bundled_meta_cluster(smartculture: gpd.GeoDataFrame) -> None:
+    at = start()
+    manifest = load_manifest(SMARTCULTURE)
+    assert at.title[0].value == manifest.title
+    total = len(smartculture)
+    assert count_line(at) == f"**{total:,} of {total:,} actors**"
+    assert [item["id"] for item in spec(at)["layers"]] == ["countries", "regions", "actors"]
+    actors = layer(at, "actors")
+    assert sorted(row["id"] for row in actors["data"]) == sorted(smartculture["actor_id"])
+    assert actors["pickable"] and layer(at, "regions")["pickable"]
+    regions = layer(at, "regions")["data"]["features"]
+    assert {f["properties"]["id"] for f in regions} == set(smartculture["nuts2"].dropna())
+    assert any(settings.attribution in caption.value for caption in at.caption)
+    assert "cartocdn" not in at.get("deck_gl_json_chart")[0].proto.json  # offline by default
+    assert not at.error and not at.warning
+    assert at.query_params == {}  # the default view has a bare URL
+
+
+# --- filters --------------------------------------------------------------------------
+
+
+def test_helix_filter_changes_the_count_the_map_and_the_table(
+    smartculture: gpd.GeoDataFrame,
+) -> None:
+    at = start()
+    at.multiselect(key="f_helix").set_value(["academia"])
+    rerun(at)
+    academia = smartculture[smartculture["helix"] == "academia"]
+    assert count_line(at) == f"**{len(academia):,} of {len(smartculture):,} actors**"
+    assert sorted(r["id"] for r in layer(at, "actors")["data"]) == sorted(academia["actor_id"])
+    assert at.query_params == {"helix": "academia"}
+    at.session_state["tab"] = "Table"
+    rerun(at)
+    table = at.dataframe[-1].value
+    assert sorted(table["Name"]) == sorted(academia["name"])
+    assert set(table["Helix"]) == {HELIX_LABELS["academia"]}
+
+
+def test_country_cluster_and_search_filters_combine(smartculture: gpd.GeoDataFrame) -> None:
+    at = start()
+    at.multiselect(key="f_country").set_value(["IT"])
+    rerun(at)
+    in_italy = (smartculture["nuts0"] == "IT") | (smartculture["country"].str.upper() == "IT")
+    assert count_line(at).startswith(f"**{in_italy.sum():,} of")
+    cluster = load_manifest(SMARTCULTURE).clusters[0]
+    at.multiselect(key="f_country").set_value([])
+    at.multiselect(key="f_cluster").set_value([cluster])
+    rerun(at)
+    in_cluster = smartculture["regional_cluster"].map(lambda c: cluster in c)
+    assert count_line(at).startswith(f"**{in_cluster.sum():,} of")
+    at.text_input(key="f_q").set_value("universit")
+    rerun(at)
+    named = in_cluster & smartculture["name"].str.lower().str.contains("universit")
+    assert count_line(at).startswith(f"**{named.sum():,} of")
+    assert at.query_params == {"cluster": cluster, "q": "universit"}
+
+
+def test_nuts_filter_offers_every_level_by_code_and_name(smartculture: gpd.GeoDataFrame) -> None:
+    at = start()
+    nuts = at.multiselect(key="f_nuts")
+    for level in range(4):
+        for code in smartculture[f"nuts{level}"].dropna().unique():
+            assert code in nuts.options or any(o.startswith(f"{code} — ") for o in nuts.options)
+    code = "ITI1"
+    name = smartculture.loc[smartculture["nuts2"] == code, "nuts2_name"].iloc[0]
+    assert f"{code} — {name}" in nuts.options
+    nuts.set_value([code])
+    rerun(at)
+    assert count_line(at).startswith(f"**{(smartculture['nuts2'] == code).sum():,} of")
+
+
+def test_reset_clears_the_filters(smartculture: gpd.GeoDataFrame) -> None:
+    at = start(helix="business", country="NL")
+    assert at.multiselect(key="f_helix").value == ["business"]
+    at.button[0].click()  # "Reset filters" is the sidebar's only button
+    rerun(at)
+    assert at.multiselect(key="f_helix").value == []
+    assert count_line(at) == f"**{len(smartculture):,} of {len(smartculture):,} actors**"
+    assert at.query_params == {}
+
+
+# --- URL ------------------------------------------------------------------------------
+
+
+def test_a_copied_url_reopens_the_same_view(smartculture: gpd.GeoDataFrame) -> None:
+    query = {
+        "helix": ["academia", "government"],
+        "country": "IT",
+        "level": "3",
+        "metric": "balance",
+        "hide": "countries",
+    }
+    at = start(**query)
+    assert at.multiselect(key="f_helix").value == ["academia", "government"]
+    assert at.multiselect(key="f_country").value == ["IT"]
+    assert at.selectbox(key="v_level").value == 3
+    assert at.selectbox(key="v_metric").value == "balance"
+    assert at.toggle(key="v_layer_countries").value is False
+    assert [item["id"] for item in spec(at)["layers"]] == ["regions", "actors"]
+    assert {len(f["properties"]["id"]) for f in layer(at, "regions")["data"]["features"]} == {5}
+    assert at.query_params == query  # nothing lost or added
+    kept = smartculture["helix"].isin(["academia", "government"]) & (smartculture["nuts0"] == "IT")
+    assert count_line(at).startswith(f"**{kept.sum():,} of")
+
+
+def test_view_options_go_into_the_url() -> None:
+    at = start()
+    at.selectbox(key="v_level").set_value(0)
+    at.selectbox(key="v_metric").set_value("academia")
+    at.toggle(key="v_layer_regions").set_value(False)
+    at.toggle(key="v_basemap").set_value(True)
+    rerun(at)
+    assert at.query_params == {"level": "0", "metric": "academia", "hide": "regions",
+                               "basemap": "online"}  # fmt: skip
+    chart = spec(at)
+    assert chart["mapStyle"] == deck.ONLINE_BASEMAP
+    assert [item["id"] for item in chart["layers"]] == ["countries", "actors"]
+    assert any("CARTO" in caption.value for caption in at.caption)
+
+
+def test_a_bad_link_shows_a_warning_and_the_default_view(smartculture: gpd.GeoDataFrame) -> None:
+    at = start(helix="artists", level="9")
+    assert "artists" in at.warning[0].value
+    assert count_line(at) == f"**{len(smartculture):,} of {len(smartculture):,} actors**"
+
+
+# --- manifests ------------------------------------------------------------------------
+
+
+def test_the_selector_switches_meta_cluster_and_resets_filters() -> None:
+    smartspace = merge(SMARTSPACE).actors
+    at = start(helix="academia")
+    title = load_manifest(SMARTSPACE).title
+    at.selectbox(key="src_manifest").set_value(title)
+    rerun(at)
+    assert at.title[0].value == title
+    assert count_line(at) == f"**{len(smartspace):,} of {len(smartspace):,} actors**"
+    assert at.query_params == {"manifest": "smartspace"}
+    reopened = start(manifest="smartspace")
+    assert reopened.title[0].value == title
+    assert set(reopened.multiselect(key="f_cluster").options) == set(
+        load_manifest(SMARTSPACE).clusters
+    )
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "fmt", "what", "name"),
+    [
+        ("download_actors_geojson", "geojson", "actors", "smartculture-actors-academia-IT.geojson"),
+        ("download_actors_csv", "csv", "actors", "smartculture-actors-academia-IT.csv"),
+        ("download_actors_kml", "kml", "actors", "smartculture-actors-academia-IT.kml"),
+        ("download_regions_geojson", "geojson", "regions",
+         "smartculture-regions-nuts2-academia-IT.geojson"),
+        ("download_regions_csv", "csv", "regions", "smartculture-regions-nuts2-academia-IT.csv"),
+    ],
+)  # fmt: skip
+def test_downloads_equal_the_library_and_the_cli(
+    media: list[Any], smartculture: gpd.GeoDataFrame, key: str, fmt: str, what: str, name: str
+) -> None:
+    at = start(helix="academia", country="IT")
+    at.session_state["tab"] = "Export"
+    rerun(at)
+    file_name, data = downloaded(media, at.download_button(key=key))
+    assert file_name == name
+    generated_at = newest_mtime(SMARTCULTURE)
+    filters = Filters(helix=("academia",), countries=("IT",))
+    expected = render(smartculture, filters, fmt=fmt, what=what, level=2, generated_at=generated_at)
+    assert data == expected
+    result = CliRunner().invoke(
+        cli,
+        ["export", str(SMARTCULTURE), "--helix", "academia", "--country", "IT", "--what", what,
+         *(["--level", "2"] if what == "regions" else []), "--format", fmt, "-o", "-",
+         "--generated-at", generated_at],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == data
+    if fmt == "geojson" and what == "actors":
+        collection = json.loads(data)
+        assert (
+            len(collection["features"])
+            == ((smartculture["helix"] == "academia") & (smartculture["nuts0"] == "IT")).sum()
+        )
+
+
+# --- upload ---------------------------------------------------------------------------
+
+
+def test_an_upload_is_merged_and_its_rejects_reported(media: list[Any]) -> None:
+    at = start()
+    content = (TEST_DATA / "ui_upload_map.csv").read_bytes()
+    at.file_uploader(key="upload_files").set_value(("ui_upload_map.csv", content, "text/csv"))
+    rerun(at)
+    assert count_line(at) == "**2 of 2 actors**"
+    assert at.title[0].value == "Ad-hoc layer of 1 map"
+    report = at.dataframe[0].value
+    assert report.to_dict("records")[0] == {
+        "Map": "Ui Upload Map",
+        "File": "ui_upload_map.csv",
+        "Rows": 3,
+        "Accepted": 2,
+        "Rejected": 1,
+        "Reasons": "no usable location (1)",
+    }
+    _, rejects = downloaded(media, at.download_button(key="upload_rejects"))
+    expected = merge([TEST_DATA / "ui_upload_map.csv"]).report.rejects
+    assert rejects == frame_to_csv(expected)  # same rows, same spreadsheet-safe CSV
+    assert pd.read_csv(io.BytesIO(rejects), encoding="utf-8-sig")["reason"].tolist() == [
+        "no usable location"
+    ]
+    # the upload survives presentation mode and comes back after it
+    at.toggle(key="v_present").set_value(True)
+    rerun(at)
+    assert len(layer(at, "actors")["data"]) == 2
+    at.button(key="tour_leave").click()
+    rerun(at)
+    assert count_line(at) == "**2 of 2 actors**"
+    at.button(key="upload_clear").click()
+    rerun(at)
+    assert at.title[0].value == load_manifest(SMARTCULTURE).title
+
+
+def test_a_bad_upload_shows_the_readers_message_not_a_traceback() -> None:
+    at = start()
+    broken = (TEST_DATA / "ui_broken.kml").read_bytes()
+    at.file_uploader(key="upload_files").set_value(
+        ("ui_broken.kml", broken, "application/vnd.google-earth.kml+xml")
+    )
+    rerun(at)
+    assert not at.exception
+    assert at.error[0].value.startswith("ui_broken.kml: is not well-formed XML")
+    assert at.title[0].value == load_manifest(SMARTCULTURE).title  # the bundled data stays
+
+
+# --- map and details ------------------------------------------------------------------
+
+
+def test_tooltips_and_cards_escape_html() -> None:
+    at = start()
+    content = (TEST_DATA / "ui_upload_map.csv").read_bytes()
+    at.file_uploader(key="upload_files").set_value(("xss.csv", content, "text/csv"))
+    rerun(at)
+    chart = at.get("deck_gl_json_chart")[0]
+    assert "<img" not in chart.proto.json
+    rows = layer(at, "actors")["data"]
+    hostile = next(row for row in rows if "onerror" in row["t"])
+    assert hostile["t"] == "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;"
+    assert json.loads(chart.proto.tooltip)["html"] == deck.TOOLTIP["html"]
+    click_map(at, "actors", hostile)
+    heading = next(m.value for m in at.markdown if m.value.startswith("####"))
+    assert "<img" not in heading.replace("\\<img", "")  # escaped: shown as text
+    assert card(at)["City"] == "Lyon"
+    assert XSS_NAME not in [m.value for m in at.markdown]
+
+
+def test_clicking_an_actor_opens_its_card(smartculture: gpd.GeoDataFrame) -> None:
+    at = start()
+    row = layer(at, "actors")["data"][0]
+    click_map(at, "actors", row)
+    actor = smartculture[smartculture["actor_id"] == row["id"]].iloc[0]
+    fields = card(at)
+    assert fields["Actor id"] == actor["actor_id"]
+    assert fields["Helix"] == HELIX_LABELS[actor["helix"]]
+    assert actor["nuts3"] in fields["NUTS regions"]
+    assert fields["Sources"] == "; ".join(actor["source_maps"])
+
+
+def test_clicking_a_region_opens_its_profile(smartculture: gpd.GeoDataFrame) -> None:
+    at = start()
+    feature = layer(at, "regions")["data"]["features"][0]
+    code = feature["properties"]["id"]
+    click_map(at, "regions", feature)
+    heading = next(m.value for m in at.markdown if m.value.startswith("####"))
+    assert heading == f"#### {feature['properties']['t'].split(' (')[0]} ({code})"
+    values = chart_data(at, "helix")
+    inside = smartculture[smartculture["nuts2"] == code]
+    assert values["actors"].sum() == len(inside)
+    expected = inside["helix"].value_counts()
+    for label, count in zip(values["helix"], values["actors"], strict=True):
+        helix = next(h for h, text in HELIX_LABELS.items() if text == label)
+        assert count == expected.get(helix, 0)
+    assert sorted(at.dataframe[0].value["Name"]) == sorted(inside["name"])
+
+
+# --- summary --------------------------------------------------------------------------
+
+
+def test_summary_counts_helices_per_cluster(smartculture: gpd.GeoDataFrame) -> None:
+    at = start()
+    values = chart_data(at, "cluster")
+    exploded = smartculture[["regional_cluster", "helix"]].explode("regional_cluster")
+    for cluster in load_manifest(SMARTCULTURE).clusters:
+        expected = (exploded["regional_cluster"] == cluster).sum()
+        assert values.loc[values["cluster"] == cluster, "actors"].sum() == expected
+
+
+# --- presentation ---------------------------------------------------------------------
+
+
+def test_presentation_mode_hides_controls_and_tours_the_clusters(
+    smartculture: gpd.GeoDataFrame,
+) -> None:
+    at = start(present="1")
+    assert not at.sidebar.children  # nothing in the sidebar, so no sidebar at all
+    assert not (at.multiselect or at.selectbox or at.toggle or at.text_input or at.file_uploader)
+    assert {b.key for b in at.button} == {"tour_previous", "tour_next", "tour_leave"}
+    assert any('[data-testid="stSidebar"]' in h.value for h in at.html)
+    clusters = load_manifest(SMARTCULTURE).clusters
+    at.button(key="tour_next").click()
+    rerun(at)
+    assert at.query_params == {"present": "1", "step": "1"}
+    assert any(f"1 / {len(clusters)} — {clusters[0]}" in m.value for m in at.markdown)
+    members = smartculture[smartculture["regional_cluster"].map(lambda c: clusters[0] in c)]
+    expected = deck.view_for_points(members.geometry, width=1400, height=760)
+    assert spec(at)["initialViewState"] == expected.as_dict()
+    at.button(key="tour_next").click()
+    rerun(at)
+    assert any(f"2 / {len(clusters)} — {clusters[1]}" in m.value for m in at.markdown)
+    assert spec(at)["initialViewState"] != expected.as_dict()
+    at.button(key="tour_previous").click()
+    rerun(at)
+    assert spec(at)["initialViewState"] == expected.as_dict()
+    at.button(key="tour_leave").click()
+    rerun(at)
+    assert at.multiselect(key="f_helix") is not None
+    assert at.query_params == {"step": "1"}
+
+
+def test_presentation_keeps_the_filters_of_the_link(smartculture: gpd.GeoDataFrame) -> None:
+    at = start(present="1", helix="business")
+    business = smartculture[smartculture["helix"] == "business"]
+    assert sorted(r["id"] for r in layer(at, "actors")["data"]) == sorted(business["actor_id"])
+    assert layer(at, "actors")["radiusMinPixels"] > 3  # bigger points for a projector
+
+
+# --- benchmark smoke ------------------------------------------------------------------
+
+
+def test_benchmark_runs_at_small_n(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.app import main as benchmark
+
+    rows = benchmark(2_000)
+    assert [row.step for row in rows][:2] == ["first load (warm NUTS cache)", "filter change"]
+    assert "actors" in capsys.readouterr().out

@@ -1,0 +1,257 @@
+"""The map's deck.gl JSON: escaped rows, spliced subsets, view fitting, colours, layers."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import pyproj
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metacluster.schema import HELIX_COLOURS, HELIX_LABELS
+from metacluster.ui import deck
+from tests.ui_sample import XSS_NAME, sample_actors
+
+
+def _escaped(text: str) -> str:
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+@given(st.lists(st.text(max_size=30), max_size=8))
+def test_escape_text_matches_html_escape_plus_braces(texts: list[str]) -> None:
+    assert deck.escape_text(pd.Series(texts, dtype=object)).tolist() == [_escaped(t) for t in texts]
+
+
+def test_escape_text_turns_missing_values_into_empty_text() -> None:
+    values = pd.Series(["a<b", None, np.nan], dtype=object)
+    assert deck.escape_text(values).tolist() == ["a&lt;b", "", ""]
+
+
+def test_join_lists_joins_list_cells_and_keeps_scalars() -> None:
+    values = pd.Series([["a", "b"], (), np.array(["x"]), "plain", None, float("nan")], dtype=object)
+    assert deck.join_lists(values).tolist() == ["a; b", "", "x", "plain", "", ""]
+
+
+def test_actor_rows_hold_rounded_positions_colours_and_escaped_tooltips() -> None:
+    actors = sample_actors()
+    rows = [json.loads(row) for row in deck.actor_rows(actors)]
+    assert [r["id"] for r in rows] == actors["actor_id"].tolist()
+    first = rows[0]
+    assert (first["lon"], first["lat"]) == (11.25581, 43.77315)
+    assert first["c"] == list(HELIX_COLOURS["academia"])
+    assert first["t"] == "Università di Firenze"
+    assert first["l1"] == _escaped(f"{HELIX_LABELS['academia']} · University")
+    assert first["l2"] == "Firenze, Firenze, Toscana"
+    assert first["l3"] == "Regional cluster: Toscana"
+    assert rows[1]["t"] == _escaped(XSS_NAME)
+    assert "<" not in json.dumps(rows)  # nothing in the rows can open a tag
+    assert rows[4]["l3"] == "Regional cluster: Nord-Pas de Calais; Toscana"
+    assert rows[5]["t"] == "Mystery &#123;t&#125; org"  # no tooltip placeholder inside a value
+    assert rows[5]["c"] == list(HELIX_COLOURS["unknown"])
+    assert rows[5]["l1"] == HELIX_LABELS["unknown"]
+
+
+def test_actor_rows_of_no_actors_is_empty() -> None:
+    assert deck.actor_rows(sample_actors().iloc[:0]).tolist() == []
+    assert deck.rows_json(np.array([], dtype=object)) == "[]"
+
+
+def test_rows_json_splices_the_rows_at_the_given_positions() -> None:
+    rows = deck.actor_rows(sample_actors())
+    subset = json.loads(deck.rows_json(rows, np.array([4, 0])))
+    assert [r["id"] for r in subset] == ["mc-a5", "mc-a1"]
+    assert len(json.loads(deck.rows_json(rows))) == 6
+
+
+def _zoom_from_pyproj(bounds, width, height, padding):
+    """The fitting zoom computed independently, from Web Mercator metres."""
+    to_3857 = pyproj.Transformer.from_crs(4326, 3857, always_xy=True)
+    x0, y0 = to_3857.transform(bounds[0], bounds[1])
+    x1, y1 = to_3857.transform(bounds[2], bounds[3])
+    world = 2 * math.pi * 6378137.0
+    usable = 1 - 2 * padding
+    zoom_x = math.log2(usable * width * world / (512 * (x1 - x0)))
+    zoom_y = math.log2(usable * height * world / (512 * (y1 - y0)))
+    centre = pyproj.Transformer.from_crs(3857, 4326, always_xy=True).transform(
+        (x0 + x1) / 2, (y0 + y1) / 2
+    )
+    return min(zoom_x, zoom_y), centre
+
+
+@pytest.mark.parametrize(
+    ("bounds", "width", "height", "padding"),
+    [
+        ((-10.0, 40.0, 10.0, 60.0), 1024, 1024, 0.0),
+        ((2.0, 41.0, 12.0, 51.0), 1000, 600, 0.1),
+        ((11.0, 43.5, 11.5, 43.9), 800, 800, 0.05),
+        ((-25.0, 34.0, 45.0, 71.0), 1400, 760, 0.1),
+    ],
+)
+def test_view_for_bounds_fits_the_box(bounds, width, height, padding) -> None:
+    view = deck.view_for_bounds(bounds, width=width, height=height, padding=padding)
+    zoom, (lon, lat) = _zoom_from_pyproj(bounds, width, height, padding)
+    assert view.zoom == pytest.approx(zoom, abs=1e-6)
+    assert (view.longitude, view.latitude) == (pytest.approx(lon), pytest.approx(lat))
+
+
+def test_view_for_bounds_of_the_whole_world_is_zoom_zero() -> None:
+    view = deck.view_for_bounds((-180, -85, 180, 85), width=512, height=4096, padding=0)
+    assert view.zoom == pytest.approx(0.0, abs=1e-9)
+
+
+def test_view_for_points_handles_one_point_and_none() -> None:
+    one = gpd.GeoSeries([shapely.Point(11.25, 43.77)], crs=4326)
+    view = deck.view_for_points(one)
+    assert (view.longitude, view.latitude, view.zoom) == (11.25, pytest.approx(43.77), 11.0)
+    assert deck.view_for_points(gpd.GeoSeries([], crs=4326)) == deck.ViewState(**deck.EUROPE_VIEW)
+    missing = gpd.GeoSeries([None, shapely.Point()], crs=4326)
+    assert deck.view_for_points(missing) == deck.ViewState(**deck.EUROPE_VIEW)
+
+
+def test_view_for_points_ignores_a_far_outlier_among_many() -> None:
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(10, 12, 199), rng.uniform(43, 44, 199)
+    points = gpd.GeoSeries(gpd.points_from_xy([*lon, -16.0], [*lat, 28.0]), crs=4326)
+    view = deck.view_for_points(points)
+    assert 10 < view.longitude < 12 and 43 < view.latitude < 44
+    assert view.zoom > 6  # fitted to Tuscany, not stretched to the Canaries
+
+
+def test_ramp_colours_interpolates_from_near_white_to_the_colour() -> None:
+    colours = deck.ramp_colours(
+        np.array([0.0, 5.0, 10.0, 20.0, np.nan]), colour=(0, 100, 200), vmin=0, vmax=10, alpha=99
+    )
+    assert colours.tolist() == [
+        [247, 247, 247, 99],
+        [124, 174, 224, 99],  # halfway, rounded: (247+0)/2, (247+100)/2, (247+200)/2
+        [0, 100, 200, 99],
+        [0, 100, 200, 99],  # clipped at vmax
+        [200, 200, 200, 60],  # no value
+    ]
+
+
+def test_metric_range_is_zero_to_one_for_balance_and_zero_to_max_for_counts() -> None:
+    assert deck.metric_range("balance", np.array([0.2, 0.5])) == (0.0, 1.0)
+    assert deck.metric_range("actors", np.array([3.0, 12.0, np.nan])) == (0.0, 12.0)
+    assert deck.metric_range("actors", np.array([])) == (0.0, 1.0)
+
+
+def _regions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "NUTS_ID": ["FRE1", "ITI1", "XX99"],
+            "NAME_LATN": ["Nord-Pas de Calais", "Tos<cana>", "Nowhere"],
+            "n_academia": [1, 1, 0],
+            "n_business": [1, 0, 0],
+            "n_government": [0, 1, 0],
+            "n_civil_society": [0, 1, 0],
+            "n_unknown": [1, 0, 1],
+            "n_total": [3, 3, 1],
+            "helix_balance": [0.5, 0.79248, np.nan],
+            "missing_helices": [["government", "civil_society"], [], list(HELIX_COLOURS)[:4]],
+        }
+    )
+
+
+def test_region_features_colour_each_region_and_escape_its_tooltip() -> None:
+    square = shapely.to_geojson(shapely.box(0, 0, 1, 1))
+    collection = json.loads(
+        deck.region_features(_regions(), {"FRE1": square, "ITI1": square}, "academia")
+    )
+    features = collection["features"]
+    assert [f["properties"]["id"] for f in features] == ["FRE1", "ITI1"]  # XX99: no geometry
+    first, second = (f["properties"] for f in features)
+    assert first["fill"] == second["fill"] == [0, 114, 178, 190]  # 1 of max 1: full colour
+    assert first["t"] == "Nord-Pas de Calais (FRE1)"
+    assert first["l1"] == "3 actors: 1 academia · 1 business · 0 government · 0 civil society"
+    assert first["l2"] == "Missing: government, civil society"
+    assert second["t"] == "Tos&lt;cana&gt; (ITI1)"
+    assert second["l2"] == "All four helices present"
+    assert first["l3"] == "Academia &amp; research actors: 1"
+    assert features[0]["geometry"]["type"] == "Polygon"
+
+
+def test_region_features_of_the_balance_index() -> None:
+    square = shapely.to_geojson(shapely.box(0, 0, 1, 1))
+    collection = json.loads(
+        deck.region_features(_regions(), {"FRE1": square, "ITI1": square}, "balance")
+    )
+    first, second = (f["properties"] for f in collection["features"])
+    assert first["l3"] == "Helix balance index: 0.50"
+    assert second["l3"] == "Helix balance index: 0.79"
+    expected = deck.ramp_colours(np.array([0.5]), colour=(84, 39, 143), vmin=0, vmax=1)
+    assert first["fill"] == expected[0].tolist()
+
+
+def test_countries_features_draw_land_over_a_sea_backdrop_only_offline() -> None:
+    square = shapely.to_geojson(shapely.box(0, 0, 1, 1))
+    offline = json.loads(deck.countries_features({"FR": square, "IT": square}, with_sea=True))
+    online = json.loads(deck.countries_features({"FR": square, "IT": square}, with_sea=False))
+    assert len(offline["features"]) == 3 and len(online["features"]) == 2
+    assert offline["features"][0]["geometry"]["coordinates"][0][2] == [180, 85]
+    assert online["features"][0]["properties"]["fill"][3] == 0  # outlines over the tiles
+
+
+def _spec(**options) -> dict:
+    rows = deck.actor_rows(sample_actors())
+    defaults = dict(
+        actors=deck.rows_json(rows),
+        regions=deck.region_features(_regions(), {}, "actors"),
+        countries=deck.countries_features({}, with_sea=True),
+        view=deck.ViewState(latitude=45.0, longitude=8.0, zoom=4.0),
+    )
+    return json.loads(deck.deck_spec(**{**defaults, **options}))
+
+
+def test_deck_spec_stacks_pickable_layers_over_the_offline_basemap() -> None:
+    spec = _spec()
+    assert [layer["id"] for layer in spec["layers"]] == ["countries", "regions", "actors"]
+    countries, regions, actors = spec["layers"]
+    assert countries["pickable"] is False
+    assert regions["pickable"] is actors["pickable"] is True
+    assert actors["@@type"] == "ScatterplotLayer"
+    assert actors["radiusUnits"] == "pixels"
+    assert actors["radiusMinPixels"] <= actors["getRadius"] <= actors["radiusMaxPixels"]
+    assert [row["id"] for row in actors["data"]] == sample_actors()["actor_id"].tolist()
+    assert regions["data"]["type"] == "FeatureCollection"
+    assert spec["initialViewState"] == {"latitude": 45.0, "longitude": 8.0, "zoom": 4.0}
+    # No tiles: pydeck's "no style" marker, which Streamlit does not replace by Carto's.
+    assert spec["mapStyle"] == pdk.Deck(map_provider=None).map_style
+    assert "mapProvider" not in spec
+    assert "cartocdn" not in json.dumps(spec)
+
+
+def test_deck_spec_uses_carto_positron_only_when_asked() -> None:
+    spec = _spec(online_basemap=True)
+    assert spec["mapStyle"] == "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
+    assert spec["mapProvider"] == "carto"
+
+
+def test_deck_spec_leaves_out_layers_turned_off() -> None:
+    spec = _spec(regions=None, countries=None, point_radius=8.0)
+    assert [layer["id"] for layer in spec["layers"]] == ["actors"]
+    assert spec["layers"][0]["getRadius"] == 8.0
+
+
+def test_prebuilt_deck_hands_its_spec_and_tooltip_to_streamlit() -> None:
+    prebuilt = deck.PrebuiltDeck('{"layers": []}')
+    assert prebuilt.to_json() == '{"layers": []}'
+    assert prebuilt._tooltip == deck.TOOLTIP  # what st.pydeck_chart reads
+
+
+def test_legends_show_counts_and_the_ramp() -> None:
+    legend = deck.helix_legend_html({"academia": 1234, "business": 2})
+    assert "Academia &amp; research (1,234)" in legend
+    assert "rgb(0,114,178)" in legend
+    assert "Unknown helix" not in legend  # shown only when there are unknown actors
+    assert "Unknown helix (3)" in deck.helix_legend_html({"unknown": 3})
+    ramp = deck.metric_legend_html("balance", 0.0, 1.0)
+    assert "Helix balance index per region: 0" in ramp and "rgb(84,39,143)" in ramp

@@ -1,0 +1,151 @@
+"""Summary counts, chart specs, tables and the details card, on a hand-built layer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from metacluster.merge import MergeReport
+from metacluster.schema import HELIX_LABELS, REJECT_COLUMNS, WARNING_COLUMNS, ImportResult
+from metacluster.ui import panels
+from metacluster.ui.mapview import Selected, helix_counts, selected
+from tests.ui_sample import XSS_NAME, sample_actors
+
+
+def test_cluster_helix_counts_count_shared_actors_in_each_cluster() -> None:
+    counts = panels.cluster_helix_counts(sample_actors(), ["Nord-Pas de Calais", "Toscana"])
+    table = counts.pivot(index="cluster", columns="helix", values="actors")
+    assert list(dict.fromkeys(counts["cluster"])) == ["Nord-Pas de Calais", "Toscana"]
+    assert table.loc["Toscana"].to_dict() == {
+        "academia": 1, "business": 1, "government": 1, "civil_society": 1, "unknown": 0,
+    }  # fmt: skip
+    assert table.loc["Nord-Pas de Calais"].to_dict() == {
+        "academia": 1, "business": 1, "government": 0, "civil_society": 0, "unknown": 1,
+    }  # fmt: skip
+
+
+def test_cluster_order_follows_the_manifest_then_the_alphabet() -> None:
+    counts = panels.cluster_helix_counts(sample_actors(), ["Toscana"])
+    assert list(dict.fromkeys(counts["cluster"])) == ["Toscana", "Nord-Pas de Calais"]
+
+
+def test_stacked_bar_spec_colours_helices_with_the_palette() -> None:
+    counts = panels.cluster_helix_counts(sample_actors(), ["Toscana", "Nord-Pas de Calais"])
+    spec = panels.stacked_bar_spec(counts)
+    colour = spec["encoding"]["color"]["scale"]
+    assert (
+        dict(zip(colour["domain"], colour["range"], strict=True))[HELIX_LABELS["academia"]]
+        == "#0072b2"
+    )
+    assert spec["encoding"]["y"]["sort"] == ["Toscana", "Nord-Pas de Calais"]
+    values = pd.DataFrame(spec["data"]["values"])
+    assert values["actors"].sum() == 7  # 6 actors, one on two clusters' maps
+    assert set(values["helix"]) == set(HELIX_LABELS.values())
+
+
+def test_helix_bar_spec_shows_unknown_only_when_present() -> None:
+    spec = panels.helix_bar_spec({"academia": 2, "business": 0, "unknown": 0})
+    assert [v["helix"] for v in spec["data"]["values"]] == [
+        HELIX_LABELS[h] for h in ("academia", "business", "government", "civil_society")
+    ]
+    assert [v["actors"] for v in spec["data"]["values"]] == [2, 0, 0, 0]
+    assert len(panels.helix_bar_spec({"unknown": 1})["data"]["values"]) == 5
+
+
+def test_missing_helices_table_lists_incomplete_regions_biggest_first() -> None:
+    regions = pd.DataFrame(
+        {
+            "NUTS_ID": ["FRE1", "ITI1", "NL41"],
+            "NAME_LATN": ["Nord-Pas de Calais", "Toscana", "Noord-Brabant"],
+            "n_total": [3, 4, 9],
+            "missing_helices": [["government", "civil_society"], [], ["business"]],
+        }
+    )
+    table = panels.missing_helices_table(regions)
+    assert table.to_dict("records") == [
+        {"Region": "Noord-Brabant (NL41)", "Actors": 9, "Missing helices": "Business & industry"},
+        {
+            "Region": "Nord-Pas de Calais (FRE1)",
+            "Actors": 3,
+            "Missing helices": "Government & public bodies, Civil society & culture",
+        },
+    ]
+
+
+def test_actors_table_spells_out_helices_and_joins_lists() -> None:
+    table = panels.actors_table(sample_actors())
+    assert list(table.columns) == list(panels.TABLE_COLUMNS.values())
+    assert table.loc[4, "Regional clusters"] == "Nord-Pas de Calais; Toscana"
+    assert table.loc[0, "Themes"] == "heritage; digital"
+    assert table.loc[0, "Helix"] == "Academia & research"
+    assert table.loc[1, "Name"] == XSS_NAME  # a dataframe cell shows text, never HTML
+
+
+def test_actor_fields_show_the_nuts_chain_and_sources() -> None:
+    fields = panels.actor_fields(sample_actors().iloc[4])
+    card = dict(zip(fields["Field"], fields["Value"], strict=True))
+    assert card["NUTS regions"] == (
+        "France (FR) › Hauts-de-France (FRE) › Nord-Pas de Calais (FRE1) › Nord (FRE11)"
+    )
+    assert card["Regional clusters"] == "Nord-Pas de Calais; Toscana"
+    assert card["Sources"] == "Nord-Pas de Calais: nord-pas de calais.csv#1; Toscana: toscana.csv#1"
+    assert card["Helix"] == "Business & industry"
+    assert "Description" not in card  # empty fields are left out
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("[click](javascript:alert(1))", r"\[click\]\(javascript:alert\(1\)\)"),
+        ("<b>bold</b>", r"\<b\>bold\</b\>"),
+        ("C&A *sale*", r"C\&A \*sale\*"),
+    ],
+)
+def test_escape_markdown(text: str, shown: str) -> None:
+    assert panels.escape_markdown(text) == shown
+
+
+def test_helix_counts_fold_odd_values_into_unknown() -> None:
+    actors = sample_actors()
+    actors.loc[0, "helix"] = "artists"
+    assert helix_counts(actors) == {
+        "academia": 1, "business": 1, "government": 1, "civil_society": 1, "unknown": 2,
+    }  # fmt: skip
+
+
+def test_selected_reads_actors_and_regions_from_a_selection_event() -> None:
+    actor = {"selection": {"indices": {"actors": [3]}, "objects": {"actors": [{"id": "mc-a4"}]}}}
+    region = {
+        "selection": {
+            "indices": {"regions": [0]},
+            "objects": {"regions": [{"type": "Feature", "properties": {"id": "ITI1"}}]},
+        }
+    }
+    assert selected(actor) == Selected("actors", "mc-a4")
+    assert selected(region) == Selected("regions", "ITI1")
+    assert selected({"selection": {"indices": {}, "objects": {}}}) is None
+    assert selected(None) is None
+
+
+def test_import_table_has_one_row_per_map() -> None:
+    rejects = pd.DataFrame(
+        [["a.csv", None, 3, "lat", "x", "no usable location", "fix it"]] * 2,
+        columns=list(REJECT_COLUMNS),
+    )
+    result = ImportResult(file="/tmp/x/a.csv", rows_in=5, actors=sample_actors().iloc[:3])
+    result.rejects = rejects
+    report = MergeReport(
+        name="t", imports=[result], clusters=["A"], rejects=rejects,
+        warnings=pd.DataFrame(columns=list(WARNING_COLUMNS)), duplicates=pd.DataFrame(),
+        conflicts=pd.DataFrame(), rows_in=5, actors_out=3, duplicates_merged=0,
+    )  # fmt: skip
+    assert panels.import_table(report).to_dict("records") == [
+        {
+            "Map": "A",
+            "File": "a.csv",
+            "Rows": 5,
+            "Accepted": 3,
+            "Rejected": 2,
+            "Reasons": "no usable location (2)",
+        }
+    ]

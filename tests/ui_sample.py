@@ -1,0 +1,69 @@
+"""A small hand-built European layer for the app's unit tests (schema, NUTS and merge
+columns), with known counts: 3 actors in Toscana (ITI14), 3 in Nord (FRE11), one of them
+on both clusters' maps."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from metacluster.schema import ACTOR_COLUMNS, CRS, MERGE_COLUMNS, NUTS_COLUMNS
+
+XSS_NAME = '<img src=x onerror="window.__xss=1">'
+
+_IT = ("IT", "ITI", "ITI1", "ITI14", "Italia", "Centro (IT)", "Toscana", "Firenze")
+_FR = ("FR", "FRE", "FRE1", "FRE11", "France", "Hauts-de-France", "Nord-Pas de Calais", "Nord")
+
+_ROWS = [
+    # actor_id, name, helix, type, city, country, nuts, clusters, themes, lon, lat
+    ("mc-a1", "Università di Firenze", "academia", "University", "Firenze", "IT", _IT,
+     ["Toscana"], ["heritage", "digital"], 11.2558123, 43.7731456),
+    ("mc-a2", XSS_NAME, "civil_society", "Museum", "Firenze", "IT", _IT,
+     ["Toscana"], ["heritage"], 11.2630, 43.7679),
+    ("mc-a3", "Regione Toscana", "government", "Region", "Firenze", "IT", _IT,
+     ["Toscana"], [], 11.2490, 43.7800),
+    ("mc-a4", "Université de Lille", "academia", "University", "Lille", "FR", _FR,
+     ["Nord-Pas de Calais"], ["digital"], 3.0600, 50.6300),
+    ("mc-a5", "EuraTechnologies", "business", "Cluster", "Lille", "FR", _FR,
+     ["Nord-Pas de Calais", "Toscana"], ["digital"], 3.0200, 50.6330),
+    ("mc-a6", "Mystery {t} org", "unknown", None, None, "FR", _FR,
+     ["Nord-Pas de Calais"], [], 3.1000, 50.6000),
+]  # fmt: skip
+
+
+def sample_actors() -> gpd.GeoDataFrame:
+    """Six located, merged actors with every schema column."""
+    records = []
+    for actor_id, name, helix, kind, city, country, nuts, clusters, themes, lon, lat in _ROWS:
+        record = dict.fromkeys((*ACTOR_COLUMNS[:-1], *NUTS_COLUMNS, *MERGE_COLUMNS))
+        record.update(
+            actor_id=actor_id,
+            name=name,
+            helix=helix,
+            helix_raw=helix,
+            organisation_type=kind,
+            city=city,
+            country=country,
+            themes=themes,
+            website=f"https://example.org/{actor_id}",
+            source_file=f"{clusters[0].lower()}.csv",
+            source_row=1,
+            position_source="given",
+            nuts_match="within",
+            regional_cluster=clusters,
+            source_maps=[f"{c}: {c.lower()}.csv#1" for c in clusters],
+        )
+        for level in range(4):
+            record[f"nuts{level}"] = nuts[level]
+            record[f"nuts{level}_name"] = nuts[4 + level]
+        record["geometry_xy"] = (lon, lat)
+        records.append(record)
+    table = pd.DataFrame(records)
+    xy = table.pop("geometry_xy")
+    actors = gpd.GeoDataFrame(
+        table,
+        geometry=gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy]),
+        crs=CRS,
+    )
+    actors.attrs["nuts_year"] = 2021
+    return actors
