@@ -57,7 +57,7 @@ def nuts_from_mirror(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nuts_mirro
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
