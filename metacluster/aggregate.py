@@ -75,7 +75,7 @@ def aggregate_regions(
 
     Examples
     --------
-    >>> europe = merge("layers/smartculture.toml").actors  # doctest: +SKIP
+    >>> europe = merge("layers/metacluster.toml").actors  # doctest: +SKIP
     >>> regions = aggregate_regions(europe, level=2)  # doctest: +SKIP
     >>> regions[["NUTS_ID", "n_total", "helix_balance"]].head(3)  # doctest: +SKIP
     """

@@ -192,7 +192,7 @@ def apply_filters(actors: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoDataFram
 
     Examples
     --------
-    >>> europe = merge("layers/smartculture.toml").actors  # doctest: +SKIP
+    >>> europe = merge("layers/metacluster.toml").actors  # doctest: +SKIP
     >>> apply_filters(europe, Filters(helix=("academia",), nuts=("ITI",)))  # doctest: +SKIP
     """
     if not isinstance(filters, Filters):

@@ -160,7 +160,7 @@ def load_manifest(path: str | Path) -> Manifest:
 
     Examples
     --------
-    >>> manifest = load_manifest("layers/smartculture.toml")  # doctest: +SKIP
+    >>> manifest = load_manifest("layers/metacluster.toml")  # doctest: +SKIP
     >>> manifest.clusters[:2]  # doctest: +SKIP
     ('Nord-Pas de Calais', 'Lazio')
     """

@@ -174,7 +174,7 @@ def merge(
 
     Examples
     --------
-    >>> result = merge("layers/smartculture.toml")  # doctest: +SKIP
+    >>> result = merge("layers/metacluster.toml")  # doctest: +SKIP
     >>> result.report.summary()["actors_out"]  # doctest: +SKIP
     412
     """

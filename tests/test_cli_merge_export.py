@@ -217,7 +217,7 @@ def test_help_has_an_example(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert "Examples:" in result.stdout
-    assert f"metacluster {command} layers/smartculture.toml" in result.stdout
+    assert f"metacluster {command} layers/metacluster.toml" in result.stdout
 
 
 class Terminal(io.StringIO):

@@ -59,9 +59,9 @@ def export_command(
 
     \b
     Examples:
-      metacluster export layers/smartculture.toml --helix academia --country IT -o it.csv
-      metacluster export layers/smartculture.toml --nuts ITI --search museum -o - | jq .
-      metacluster export layers/smartculture.toml --what regions --level 2 \\
+      metacluster export layers/metacluster.toml --helix academia --country IT -o it.csv
+      metacluster export layers/metacluster.toml --nuts ITI --search museum -o - | jq .
+      metacluster export layers/metacluster.toml --what regions --level 2 \\
           --include-empty -o regions.geojson
     """
     filters = _options.filters_from_options(**filter_values)

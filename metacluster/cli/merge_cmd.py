@@ -49,7 +49,7 @@ def merge_command(
 
     \b
     Examples:
-      metacluster merge layers/smartculture.toml -o europe.geojson
+      metacluster merge layers/metacluster.toml -o europe.geojson
       metacluster merge lazio.csv attica.kml -o europe.csv --report report.json \\
           --rejects rejects.csv
     """

@@ -100,7 +100,7 @@ def render(
 
     Examples
     --------
-    >>> europe = merge("layers/smartculture.toml").actors  # doctest: +SKIP
+    >>> europe = merge("layers/metacluster.toml").actors  # doctest: +SKIP
     >>> data = render(europe, Filters(helix=("academia",)), fmt="csv")  # doctest: +SKIP
     """
     check_export(fmt, what)
