@@ -10,7 +10,8 @@ import streamlit as st
 
 from metacluster.ui import guard, mapview, panels, present, sidebar
 
-st.set_page_config(page_title="metacluster", page_icon=":material/hub:", layout="wide")
+# No page_icon: a Material icon there is fetched from Google, and the app must work offline.
+st.set_page_config(page_title="metacluster", layout="wide")
 
 with guard.shown_errors():
     view = sidebar.url_view()
@@ -22,7 +23,7 @@ with guard.shown_errors():
     if view.present:
         map_area = details_area = st.container()
     else:
-        map_area, details_area = st.columns([3, 1])
+        map_area, details_area = st.columns([5, 2])
     with map_area:
         selection = mapview.show(shown, regions, step.view if step else None)
     with details_area:

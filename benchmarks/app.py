@@ -1,6 +1,6 @@
 """Benchmark: the Streamlit app on 100 000 synthetic actors, measured with AppTest.
 
-    python -m benchmarks.app [--n 100000]
+    python -m benchmarks.app [--n 100000] [--repeats 3]
 
 Setup (not timed): synthetic actors (``benchmarks.synthetic``) joined to NUTS, given
 regional clusters, themes and types, written as GeoParquet; the app reads that file instead
@@ -12,8 +12,10 @@ of the bundled manifests through ``METACLUSTER_APP_DATA``. Timed:
 - the map spec for the filtered actors, the naive way (``pydeck.Deck.to_json`` on a
   ``pydeck.Layer``) against ours (rows serialised once, spliced), with the ratio.
 
-Not a test: timings depend on the machine. ``main`` returns the rows so a smoke test can run
-it at small ``n``. NUTS files come from METACLUSTER_NUTS_SOURCE, else ../shared/nuts.
+Not a test: timings depend on the machine. ``run`` returns the rows in the format of
+``python -m benchmarks`` (``benchmarks._common.row``), so a smoke test can run it at small
+``n``; ``main`` prints them. NUTS files come from METACLUSTER_NUTS_SOURCE, else
+../shared/nuts.
 """
 
 from __future__ import annotations
@@ -24,39 +26,37 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pydeck as pdk
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from benchmarks._common import row, use_mirror
 from benchmarks.synthetic import synthetic_actors
-from metacluster import nuts, settings
+from metacluster import nuts
 from metacluster.locate import join_nuts
-from metacluster.schema import NUTS_LEVELS
+from metacluster.schema import HELICES, NUTS_LEVELS
 from metacluster.ui import deck
 from metacluster.ui.data import DATA_OVERRIDE_ENV
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-MIRROR = Path(__file__).resolve().parent.parent.parent / "shared" / "nuts"
 THEMES = ("heritage", "digital humanities", "3d digitisation", "tourism", "archives", "music")
 TYPES = ("University", "SME", "Museum", "Municipality", "Association", "Research centre")
+DEFAULT_N = 100_000
 REPEATS = 3
 FIRST_LOAD_TARGET_S = 3.0
 RERUN_TARGET_S = 0.3
 
 
-@dataclass(frozen=True)
-class Row:
-    """One timed step: what, the median seconds, the target (None: no target), a note."""
-
-    step: str
-    seconds: float
-    target: float | None
-    note: str = ""
+def _timing(step: str, seconds: float, target: float, note: str = "") -> dict[str, Any]:
+    verdict = "ok" if seconds < target else "SLOW"
+    text = f"target < {target:g} s: {verdict}" + (f"; {note}" if note else "")
+    return row(step, "s", seconds, None, text)
 
 
 def layer_file(n: int, folder: Path, *, seed: int = 0) -> Path:
@@ -95,7 +95,7 @@ def _run(at: AppTest) -> AppTest:
     return at
 
 
-def _app_rows(n: int, repeats: int) -> list[Row]:
+def _app_rows(repeats: int) -> list[dict[str, Any]]:
     """First load and filter changes, timed in AppTest."""
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -103,29 +103,46 @@ def _app_rows(n: int, repeats: int) -> list[Row]:
     at = AppTest.from_file(str(APP), default_timeout=600)
     started = time.perf_counter()
     _run(at)
-    rows = [Row("first load (warm NUTS cache)", time.perf_counter() - started, FIRST_LOAD_TARGET_S)]
-    first_nuts2 = sorted(
-        o for o in at.multiselect(key="f_nuts").options if len(o.split(" ")[0]) == 4
-    )
-    changes: list[tuple[str, Callable[[], object]]] = [
-        ("filter change", lambda: at.multiselect(key="f_helix").set_value(["academia"])),
-        ("filter change: + country", lambda: at.multiselect(key="f_country").set_value(["IT"])),
-        (
-            "filter change: NUTS region",
-            lambda: at.multiselect(key="f_nuts").set_value([first_nuts2[0].split(" ")[0]]),
-        ),
-        ("filter change: search", lambda: at.text_input(key="f_q").set_value("actor 1")),
-        ("reset filters (all actors)", lambda: at.button[0].click()),
+    first_load = time.perf_counter() - started
+    rows = [_timing("app: first load (warm NUTS cache)", first_load, FIRST_LOAD_TARGET_S)]
+    codes = sorted(option.split(" ")[0] for option in at.multiselect(key="f_nuts").options)
+
+    def region(i: int) -> str:
+        """The i-th NUTS-2 region (modulo 2) of the country chosen by the step before."""
+        country = (at.multiselect(key="f_country").value or [""])[0]
+        inside = [c for c in codes if len(c) == 4 and c.startswith(country)] or codes
+        return inside[i % len(inside)]
+
+    def choose(key: str, values: list[str]) -> object:
+        return at.multiselect(key=key).set_value(values)  # looked up in the latest run
+
+    # Each repeat is a real change: the values alternate, and the reset has filters to clear.
+    changes: list[tuple[str, Callable[[int], object]]] = [
+        ("app: filter change (helix)", lambda i: choose("f_helix", [HELICES[i % 2]])),
+        ("app: filter change (+ country)", lambda i: choose("f_country", [("IT", "FR")[i % 2]])),
+        ("app: filter change (NUTS region)", lambda i: choose("f_nuts", [region(i)])),
+        ("app: filter change (search)", lambda i: at.text_input(key="f_q").set_value(f"actor {i}")),
     ]
     for step, change in changes:
-
-        def action(change: Callable[[], object] = change) -> None:
-            change()
+        times = []
+        for repeat in range(repeats):
+            started = time.perf_counter()
+            change(repeat)
             _run(at)
-
-        seconds = _timed(action, repeats)
-        rows.append(Row(step, seconds, RERUN_TARGET_S, count_note(at)))
-    rows.append(Row("rerun, nothing changed", _timed(lambda: _run(at), repeats), RERUN_TARGET_S))
+            times.append(time.perf_counter() - started)
+        rows.append(_timing(step, statistics.median(times), RERUN_TARGET_S, count_note(at)))
+    times = []
+    for repeat in range(repeats):
+        choose("f_helix", [HELICES[repeat % 2]])
+        _run(at)
+        started = time.perf_counter()
+        at.button[0].click()  # "Reset filters", the sidebar's only button
+        _run(at)
+        times.append(time.perf_counter() - started)
+    reset = statistics.median(times)
+    rows.append(_timing("app: reset filters (all actors)", reset, RERUN_TARGET_S, count_note(at)))
+    unchanged = _timed(lambda: _run(at), repeats)
+    rows.append(_timing("app: rerun, nothing changed", unchanged, RERUN_TARGET_S))
     return rows
 
 
@@ -133,14 +150,19 @@ def count_note(at: AppTest) -> str:
     return next(m.value for m in at.sidebar.markdown if "actors**" in m.value).strip("*")
 
 
-def _spec_rows(path: Path, repeats: int) -> list[Row]:
+def _spec_rows(path: Path, repeats: int) -> list[dict[str, Any]]:
     """The map spec of 75 % of the actors: pydeck's encoder against the spliced rows."""
     layer = gpd.read_parquet(path)
     subset = np.flatnonzero(np.arange(len(layer)) % 4 != 0)  # 75 % of the actors
     rows = deck.actor_rows(layer)
     geometry = layer.geometry.iloc[subset]
-    records = deck.actor_tooltips(layer.iloc[subset]).assign(
-        id=layer["actor_id"].iloc[subset], lon=geometry.x.round(5), lat=geometry.y.round(5)
+    records = pd.DataFrame(
+        {
+            "id": layer["actor_id"].iloc[subset],
+            "lon": geometry.x.round(5),
+            "lat": geometry.y.round(5),
+            "tip": deck.actor_tooltips(layer.iloc[subset]),
+        }
     )
 
     def naive() -> str:
@@ -157,17 +179,12 @@ def _spec_rows(path: Path, repeats: int) -> list[Row]:
         )  # fmt: skip
 
     naive_s, ours_s = _timed(naive, repeats), _timed(ours, repeats)
-    note = f"{len(subset):,} points"
-    return [
-        Row("map spec: pydeck Deck.to_json (naive)", naive_s, None, note),
-        Row("map spec: spliced rows (ours)", ours_s, None, f"{naive_s / ours_s:.0f}× faster"),
-    ]
+    note = f"{len(subset):,} points; naive: pydeck Deck.to_json; ours: rows spliced"
+    return [row("app: map spec of the filtered actors", "s", ours_s, naive_s, note)]
 
 
-def main(n: int = 100_000, *, repeats: int = REPEATS) -> list[Row]:
-    """Build the data, time the app and the map spec, print a table, return the rows."""
-    if not os.environ.get("METACLUSTER_NUTS_SOURCE") and MIRROR.is_dir():
-        settings.nuts_source = str(MIRROR)
+def measure(n: int, *, repeats: int = REPEATS) -> list[dict[str, Any]]:
+    """Build ``n`` synthetic actors, time the app and the map spec; the table's rows."""
     for level in NUTS_LEVELS:  # fill the disk cache when the source is a URL
         nuts.load_nuts(level=level)
     with tempfile.TemporaryDirectory(prefix="metacluster-bench-") as folder:
@@ -175,25 +192,44 @@ def main(n: int = 100_000, *, repeats: int = REPEATS) -> list[Row]:
         previous = os.environ.get(DATA_OVERRIDE_ENV)
         os.environ[DATA_OVERRIDE_ENV] = str(path)
         try:
-            rows = _app_rows(n, repeats)
+            rows = _app_rows(repeats)
         finally:
             if previous is None:
                 os.environ.pop(DATA_OVERRIDE_ENV, None)
             else:
                 os.environ[DATA_OVERRIDE_ENV] = previous
         rows += _spec_rows(path, repeats)
+    return rows
+
+
+def run(n: int | None = None) -> list[dict[str, Any]]:
+    """The rows for ``python -m benchmarks`` (default 100 000 actors), table printed."""
+    n = n or DEFAULT_N
+    rows = measure(n)
+    print_table(rows, n=n, repeats=REPEATS)
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]], *, n: int, repeats: int) -> None:
     print(f"metacluster app, {n:,} synthetic actors (median of {repeats} for reruns)")
-    print(f"{'step':<40}{'seconds':>9}{'target':>9}  note")
-    for row in rows:
-        target = f"< {row.target:g}" if row.target is not None else ""
-        verdict = "" if row.target is None else (" ok" if row.seconds < row.target else " SLOW")
-        print(f"{row.step:<40}{row.seconds:>9.3f}{target:>9}{verdict:<5} {row.note}")
+    print(f"{'benchmark':<42}{'ours s':>9}{'naive s':>9}{'ratio':>8}  note")
+    for item in rows:
+        naive = f"{item['naive']:>9.3f}" if item["naive"] is not None else f"{'':>9}"
+        ratio = f"{item['ratio']:>7.0f}×" if item["ratio"] is not None else f"{'':>8}"
+        print(f"{item['benchmark']:<42}{item['ours']:>9.3f}{naive}{ratio}  {item['note']}")
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Command line: NUTS from the mirror when offline, measure, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=DEFAULT_N, help="number of synthetic actors")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="runs per rerun timing")
+    arguments = parser.parse_args(argv)
+    use_mirror()
+    rows = measure(arguments.n, repeats=arguments.repeats)
+    print_table(rows, n=arguments.n, repeats=arguments.repeats)
     return rows
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000, help="number of synthetic actors")
-    parser.add_argument("--repeats", type=int, default=REPEATS, help="runs per rerun timing")
-    arguments = parser.parse_args()
-    main(arguments.n, repeats=arguments.repeats)
+    main()

@@ -25,7 +25,8 @@ class InputFileError(MetaclusterError, ValueError):
     hint
         What the user can do about it.
     row, column
-        Where in the file, when known (rows are 1-based data rows, as a spreadsheet shows them).
+        Where in the file, when known (rows are 1-based data rows: the first row after the
+        header is row 1; in KML, the placemark number).
     """
 
     def __init__(

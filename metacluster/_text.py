@@ -36,12 +36,16 @@ def fold(text: str) -> str:
 
 def fold_array(values: Iterable[str | None]) -> list[str | None]:
     """Fold many strings at once with Arrow; missing values stay None."""
-    array = pa.array(list(values), type=pa.large_string())
+    return fold_arrow(pa.array(list(values), type=pa.large_string())).to_pylist()
+
+
+def fold_arrow(array: pa.Array) -> pa.Array:
+    """``fold`` over an Arrow string array, staying in Arrow (no Python strings)."""
     array = pc.utf8_normalize(array, "NFKD")
     array = pc.replace_substring_regex(array, r"\p{M}+", "")
     array = pc.utf8_lower(array)
     array = pc.replace_substring_regex(array, r"[^\p{L}\p{N}]+", " ")
-    return pc.utf8_trim_whitespace(array).to_pylist()
+    return pc.utf8_trim_whitespace(array)
 
 
 def fold_series(values: pd.Series) -> pd.Series:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from metacluster import settings
+from metacluster.engine import check_engine
 from metacluster.nuts import load_nuts
 from metacluster.schema import HELICES, NUTS_LEVELS, UNKNOWN_HELIX
 
@@ -49,13 +50,15 @@ def aggregate_regions(
     year: int | None = None,
     include_empty: bool = False,
     scale: str | None = None,
+    engine: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Actor counts per helix, helix balance and missing helices for NUTS regions.
 
     Parameters
     ----------
     actors
-        Located actors (``merge`` or ``join_nuts``), possibly filtered.
+        Located actors (``merge`` or ``join_nuts``), possibly filtered; with the dask
+        engine also a Dask (dask-geopandas) frame of them.
     level
         NUTS level 0–3 to count by.
     year
@@ -65,6 +68,9 @@ def aggregate_regions(
         Also return the regions without actors, with zero counts.
     scale
         Polygon scale; None uses ``settings.display_scale``.
+    engine
+        "local" or "dask" (the counts summed over partitions on a Dask cluster, same
+        result); None means the engine chosen with ``metacluster.engine.use``.
 
     Returns
     -------
@@ -80,10 +86,17 @@ def aggregate_regions(
     >>> regions[["NUTS_ID", "n_total", "helix_balance"]].head(3)  # doctest: +SKIP
     """
     _check_level(level)
-    year = year if year is not None else actors.attrs.get("nuts_year") or settings.nuts_year
+    if check_engine(engine) == "dask":
+        from metacluster import dask_engine  # imports Dask only when asked for
+
+        counts = dask_engine.helix_counts(actors, level=level)
+    else:
+        counts = helix_counts(actors, level=level)
+    located_year = getattr(actors, "attrs", {}).get("nuts_year")
+    year = year if year is not None else located_year or settings.nuts_year
     scale = scale or settings.display_scale
     regions = load_nuts(year=year, level=level, scale=scale)
-    result = summarise_regions(actors, regions, level=level, include_empty=include_empty)
+    result = summarise_counts(counts, regions, level=level, include_empty=include_empty)
     result.attrs.update(nuts_year=year, nuts_scale=scale)
     return result
 
@@ -99,18 +112,44 @@ def summarise_regions(
 
     ``regions`` holds the NUTS polygons of that level (``load_nuts`` columns).
     """
+    counts = helix_counts(actors, level=level)
+    return summarise_counts(counts, regions, level=level, include_empty=include_empty)
+
+
+def helix_counts(actors: pd.DataFrame, *, level: int) -> pd.DataFrame:
+    """Actors per region code (index; missing codes as one NaN row) and helix (``COUNT_COLUMNS``).
+
+    Counts of parts of the actors add up to the counts of the whole, which is how the Dask
+    engine counts partition by partition.
+    """
     _check_level(level)
     column = f"nuts{level}"
     if column not in actors.columns:
         raise ValueError(f"the actors have no {column!r} column: locate them (join_nuts) first")
     helix = actors["helix"].where(actors["helix"].isin(HELICES), UNKNOWN_HELIX)
-    counts = (
-        pd.crosstab(actors[column], helix)
+    pairs = pd.DataFrame({"region": actors[column], "helix": helix})
+    return (
+        pairs.groupby(["region", "helix"], dropna=False, observed=True)
+        .size()
+        .unstack("helix", fill_value=0)
         .reindex(columns=[*HELICES, UNKNOWN_HELIX], fill_value=0)
         .rename(columns=lambda h: f"n_{h}")
+        .rename_axis(index=column, columns=None)
+        .astype("int64")
     )
+
+
+def summarise_counts(
+    counts: pd.DataFrame,
+    regions: gpd.GeoDataFrame,
+    *,
+    level: int,
+    include_empty: bool = False,
+) -> gpd.GeoDataFrame:
+    """The regions' table from ``helix_counts``: totals, balance, missing helices, polygons."""
+    _check_level(level)
     in_regions = counts.index.isin(regions["NUTS_ID"])
-    without_region = int(actors[column].isna().sum() + counts[~in_regions].to_numpy().sum())
+    without_region = int(counts[~in_regions].to_numpy().sum())
     if without_region:
         logger.warning(
             "%d actors have no NUTS-%d region among the %d regions given; they are not counted",

@@ -34,6 +34,7 @@ import shapely
 
 from metacluster import nuts, settings
 from metacluster._errors import NutsCodeError, NutsUnavailableError
+from metacluster.engine import check_engine
 from metacluster.schema import NUTS_LEVELS, NUTS_MATCHES
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def join_nuts(
     year: int | None = None,
     snap_km: float | None = None,
     scale: str | None = None,
+    engine: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Add the NUTS regions (levels 0–3) of each actor.
 
@@ -76,6 +78,10 @@ def join_nuts(
     scale
         GISCO scale of the geometries joined against; None means ``settings.join_scale``
         when available, else the finest scale in the source or the cache.
+    engine
+        "local" (this process) or "dask" (partitions on a Dask cluster, same result; see
+        ``metacluster.dask_engine``); None means the engine chosen with
+        ``metacluster.engine.use``, "local" by default.
 
     Returns
     -------
@@ -103,9 +109,25 @@ def join_nuts(
         raise ValueError(f"snap_km must be a distance in km, 0 or more, not {snap_km!r}")
     _check_actors(actors)
     scale = nuts.best_scale(year) if scale is None else nuts.check_scale(scale)
-    index = _nuts_index(year, scale, nuts.source_key())
-    logger.info("joining %d actors to NUTS %d at scale %s", len(actors), year, scale)
+    if check_engine(engine) == "dask":
+        from metacluster import dask_engine  # imports Dask only when asked for
 
+        return dask_engine.join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
+    logger.info("joining %d actors to NUTS %d at scale %s", len(actors), year, scale)
+    return join_with_index(actors, nuts_index(year, scale), year=year, snap_km=snap_km)
+
+
+def nuts_index(year: int, scale: str) -> _NutsIndex:
+    """The join index of one NUTS version and scale, built once per process and source."""
+    return _nuts_index(year, scale, nuts.source_key())
+
+
+def join_with_index(
+    actors: gpd.GeoDataFrame, index: _NutsIndex, *, year: int, snap_km: float
+) -> gpd.GeoDataFrame:
+    """``join_nuts`` on checked arguments with a given index: what the Dask engine runs on
+    each partition, with the index built once and broadcast to the workers."""
+    scale = index.scale
     result = actors.copy(deep=False) if actors.crs.to_epsg() == 4326 else actors.to_crs(4326)
     geometries = np.asarray(result.geometry.array, dtype=object)
     coordinates = np.full((len(result), 2), np.nan)

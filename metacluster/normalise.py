@@ -254,12 +254,15 @@ def _themes(values: pd.Series) -> pd.Series:
 def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Coordinate cells → (floats, NaN where blank or bad; mask of bad non-blank cells).
 
+    NaN and ±Infinity count as bad cells, not as blanks.
+
     Accepts decimal commas ("50,6292") and a trailing degree sign.
     """
     text = values.astype("str").fillna("").str.replace(r"[°\s]", "", regex=True)
     comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
     text = text.where(~comma, text.str.replace(",", ".", regex=False))
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
+    numbers = np.where(np.isinf(numbers), np.nan, numbers)  # "inf" parses: no coordinate
     return numbers, (text != "").to_numpy() & np.isnan(numbers)
 
 

@@ -287,10 +287,21 @@ def _source_bytes(
         error_class = _NutsFileMissing if status == 404 else NutsUnavailableError
         raise error_class(_unavailable_message(name, year, level, scale, reason)) from error
     except requests.RequestException as error:
-        reason = f"{_url(name)} could not be reached ({type(error).__name__})"
+        reason = f"{_url(name)} could not be reached ({_network_problem(error)})"
         raise NutsUnavailableError(
             _unavailable_message(name, year, level, scale, reason)
         ) from error
+
+
+def _network_problem(error: requests.RequestException) -> str:
+    """What went wrong on the network, in words rather than exception names."""
+    if isinstance(error, requests.Timeout):
+        return "it did not answer in time"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the download broke off before the end"
+    if isinstance(error, requests.ConnectionError):
+        return "no connection: offline, or the server refused it"
+    return "the request failed"
 
 
 def _unavailable_message(name: str, year: int, level: int, scale: str, reason: str) -> str:

@@ -72,6 +72,12 @@ max_unzipped_bytes: int = 200 * 1024 * 1024
 max_zip_ratio: float = 200.0
 """Largest compression ratio accepted for one archive member (zip-bomb guard)."""
 
+basemap: str = os.environ.get("METACLUSTER_BASEMAP") or "auto"
+"""The app's default basemap: ``auto`` draws Carto's online tiles when they answer (checked
+from the server, at most every 10 minutes) and only the offline countries layer when not;
+``online`` or ``offline`` fix it (env ``METACLUSTER_BASEMAP``). The URL and the sidebar
+switch override it per view."""
+
 attribution: str = (
     "© EuroGeographics for the administrative boundaries. "
     "Source: European Commission – Eurostat/GISCO"

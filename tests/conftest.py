@@ -16,7 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from metacluster import settings
+# No test may reach for the internet: the app's basemap check included (also inherited by
+# the app servers the browser tests start).
+os.environ.setdefault("METACLUSTER_BASEMAP", "offline")
+
+from metacluster import settings  # after the environment it reads
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"

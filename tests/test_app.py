@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 import streamlit.testing.v1.app_test as app_test_module
 from click.testing import CliRunner
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
@@ -34,6 +35,9 @@ from metacluster.merge import merge
 from metacluster.schema import HELIX_LABELS
 from metacluster.ui import deck
 from metacluster.ui.data import DATA_OVERRIDE_ENV
+from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
+from metacluster.ui.panels import escape_markdown
+from metacluster.ui.present import TOUR_MAX_ZOOM
 from tests.conftest import PROJECT_ROOT, TEST_DATA
 from tests.ui_sample import XSS_NAME
 
@@ -273,6 +277,54 @@ def test_view_options_go_into_the_url() -> None:
     assert any("CARTO" in caption.value for caption in at.caption)
 
 
+def test_two_helices_chosen_in_the_sidebar_reopen_from_the_copied_url(
+    smartculture: gpd.GeoDataFrame,
+) -> None:
+    at = start()
+    at.multiselect(key="f_helix").set_value(["business", "civil_society"])
+    at.selectbox(key="v_level").set_value(1)
+    rerun(at)
+    copied = dict(at.query_params)  # a repeated key as a list, as the browser's URL has it
+    assert copied == {"helix": ["business", "civil_society"], "level": "1"}
+    reopened = start(**copied)
+    assert reopened.multiselect(key="f_helix").value == ["business", "civil_society"]
+    assert spec(reopened) == spec(at)  # the same map, layer data and view included
+    kept = smartculture["helix"].isin(["business", "civil_society"]).sum()
+    assert count_line(reopened) == count_line(at) == f"**{kept:,} of {len(smartculture):,} actors**"
+
+
+def test_choropleth_metric_level_and_year_change_the_map(
+    smartculture: gpd.GeoDataFrame, nuts_mirror: Path
+) -> None:
+    at = start()
+    at.selectbox(key="v_metric").set_value("civil_society")
+    at.selectbox(key="v_level").set_value(3)
+    rerun(at)
+    features = layer(at, "regions")["data"]["features"]
+    assert {f["properties"]["id"] for f in features} == set(smartculture["nuts3"].dropna())
+    civil = smartculture[smartculture["helix"] == "civil_society"]["nuts3"].value_counts()
+    top = civil.idxmax()
+    fills = {f["properties"]["id"]: f["properties"]["fill"] for f in features}
+    assert fills[top][:3] == list(deck.HELIX_COLOURS["civil_society"])  # the maximum: full colour
+    empty = next(code for code in fills if code not in civil.index)
+    assert fills[empty][:3] == [247, 247, 247]  # no civil-society actor: the ramp's start
+    at.selectbox(key="v_year").set_value(2024)
+    rerun(at)
+    assert at.query_params == {"metric": "civil_society", "level": "3", "year": "2024"}
+    joined_2024 = merge(SMARTCULTURE, year=2024).actors
+    features = layer(at, "regions")["data"]["features"]
+    assert {f["properties"]["id"] for f in features} == set(joined_2024["nuts3"].dropna())
+    regions_2024 = gpd.read_file(nuts_mirror / "NUTS_RG_20M_2024_4326_LEVL_3.geojson")
+    code = features[0]["properties"]["id"]
+    drawn = shapely.geometry.shape(features[0]["geometry"])
+    assert drawn.equals_exact(regions_2024.set_index("NUTS_ID").geometry[code], 1e-9)
+    # the year stays while another control changes
+    at.multiselect(key="f_helix").set_value(["academia"])
+    rerun(at)
+    assert at.query_params["year"] == "2024"
+    assert at.selectbox(key="v_year").value == 2024
+
+
 def test_a_bad_link_shows_a_warning_and_the_default_view(smartculture: gpd.GeoDataFrame) -> None:
     at = start(helix="artists", level="9")
     assert "artists" in at.warning[0].value
@@ -392,22 +444,22 @@ def test_a_bad_upload_shows_the_readers_message_not_a_traceback() -> None:
 # --- map and details ------------------------------------------------------------------
 
 
-def test_tooltips_and_cards_escape_html() -> None:
+def test_tooltips_are_plain_text_and_cards_escape_html() -> None:
     at = start()
     content = (TEST_DATA / "ui_upload_map.csv").read_bytes()
     at.file_uploader(key="upload_files").set_value(("xss.csv", content, "text/csv"))
     rerun(at)
     chart = at.get("deck_gl_json_chart")[0]
-    assert "<img" not in chart.proto.json
+    assert json.loads(chart.proto.tooltip) == deck.TOOLTIP  # "text": set with innerText
     rows = layer(at, "actors")["data"]
-    hostile = next(row for row in rows if "onerror" in row["t"])
-    assert hostile["t"] == "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;"
-    assert json.loads(chart.proto.tooltip)["html"] == deck.TOOLTIP["html"]
+    hostile = next(row for row in rows if "onerror" in row["tip"])
+    assert hostile["tip"].split("\n")[0] == XSS_NAME  # shown as written, never parsed
     click_map(at, "actors", hostile)
     heading = next(m.value for m in at.markdown if m.value.startswith("####"))
-    assert "<img" not in heading.replace("\\<img", "")  # escaped: shown as text
+    assert heading == "#### " + escape_markdown(XSS_NAME)  # Markdown shows it as text
+    assert "<img" not in heading.replace("\\<img", "")
     assert card(at)["City"] == "Lyon"
-    assert XSS_NAME not in [m.value for m in at.markdown]
+    assert all(XSS_NAME not in m.value for m in at.markdown)
 
 
 def test_clicking_an_actor_opens_its_card(smartculture: gpd.GeoDataFrame) -> None:
@@ -428,7 +480,8 @@ def test_clicking_a_region_opens_its_profile(smartculture: gpd.GeoDataFrame) -> 
     code = feature["properties"]["id"]
     click_map(at, "regions", feature)
     heading = next(m.value for m in at.markdown if m.value.startswith("####"))
-    assert heading == f"#### {feature['properties']['t'].split(' (')[0]} ({code})"
+    name = feature["properties"]["tip"].split("\n")[0].split(" (")[0]
+    assert heading == f"#### {escape_markdown(name)} ({code})"
     values = chart_data(at, "helix")
     inside = smartculture[smartculture["nuts2"] == code]
     assert values["actors"].sum() == len(inside)
@@ -462,13 +515,20 @@ def test_presentation_mode_hides_controls_and_tours_the_clusters(
     assert not (at.multiselect or at.selectbox or at.toggle or at.text_input or at.file_uploader)
     assert {b.key for b in at.button} == {"tour_previous", "tour_next", "tour_leave"}
     assert any('[data-testid="stSidebar"]' in h.value for h in at.html)
+    order = [node.type for node in at.main if node.type in ("markdown", "deck_gl_json_chart")]
+    legend = next(i for i, n in enumerate(at.main) if "Academia &amp; research" in str(
+        getattr(n, "value", "")))  # fmt: skip
+    chart = next(i for i, n in enumerate(at.main) if n.type == "deck_gl_json_chart")
+    assert "deck_gl_json_chart" in order and legend < chart  # the legend is on screen with the map
     clusters = load_manifest(SMARTCULTURE).clusters
     at.button(key="tour_next").click()
     rerun(at)
     assert at.query_params == {"present": "1", "step": "1"}
     assert any(f"1 / {len(clusters)} — {clusters[0]}" in m.value for m in at.markdown)
     members = smartculture[smartculture["regional_cluster"].map(lambda c: clusters[0] in c)]
-    expected = deck.view_for_points(members.geometry, width=1400, height=760)
+    expected = deck.view_for_points(
+        members.geometry, width=PRESENT_WIDTH, height=PRESENT_HEIGHT, max_zoom=TOUR_MAX_ZOOM
+    )
     assert spec(at)["initialViewState"] == expected.as_dict()
     at.button(key="tour_next").click()
     rerun(at)
@@ -483,19 +543,26 @@ def test_presentation_mode_hides_controls_and_tours_the_clusters(
     assert at.query_params == {"step": "1"}
 
 
+def test_a_tour_stop_looks_at_the_clusters_home_region(smartculture: gpd.GeoDataFrame) -> None:
+    manifest = load_manifest(SMARTCULTURE)
+    number, entry = next(
+        (i, e) for i, e in enumerate(manifest.maps, 1) if e.cluster == "Comunidad de Madrid"
+    )
+    at = start(present="1", step=str(number))
+    members = smartculture[smartculture["regional_cluster"].map(lambda c: entry.cluster in c)]
+    assert entry.home_nuts == "ES30"  # a NUTS-2 code
+    at_home = members[members["nuts2"] == "ES30"]
+    assert 0 < len(at_home) < len(members)  # EIT Digital (Eindhoven) is on Madrid's map too
+    expected = deck.view_for_points(
+        at_home.geometry, width=PRESENT_WIDTH, height=PRESENT_HEIGHT, max_zoom=TOUR_MAX_ZOOM
+    )
+    assert spec(at)["initialViewState"] == expected.as_dict()
+    assert expected.zoom > 7  # the Madrid region, not half of Europe
+    assert any(f"· {len(members)} actors" in m.value for m in at.markdown)
+
+
 def test_presentation_keeps_the_filters_of_the_link(smartculture: gpd.GeoDataFrame) -> None:
     at = start(present="1", helix="business")
     business = smartculture[smartculture["helix"] == "business"]
     assert sorted(r["id"] for r in layer(at, "actors")["data"]) == sorted(business["actor_id"])
     assert layer(at, "actors")["radiusMinPixels"] > 3  # bigger points for a projector
-
-
-# --- benchmark smoke ------------------------------------------------------------------
-
-
-def test_benchmark_runs_at_small_n(capsys: pytest.CaptureFixture[str]) -> None:
-    from benchmarks.app import main as benchmark
-
-    rows = benchmark(2_000)
-    assert [row.step for row in rows][:2] == ["first load (warm NUTS cache)", "filter change"]
-    assert "actors" in capsys.readouterr().out

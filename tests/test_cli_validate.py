@@ -37,6 +37,13 @@ def test_rejected_rows_exit_3_and_reasons_are_counted() -> None:
     assert "rejected: duplicate row (1)" in output
 
 
+def test_each_rejected_row_is_named_with_its_column_value_and_what_to_do() -> None:
+    code, output = _run(str(Path(__file__).parent / "badinput" / "nan_coordinates.csv"))
+    assert code == 3
+    assert "row 5, column latitude/longitude (north / east): invalid coordinates — " in output
+    assert "fix the cell or leave it empty" in output
+
+
 def test_json_output_one_object_per_file() -> None:
     code, output = _run("--json", str(DATA / "cordis_organization.csv"),
                         str(DATA / "actors_comma.csv"))

@@ -287,7 +287,9 @@ def test_registry_and_file_names() -> None:
         "geojson": ".geojson",
         "csv": ".csv",
         "kml": ".kml",
+        "parquet": ".parquet",
     }
+    assert format_for_path("actors.parquet") == "parquet"
     assert FORMATS["geojson"].media_type == "application/geo+json"
     assert format_for_path("out/Europe.GeoJSON") == "geojson"
     assert format_for_path("x.json") == "geojson"

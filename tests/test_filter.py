@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from shapely import Point
 
 from metacluster import Filters, apply_filters
-from metacluster.filter import parse_bbox
+from metacluster.filter import parse_bbox, searchable_text
 
 # fmt: off
 ROWS = [  # name, helix, country, nuts3, clusters, themes, description, city, lon, lat
@@ -261,3 +261,11 @@ def test_parse_bbox() -> None:
         parse_bbox("1,2,3")
     with pytest.raises(ValueError, match="bbox '1,2,x,4'"):
         parse_bbox("1,2,x,4")
+
+
+def test_search_text_computed_once_finds_the_same_actors(actors: gpd.GeoDataFrame) -> None:
+    text = searchable_text(actors)
+    found = apply_filters(actors, Filters(search="roma"), search_text=text)
+    assert names(found) == ["Università di Roma", "Museo Virtuale"]
+    with pytest.raises(ValueError, match="other actors"):
+        apply_filters(actors.iloc[:3], Filters(search="roma"), search_text=text)

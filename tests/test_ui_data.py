@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+
+import geopandas as gpd
 import pytest
 
+from metacluster import settings
 from metacluster.ui import data, deck
-from metacluster.ui.present import tour_step
+from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
+from metacluster.ui.present import TOUR_MAX_ZOOM, tour_step
 from tests.ui_sample import sample_actors
 
 
@@ -52,21 +57,52 @@ def test_slug_makes_file_name_parts() -> None:
     assert data.slug("***") == "metacluster"
 
 
-def test_tour_steps_through_the_clusters_and_zooms_on_each() -> None:
+def _fit(points: gpd.GeoSeries) -> deck.ViewState:
+    return deck.view_for_points(
+        points, width=PRESENT_WIDTH, height=PRESENT_HEIGHT, max_zoom=TOUR_MAX_ZOOM
+    )
+
+
+def test_tour_steps_through_the_clusters_and_zooms_on_each_home_region() -> None:
     actors = sample_actors()
     clusters = ("Toscana", "Nord-Pas de Calais")
     first = tour_step(actors, clusters, 1)
     assert first is not None
     assert first.label == "1 / 2 — Toscana"
-    assert first.actors == 4  # three in Florence, EuraTechnologies is on both maps
-    expected = deck.view_for_points(
-        actors[actors["regional_cluster"].map(lambda c: "Toscana" in c)].geometry,
-        width=1400,
-        height=760,
-    )
-    assert first.view == expected
+    assert first.actors == 4  # three in Florence, EuraTechnologies (Lille) is on both maps
+    florence = actors[actors["city"] == "Firenze"].geometry
+    assert first.view == _fit(florence)  # the partner in Lille does not pull it to France
+    assert first.view.zoom == TOUR_MAX_ZOOM  # three actors within 1.5 km: the region around
+    assert (round(first.view.longitude, 2), round(first.view.latitude, 2)) == (11.26, 43.77)
     second = tour_step(actors, clusters, 2)
     assert second is not None and second.label == "2 / 2 — Nord-Pas de Calais"
     assert 2.9 < second.view.longitude < 3.2 and 50.5 < second.view.latitude < 50.7
     assert tour_step(actors, clusters, 0) is None
     assert tour_step(actors, clusters, 3) is None
+
+
+def test_the_tour_looks_at_the_manifests_home_region_when_it_is_given() -> None:
+    actors = sample_actors()
+    lille = _fit(actors[actors["actor_id"] == "mc-a5"].geometry)
+    at_home = tour_step(actors, ("Toscana",), 1, homes={"Toscana": "FRE11"})
+    assert at_home is not None and at_home.view == lille and at_home.actors == 4
+    members = actors[actors["regional_cluster"].map(lambda c: "Toscana" in c)]
+    nowhere = tour_step(actors, ("Toscana",), 1, homes={"Toscana": "DE1"})  # no actor there
+    assert nowhere is not None
+    assert nowhere.view == _fit(members.geometry)
+
+
+def test_auto_basemap_is_online_only_when_the_tiles_answer(
+    monkeypatch: pytest.MonkeyPatch, nuts_http_server: str
+) -> None:
+    monkeypatch.setattr(settings, "basemap", "auto")
+    monkeypatch.setattr(data, "BASEMAP_PROBE_URL", nuts_http_server)
+    data._answers.clear()
+    assert data.online_basemap_default() is True
+    with socket.socket() as closed:  # a port that nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        monkeypatch.setattr(data, "BASEMAP_PROBE_URL", f"http://127.0.0.1:{port}/")
+        assert data.online_basemap_default() is False
+    monkeypatch.setattr(settings, "basemap", "online")
+    assert data.online_basemap_default() is True

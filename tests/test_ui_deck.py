@@ -1,10 +1,10 @@
-"""The map's deck.gl JSON: escaped rows, spliced subsets, view fitting, colours, layers."""
+"""The map's deck.gl JSON: plain-text tooltips, spliced subsets, view fitting, colours, layers."""
 
 from __future__ import annotations
 
-import html
 import json
 import math
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -13,26 +13,10 @@ import pydeck as pdk
 import pyproj
 import pytest
 import shapely
-from hypothesis import given
-from hypothesis import strategies as st
 
 from metacluster.schema import HELIX_COLOURS, HELIX_LABELS
 from metacluster.ui import deck
 from tests.ui_sample import XSS_NAME, sample_actors
-
-
-def _escaped(text: str) -> str:
-    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
-
-
-@given(st.lists(st.text(max_size=30), max_size=8))
-def test_escape_text_matches_html_escape_plus_braces(texts: list[str]) -> None:
-    assert deck.escape_text(pd.Series(texts, dtype=object)).tolist() == [_escaped(t) for t in texts]
-
-
-def test_escape_text_turns_missing_values_into_empty_text() -> None:
-    values = pd.Series(["a<b", None, np.nan], dtype=object)
-    assert deck.escape_text(values).tolist() == ["a&lt;b", "", ""]
 
 
 def test_join_lists_joins_list_cells_and_keeps_scalars() -> None:
@@ -40,23 +24,34 @@ def test_join_lists_joins_list_cells_and_keeps_scalars() -> None:
     assert deck.join_lists(values).tolist() == ["a; b", "", "x", "plain", "", ""]
 
 
-def test_actor_rows_hold_rounded_positions_colours_and_escaped_tooltips() -> None:
+def test_actor_rows_hold_rounded_positions_colours_and_plain_text_tooltips() -> None:
     actors = sample_actors()
     rows = [json.loads(row) for row in deck.actor_rows(actors)]
     assert [r["id"] for r in rows] == actors["actor_id"].tolist()
     first = rows[0]
+    assert set(first) == {"id", "lon", "lat", "c", "tip"}
     assert (first["lon"], first["lat"]) == (11.25581, 43.77315)
     assert first["c"] == list(HELIX_COLOURS["academia"])
-    assert first["t"] == "Università di Firenze"
-    assert first["l1"] == _escaped(f"{HELIX_LABELS['academia']} · University")
-    assert first["l2"] == "Firenze, Firenze, Toscana"
-    assert first["l3"] == "Regional cluster: Toscana"
-    assert rows[1]["t"] == _escaped(XSS_NAME)
-    assert "<" not in json.dumps(rows)  # nothing in the rows can open a tag
-    assert rows[4]["l3"] == "Regional cluster: Nord-Pas de Calais; Toscana"
-    assert rows[5]["t"] == "Mystery &#123;t&#125; org"  # no tooltip placeholder inside a value
+    # the NUTS-3 name (Firenze) is left out where it repeats the city
+    assert first["tip"] == (
+        f"Università di Firenze\n{HELIX_LABELS['academia']} · University\n"
+        "Firenze, Toscana\nRegional cluster: Toscana"
+    )
+    assert rows[1]["tip"].split("\n")[0] == XSS_NAME  # as written: innerText shows it as text
+    assert rows[4]["tip"].endswith("\nRegional cluster: Nord-Pas de Calais; Toscana")
+    # no city, no type: those parts and nothing else are left out
+    assert rows[5]["tip"] == (
+        f"Mystery {{t}} org\n{HELIX_LABELS['unknown']}\nNord, Nord-Pas de Calais\n"
+        "Regional cluster: Nord-Pas de Calais"
+    )
     assert rows[5]["c"] == list(HELIX_COLOURS["unknown"])
-    assert rows[5]["l1"] == HELIX_LABELS["unknown"]
+
+
+def test_tooltip_is_plain_text_with_one_placeholder() -> None:
+    # "text" is set with innerText by deck.gl (never parsed as HTML); with one placeholder
+    # a value holding "{...}" cannot be filled with another placeholder's text.
+    assert set(deck.TOOLTIP) == {"text", "style"}
+    assert re.findall(r"{(.*?)}", deck.TOOLTIP["text"]) == ["tip"]
 
 
 def test_actor_rows_of_no_actors_is_empty() -> None:
@@ -116,6 +111,12 @@ def test_view_for_points_handles_one_point_and_none() -> None:
     assert deck.view_for_points(missing) == deck.ViewState(**deck.EUROPE_VIEW)
 
 
+def test_view_for_points_stops_at_the_given_zoom() -> None:
+    town = gpd.GeoSeries(gpd.points_from_xy([11.25, 11.26], [43.77, 43.78]), crs=4326)
+    assert deck.view_for_points(town).zoom == deck.MAX_ZOOM
+    assert deck.view_for_points(town, max_zoom=8.0).zoom == 8.0
+
+
 def test_view_for_points_ignores_a_far_outlier_among_many() -> None:
     rng = np.random.default_rng(1)
     lon, lat = rng.uniform(10, 12, 199), rng.uniform(43, 44, 199)
@@ -161,7 +162,7 @@ def _regions() -> pd.DataFrame:
     )
 
 
-def test_region_features_colour_each_region_and_escape_its_tooltip() -> None:
+def test_region_features_colour_each_region_and_describe_it() -> None:
     square = shapely.to_geojson(shapely.box(0, 0, 1, 1))
     collection = json.loads(
         deck.region_features(_regions(), {"FRE1": square, "ITI1": square}, "academia")
@@ -170,12 +171,16 @@ def test_region_features_colour_each_region_and_escape_its_tooltip() -> None:
     assert [f["properties"]["id"] for f in features] == ["FRE1", "ITI1"]  # XX99: no geometry
     first, second = (f["properties"] for f in features)
     assert first["fill"] == second["fill"] == [0, 114, 178, 190]  # 1 of max 1: full colour
-    assert first["t"] == "Nord-Pas de Calais (FRE1)"
-    assert first["l1"] == "3 actors: 1 academia · 1 business · 0 government · 0 civil society"
-    assert first["l2"] == "Missing: government, civil society"
-    assert second["t"] == "Tos&lt;cana&gt; (ITI1)"
-    assert second["l2"] == "All four helices present"
-    assert first["l3"] == "Academia &amp; research actors: 1"
+    assert first["tip"].split("\n") == [
+        "Nord-Pas de Calais (FRE1)",
+        "3 actors: 1 academia · 1 business · 0 government · 0 civil society",
+        "Missing: government, civil society",
+        "Academia & research actors: 1",
+    ]
+    assert second["tip"].split("\n")[:3] == [
+        "Tos<cana> (ITI1)", "3 actors: 1 academia · 0 business · 1 government · 1 civil society",
+        "All four helices present",
+    ]  # fmt: skip
     assert features[0]["geometry"]["type"] == "Polygon"
 
 
@@ -185,8 +190,8 @@ def test_region_features_of_the_balance_index() -> None:
         deck.region_features(_regions(), {"FRE1": square, "ITI1": square}, "balance")
     )
     first, second = (f["properties"] for f in collection["features"])
-    assert first["l3"] == "Helix balance index: 0.50"
-    assert second["l3"] == "Helix balance index: 0.79"
+    assert first["tip"].endswith("\nHelix balance index: 0.50")
+    assert second["tip"].endswith("\nHelix balance index: 0.79")
     expected = deck.ramp_colours(np.array([0.5]), colour=(84, 39, 143), vmin=0, vmax=1)
     assert first["fill"] == expected[0].tolist()
 
@@ -255,3 +260,15 @@ def test_legends_show_counts_and_the_ramp() -> None:
     assert "Unknown helix (3)" in deck.helix_legend_html({"unknown": 3})
     ramp = deck.metric_legend_html("balance", 0.0, 1.0)
     assert "Helix balance index per region: 0" in ramp and "rgb(84,39,143)" in ramp
+
+
+def test_actors_sharing_a_point_fan_out_around_it_and_others_stay_put() -> None:
+    lon = np.array([3.0573] * 24 + [5.47778])
+    lat = np.array([50.6292] * 24 + [51.44083])
+    spread_lon, spread_lat = deck.spread_stacked(lon, lat)
+    distance = pyproj.Geod(ellps="WGS84").inv(lon, lat, spread_lon, spread_lat)[2]
+    assert distance[0] == 0 and distance[-1] == 0  # the first of a stack and a lone actor
+    expected = deck.SPREAD_STEP_M * np.sqrt(np.arange(24))
+    np.testing.assert_allclose(distance[:24], expected, rtol=0.01)
+    drawn = set(zip(np.round(spread_lon, 5), np.round(spread_lat, 5), strict=True))
+    assert len(drawn) == 25  # every actor can be seen and clicked on its own

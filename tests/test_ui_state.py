@@ -89,3 +89,12 @@ def test_single_values_as_plain_strings_are_read_too() -> None:
 def test_bad_params_name_the_parameter(params: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         view_from_params(params)
+
+
+@pytest.mark.parametrize("default_online", [False, True])
+def test_basemap_round_trips_whatever_the_default(default_online: bool) -> None:
+    for online in (False, True):
+        view = View(online_basemap=online)
+        params = view_to_params(view, default_online=default_online)
+        assert ("basemap" in params) == (online != default_online)  # a bare URL for the default
+        assert view_from_params(params, default_online=default_online) == view

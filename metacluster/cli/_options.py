@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from metacluster import engine as engines
 from metacluster.export import FORMATS, format_for_path
 from metacluster.export.geojson import generation_time
 from metacluster.filter import HELIX_VALUES, THEMES_MODES, Filters, parse_bbox
@@ -124,6 +125,34 @@ filter_options = _compose(
 )
 
 
+engine_options = _compose(
+    click.option(
+        "--engine",
+        type=click.Choice(engines.ENGINES),
+        default=engines.LOCAL,
+        show_default=True,
+        help="Where the NUTS join and the region counts run: in this process, or on a Dask "
+        "cluster (for millions of actors; same results).",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="With --engine dask: the Dask scheduler to run on (default: "
+        "$DASK_SCHEDULER_ADDRESS, else a local cluster started for the command).",
+    ),
+)
+
+
+def engine_from_options(
+    *, engine: str, scheduler: str | None
+) -> contextlib.AbstractContextManager[None]:
+    """The block in which the command's work runs on the chosen engine."""
+    if scheduler is not None and engine != engines.DASK:
+        raise click.UsageError("--scheduler applies to --engine dask only")
+    return engines.use(engine, scheduler=scheduler)
+
+
 def filters_from_options(
     *,
     helix: tuple[str, ...],
@@ -160,7 +189,7 @@ def output_format(fmt: str | None, output: str) -> str:
         if inferred is None:
             raise click.UsageError(
                 f"cannot tell the format from {Path(output).name!r}: name the file "
-                f"*.geojson, *.csv or *.kml, or pass --format {'|'.join(FORMATS)}"
+                f"*.geojson, *.csv, *.kml or *.parquet, or pass --format {'|'.join(FORMATS)}"
             )
         return inferred
     if inferred is not None and inferred != fmt:

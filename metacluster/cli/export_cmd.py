@@ -39,6 +39,7 @@ DEFAULT_LEVEL = 2
 @_options.format_option
 @_options.output_option
 @_options.generated_at_option
+@_options.engine_options
 def export_command(
     inputs: tuple[Path, ...],
     what: str,
@@ -48,9 +49,11 @@ def export_command(
     fmt: str | None,
     output: str,
     generated_at: str | None,
+    engine: str,
+    scheduler: str | None,
     **filter_values: Any,
 ) -> None:
-    """Export the merged layer, filtered, as GeoJSON, CSV or KML.
+    """Export the merged layer, filtered, as GeoJSON, CSV, KML or GeoParquet.
 
     MANIFEST_OR_FILES is a manifest (layers/*.toml) or layer files, merged as by
     `metacluster merge`. Filters combine with AND; a repeated filter option keeps actors
@@ -72,7 +75,10 @@ def export_command(
         check_export(fmt, what)
     except ValueError as error:
         raise click.UsageError(f"--what {what} --format {fmt}: {error}") from error
-    with _options.progress("Merging maps") as step:
+    with (
+        _options.engine_from_options(engine=engine, scheduler=scheduler),
+        _options.progress("Merging maps") as step,
+    ):
         result = merge(list(inputs), year=year, progress=step)
         step("Aggregating regions" if what == REGIONS else "Writing actors")
         data = render(

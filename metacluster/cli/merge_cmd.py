@@ -31,6 +31,7 @@ from metacluster.merge import NO_LOCATION, MergeReport, merge
     help="Also write every rejected row with its reason (CSV).",
 )
 @_options.generated_at_option
+@_options.engine_options
 def merge_command(
     inputs: tuple[Path, ...],
     output: str,
@@ -39,11 +40,13 @@ def merge_command(
     report_path: str | None,
     rejects_path: str | None,
     generated_at: str | None,
+    engine: str,
+    scheduler: str | None,
 ) -> None:
     """Merge regional maps into one European layer, with duplicates detected.
 
     MANIFEST_OR_FILES is a manifest (layers/*.toml) listing the regional maps, or layer
-    files (KML/KMZ, CSV, XLSX, GeoJSON…), each one regional map named after the file.
+    files (KML/KMZ, CSV, XLSX, GeoJSON, GeoParquet…), each one regional map named after the file.
     Actors found on several maps become one actor listing all its sources; rows that
     cannot be placed on the map are rejected, never dropped silently.
 
@@ -54,7 +57,10 @@ def merge_command(
           --rejects rejects.csv
     """
     fmt = _options.output_format(fmt, output)
-    with _options.progress("Merging maps") as step:
+    with (
+        _options.engine_from_options(engine=engine, scheduler=scheduler),
+        _options.progress("Merging maps") as step,
+    ):
         result = merge(list(inputs), year=year, progress=step)
         step(f"Writing {len(result.actors)} actors")
         data = render(result.actors, fmt=fmt, generated_at=generated_at)

@@ -22,6 +22,29 @@ from metacluster.read import detect_format, read_layer
 from metacluster.schema import REJECT_COLUMNS, ImportResult
 
 _SHOWN_WARNINGS = 5
+_SHOWN_REJECTS = 10
+
+
+def _where(reject: pd.Series) -> str:
+    """"row 3, column lat (north)" — whatever of row, column and value the reject names."""
+    parts = [f"row {reject['row']}"] if pd.notna(reject["row"]) else []
+    if isinstance(reject["column"], str) and reject["column"]:
+        parts.append(f"column {reject['column']}")
+    where = ", ".join(parts) or "file"
+    value = reject["value"]
+    return f"{where} ({value})" if isinstance(value, str) and value else where
+
+
+def _rejected_rows(rejects: pd.DataFrame) -> list[str]:
+    """The first rejected rows, each with where, why and what to do."""
+    lines = [
+        f"    {_where(reject)}: {reject['reason']}"
+        + (f" — {reject['detail']}" if isinstance(reject["detail"], str) else "")
+        for _, reject in rejects.head(_SHOWN_REJECTS).iterrows()
+    ]
+    if len(rejects) > _SHOWN_REJECTS:
+        lines.append(f"    … and {len(rejects) - _SHOWN_REJECTS} more (see --rejects FILE)")
+    return lines
 
 
 def _parse_columns(ctx: click.Context, param: click.Parameter,
@@ -48,6 +71,7 @@ def _report(result: ImportResult) -> str:
         lines.append("  helix   " + "   ".join(f"{h} {n}" for h, n in helix.items()))
     for reason, count in result.reason_counts().items():
         lines.append(f"  rejected: {reason} ({count})")
+    lines.extend(_rejected_rows(result.rejects))
     messages = Counter(result.warnings["message"])
     if messages:
         lines.append(f"  warnings: {len(result.warnings)}")

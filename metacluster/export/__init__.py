@@ -1,4 +1,5 @@
-"""Export: the filtered European layer or its region aggregates as GeoJSON, CSV or KML.
+"""Export: the filtered European layer or its region aggregates as GeoJSON, CSV, KML or
+GeoParquet.
 
 One small module per format; ``FORMATS`` registers each one (name, file extension, media
 type, what it can export). ``render`` is the single entry point shared by the CLI
@@ -16,10 +17,11 @@ from typing import Any, Final
 import geopandas as gpd
 
 from metacluster.aggregate import aggregate_regions
-from metacluster.export import geojson, kml
+from metacluster.export import geojson, kml, parquet
 from metacluster.export.csv import frame_to_csv as to_csv
 from metacluster.export.geojson import to_geojson
 from metacluster.export.kml import to_kml
+from metacluster.export.parquet import to_parquet
 from metacluster.filter import Filters, apply_filters
 
 ACTORS: Final = "actors"
@@ -41,6 +43,7 @@ FORMATS: Final = {
     "geojson": ExportFormat("geojson", ".geojson", geojson.MEDIA_TYPE, (ACTORS, REGIONS)),
     "csv": ExportFormat("csv", ".csv", "text/csv", (ACTORS, REGIONS)),
     "kml": ExportFormat("kml", ".kml", kml.MEDIA_TYPE, (ACTORS,)),
+    "parquet": ExportFormat("parquet", ".parquet", parquet.MEDIA_TYPE, (ACTORS, REGIONS)),
 }
 _EXTENSIONS: Final = {
     **{f.extension: name for name, f in FORMATS.items()},
@@ -87,7 +90,7 @@ def render(
     filters
         What to keep; None keeps everything.
     fmt
-        "geojson", "csv" or "kml" (``FORMATS``).
+        "geojson", "csv", "kml" or "parquet" (``FORMATS``).
     what
         "actors" (points) or "regions" (NUTS polygons with helix counts; not KML).
     level, year, include_empty
@@ -126,6 +129,8 @@ def render(
         )
         if fmt == "csv":
             return to_csv(regions)
+        if fmt == "parquet":
+            return to_parquet(regions, metadata=metadata, generated_at=generated_at)
         return to_geojson(
             regions, metadata=metadata, generated_at=generated_at, id_column="NUTS_ID"
         )
@@ -133,6 +138,8 @@ def render(
         return to_csv(selected)
     if fmt == "kml":
         return to_kml(selected, name=name)
+    if fmt == "parquet":
+        return to_parquet(selected, metadata=metadata, generated_at=generated_at)
     id_column = "actor_id" if "actor_id" in selected.columns else None
     return to_geojson(selected, metadata=metadata, generated_at=generated_at, id_column=id_column)
 
@@ -158,4 +165,5 @@ __all__ = [
     "to_csv",
     "to_geojson",
     "to_kml",
+    "to_parquet",
 ]

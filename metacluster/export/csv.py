@@ -3,7 +3,9 @@
 Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a
 carriage return) get a leading apostrophe, as OWASP recommends against CSV injection.
 Lists are joined with "; ". Points become ``lon``/``lat`` columns. Written as UTF-8 with a
-byte-order mark so that Excel shows accents correctly.
+byte-order mark so that Excel shows accents correctly. Rows end in "\n", so a carriage
+return inside a cell (old Mac line ends) is written as "\n": unquoted, a lone "\r" would
+end the row early in every CSV reader.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ def neutralise_formula(value: Any) -> Any:
 def _cell(value: Any) -> Any:
     if isinstance(value, (list, tuple, np.ndarray)):
         value = LIST_SEPARATOR.join(str(v) for v in value)
-    return neutralise_formula(value)
+    value = neutralise_formula(value)
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
 
 
 def point_coordinates(geometries: np.ndarray) -> np.ndarray:

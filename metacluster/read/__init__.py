@@ -6,9 +6,9 @@ cells (``RawLayer``), then ``normalise`` maps columns, positions, tags and valid
 once for every format.
 
 Formats: CSV/TSV/text (``csv``), Excel ``xlsx``, ``geojson``, ``kml`` and ``kmz`` (Google
-My Maps), tabular ``json`` (CORDIS included) and, through GDAL, ``ogr`` (GeoPackage,
-Shapefile…). A new format is one module with a ``read(path, ...) -> RawLayer`` function and
-one line in ``READERS``.
+My Maps), tabular ``json`` (CORDIS included), ``parquet`` (GeoParquet, for large layers)
+and, through GDAL, ``ogr`` (GeoPackage, Shapefile…). A new format is one module with a
+``read(path, ...) -> RawLayer`` function and one line in ``READERS``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from metacluster import normalise, settings
-from metacluster._errors import InputFileError, InputLimitError
-from metacluster.read import csv, geojson, json, kml, ogr, xlsx
-from metacluster.read._raw import RawLayer
+from metacluster import normalise
+from metacluster._errors import InputFileError
+from metacluster.read import csv, geojson, json, kml, ogr, parquet, xlsx
+from metacluster.read._raw import RawLayer, check_size_limit
 from metacluster.schema import ImportResult
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ READERS: dict[str, tuple[Callable[..., RawLayer], tuple[str, ...]]] = {
     "kml": (kml.read, ("layer",)),
     "kmz": (kml.read_kmz, ("layer",)),
     "ogr": (ogr.read, ("layer",)),
+    "parquet": (parquet.read, ()),
 }
 """Format → (reader, the read_layer options it takes)."""
 
@@ -68,6 +69,8 @@ def detect_format(path: str | Path) -> str:
     path = Path(path)
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
+    if head.startswith(parquet.MAGIC):
+        return "parquet"
     if head.startswith(b"PK\x03\x04"):
         return _zip_format(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -81,23 +84,11 @@ def detect_format(path: str | Path) -> str:
             return "kml"
         raise InputFileError(path, "is XML or HTML but not KML",
                              "Export the map as KML, KMZ, GeoJSON or CSV")
-    if text.startswith(("{", "[")):
+    if text.startswith(("{", "[")) or path.suffix.lower() in (".json", ".geojson"):
         if path.suffix.lower() == ".geojson" or _GEOJSON_MARK.search(text):
             return "geojson"
         return "json"
     return "csv"
-
-
-def _check_size(path: Path) -> None:
-    size = path.stat().st_size
-    if size > settings.max_file_bytes:
-        raise InputLimitError(
-            path,
-            f"is {size / 1024 / 1024:.1f} MB, over the limit of "
-            f"{settings.max_file_bytes / 1024 / 1024:.0f} MB (settings.max_file_bytes)",
-            "Split the map, or raise the limit with the METACLUSTER_MAX_FILE_MB environment "
-            "variable",
-        )
 
 
 def read_layer(
@@ -150,7 +141,7 @@ def read_layer(
     path = Path(path)
     if not path.is_file():
         raise InputFileError(path, "does not exist or is not a file", "Check the path")
-    _check_size(path)
+    check_size_limit(path, path.stat().st_size)
     kind = detect_format(path)
     reader, takes = READERS[kind]
     given = {"sheet": sheet, "layer": layer}

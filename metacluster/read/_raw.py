@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,16 @@ class RawLayer:
         )
 
 
+CONTROL_CHARACTERS = {code: " " for code in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+"""``str.translate`` table turning control characters (NUL…) into spaces: they cannot be
+shown, break XML exports, and are never meant as part of a name."""
+
+
+def clean_cell(text: str) -> str | None:
+    """A text cell without control characters and surrounding spaces, None if blank."""
+    return text.translate(CONTROL_CHARACTERS).strip() or None
+
+
 def cell_text(value: Any) -> str | None:
     """A raw cell as text: numbers without float noise, lists joined by '; ', None if blank."""
     if value is None or (isinstance(value, float) and value != value):
@@ -93,8 +104,7 @@ def cell_text(value: Any) -> str | None:
         return "; ".join(t for t in (cell_text(v) for v in value) if t) or None
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    text = str(value).strip()
-    return text or None
+    return clean_cell(str(value))
 
 
 def text_frame(records: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
@@ -109,6 +119,18 @@ def text_frame(records: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     return frame.where(frame.notna(), None)
 
 
+def check_size_limit(file: str | Path, size: int) -> None:
+    """Refuse a file of more than ``settings.max_file_bytes``, before anything reads it."""
+    if size > settings.max_file_bytes:
+        raise InputLimitError(
+            file,
+            f"is {size / 1024 / 1024:.1f} MB, over the limit of "
+            f"{settings.max_file_bytes / 1024 / 1024:.0f} MB (settings.max_file_bytes)",
+            "Split the map, or raise the limit with the METACLUSTER_MAX_FILE_MB environment "
+            "variable",
+        )
+
+
 def check_row_limit(file: Path, rows: int) -> None:
     """Refuse files with more rows than ``settings.max_rows``."""
     if rows > settings.max_rows:
@@ -118,6 +140,14 @@ def check_row_limit(file: Path, rows: int) -> None:
             "Split the file, or raise the limit with the METACLUSTER_MAX_ROWS environment "
             "variable (settings.max_rows)",
         )
+
+
+_GEOS_PREFIX = re.compile(r"^\w+Exception:\s*|\[json\.exception\.[\w.]+\]\s*")
+
+
+def geometry_problem(error: Exception) -> str:
+    """GEOS's reason for refusing a geometry, without the library's exception names."""
+    return _GEOS_PREFIX.sub("", str(error)).strip().rstrip(".") or "unreadable geometry"
 
 
 def _looks_numeric(text: str) -> bool:
@@ -203,6 +233,8 @@ def rows_to_layer(file: Path, rows: list[list[str | None]], *, layer: str | None
         numbers.append(number)
     if blank:
         raw.warn(f"skipped {blank} blank row(s)", layer=layer)
+    if not kept and not raw.rejects:
+        raw.warn("has a header row but no data rows under it: nothing to import", layer=layer)
     check_row_limit(file, len(kept) + len(raw.rejects))
     raw.frame = pd.DataFrame(kept, columns=columns, dtype="object")
     raw.source_row = numbers
@@ -267,21 +299,35 @@ def read_member(file: Path, archive: zipfile.ZipFile, name: str) -> bytes:
 
 
 def decode_text(file: Path, data: bytes) -> tuple[str, str]:
-    """Bytes of a text file → (text, encoding): BOMs first, then strict UTF-8, then
-    Windows-1252 (Excel's "CSV" on Western European Windows), then Latin-1."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        encodings = ["utf-8-sig"]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ["utf-16"]
-    else:
-        if b"\x00" in data[:4096]:
-            raise InputFileError(file, "is a binary file, not a text table",
-                                 "Save it as CSV (UTF-8), XLSX, GeoJSON or KML")
-        encodings = ["utf-8", "cp1252", "latin-1"]
-    for encoding in encodings:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as e:
-            error = e
-    raise InputFileError(file, f"cannot be decoded as text ({error})",
-                         "Save it as CSV UTF-8") from error
+    """Bytes of a text file → (text, encoding): a BOM's encoding first, then strict UTF-8,
+    then line by line (``_decode_lines``: Windows-1252, Excel's "CSV" on Western European
+    Windows, for the lines that are not UTF-8)."""
+    bom = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else (
+        "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None)
+    if bom is None and b"\x00" in data[:4096]:
+        raise InputFileError(file, "is a binary file, not a text table",
+                             "Save it as CSV (UTF-8), XLSX, GeoJSON or KML")
+    try:
+        return data.decode(bom or "utf-8"), bom or "utf-8"
+    except UnicodeDecodeError as error:
+        if bom is None:
+            return _decode_lines(data)
+        raise InputFileError(file, f"starts with a {bom} byte-order mark but cannot be decoded "
+                             f"as {bom} ({error})", "Save it as CSV UTF-8") from error
+
+
+def _decode_lines(data: bytes) -> tuple[str, str]:
+    """Text that is not all UTF-8, line by line: UTF-8 where a line is, else Windows-1252,
+    else Latin-1 (which decodes any byte). Files pasted together from several exports mix
+    them. The encoding returned says which were used ("utf-8+cp1252" when mixed)."""
+    lines, used = [], set()
+    for line in data.splitlines(keepends=True):
+        for encoding in ("utf-8", "cp1252", "latin-1"):
+            try:
+                lines.append(line.decode(encoding))
+            except UnicodeDecodeError:
+                continue
+            if encoding != "utf-8" or not line.isascii():
+                used.add(encoding)
+            break
+    return "".join(lines), "+".join(e for e in ("utf-8", "cp1252", "latin-1") if e in used)

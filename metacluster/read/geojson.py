@@ -17,7 +17,18 @@ import pyproj
 import shapely
 
 from metacluster._errors import InputFileError
-from metacluster.read._raw import RawLayer, check_row_limit, decode_text, text_frame
+from metacluster.read._raw import (
+    RawLayer,
+    check_row_limit,
+    decode_text,
+    geometry_problem,
+    text_frame,
+)
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects accepted in a JSON file. GeoJSON needs about 8
+(a MultiPolygon's coordinates in a feature in a collection); far deeper documents are
+built to exhaust the parser's stack, not to carry data."""
 
 
 def _declared_crs(path: Path, document: dict[str, Any]) -> pyproj.CRS | None:
@@ -38,10 +49,35 @@ def load_json(path: Path) -> Any:
     """Parse a JSON file (UTF-8, with or without BOM) or raise InputFileError."""
     text, _ = decode_text(path, path.read_bytes())
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputFileError(path, f"is not valid JSON ({e})",
                              "Check that the export finished, or export it again") from e
+    except RecursionError as e:
+        raise _too_deep(path) from e
+    if _nested_deeper_than(document, MAX_JSON_DEPTH):
+        raise _too_deep(path)
+    return document
+
+
+def _too_deep(path: Path) -> InputFileError:
+    return InputFileError(
+        path, f"nests arrays or objects more than {MAX_JSON_DEPTH} levels deep",
+        "Export the layer as GeoJSON features or as a flat array of records",
+    )
+
+
+def _nested_deeper_than(document: Any, limit: int) -> bool:
+    """Whether arrays/objects nest more than ``limit`` deep (walked without recursion,
+    so that the check itself cannot overflow the stack)."""
+    stack = [(document, 1)] if isinstance(document, (dict, list)) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def read(path: Path) -> RawLayer:
@@ -52,6 +88,11 @@ def read(path: Path) -> RawLayer:
         features = [document]
     elif kind == "FeatureCollection" and isinstance(document.get("features"), list):
         features = document["features"]
+    elif kind == "FeatureCollection":
+        raise InputFileError(
+            path, "is a FeatureCollection whose 'features' member is not an array",
+            "Export the layer again; the file is damaged",
+        )
     else:
         raise InputFileError(
             path, f"is not a GeoJSON FeatureCollection (type: {kind!r})",
@@ -62,13 +103,18 @@ def read(path: Path) -> RawLayer:
     records, geometries, rows = [], [], []
     for number, feature in enumerate(features, start=1):
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
-        shape = None
+        shape, problem = None, None
         if geometry:
-            shape = shapely.from_geojson(json.dumps(geometry), on_invalid="ignore")
-            if shape is None:
+            try:
+                shape = shapely.from_geojson(json.dumps(geometry, allow_nan=False))
+            except ValueError:
+                problem = "its coordinates include NaN or Infinity"
+            except shapely.errors.GEOSException as e:
+                problem = geometry_problem(e)
+            if problem:
                 raw.reject(number, "invalid geometry",
-                           "the feature's geometry is not valid GeoJSON; fix or remove it",
-                           column="geometry", value=json.dumps(geometry)[:200])
+                           f"the feature's geometry is not valid GeoJSON ({problem}); fix or "
+                           "remove it", column="geometry", value=json.dumps(geometry)[:200])
                 continue
         properties = feature.get("properties") if isinstance(feature, dict) else None
         records.append(properties if isinstance(properties, dict) else {})

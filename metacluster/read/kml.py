@@ -14,6 +14,7 @@ to Google and no data; that is reported instead of returning an empty layer.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -29,21 +30,28 @@ from metacluster._errors import InputFileError
 from metacluster.read._raw import (
     RawLayer,
     check_row_limit,
+    geometry_problem,
     open_archive,
     read_member,
     text_frame,
 )
 
 _GEOMETRY_TAGS = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry")
+_REFUSED_XML = {
+    "DTDForbidden": "a <!DOCTYPE> declaration",
+    "EntitiesForbidden": "an <!ENTITY> declaration",
+    "ExternalReferenceForbidden": "a reference to an external file or URL",
+}
 
 
 def _parse(path: Path, data: bytes) -> Element:
     try:
         root = SafeET.fromstring(data, forbid_dtd=True)
     except defusedxml.DefusedXmlException as e:
+        found = _REFUSED_XML.get(type(e).__name__, "a DTD or entity declaration")
         raise InputFileError(
-            path, f"contains a DTD or XML entities ({type(e).__name__}), which are refused "
-            "for safety (XXE, entity expansion)",
+            path, f"contains a DTD or XML entities ({found}), which are refused for safety: "
+            "they could make the reader fetch local files (XXE) or expand to gigabytes",
             "Export the map again from Google My Maps or Google Earth; do not edit in "
             "<!DOCTYPE> or <!ENTITY> declarations",
         ) from e
@@ -66,8 +74,12 @@ def _text(element: Element | None) -> str | None:
 
 def _coordinates(text: str | None) -> list[tuple[float, float]]:
     points = [tuple(float(v) for v in chunk.split(",")[:2]) for chunk in (text or "").split()]
+    if not points:
+        raise ValueError("it has no coordinates")
     if any(len(p) != 2 for p in points):
         raise ValueError(f"coordinates need longitude,latitude: {text!r}")
+    if not all(math.isfinite(v) for p in points for v in p):
+        raise ValueError(f"coordinates must be finite numbers: {text!r}")
     return points  # type: ignore[return-value]
 
 
@@ -153,9 +165,10 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
         element = next((c for c in placemark if c.tag in _GEOMETRY_TAGS), None)
         try:
             geometry = _geometry(element) if element is not None else None
-        except (ValueError, IndexError, shapely.errors.GEOSException) as e:
+        except (ValueError, shapely.errors.GEOSException) as e:
             raw.reject(number, "invalid coordinates",
-                       f"the placemark's {element.tag} cannot be read ({e}); fix it in My Maps",
+                       f"the placemark's {element.tag} cannot be read ({geometry_problem(e)}); "
+                       "fix it in My Maps",
                        layer=layer_name, column="coordinates",
                        value=(element.findtext(".//coordinates") or "").strip()[:200])
             continue

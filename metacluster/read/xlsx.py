@@ -1,17 +1,26 @@
 """Excel workbooks (.xlsx): one sheet, with title rows above the header allowed.
 
 Cells are read as their cached values (``data_only``), so a formula gives what Excel last
-showed. The sheet is chosen by name or 0-based index, else the first sheet with data.
+showed. Workbooks written by programs that do not calculate (scripts, some web exports)
+hold formulas without a saved result: those cells read as empty, and each one is named in
+a warning. A cell merged over several rows (a helix written once beside its group) gives
+its value to every row of the merge, as the sheet shows it. The sheet is chosen by name or
+0-based index, else the first sheet with data.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import warnings
 import zipfile
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+import defusedxml.ElementTree as SafeET
 import openpyxl
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -22,9 +31,77 @@ from metacluster.read._raw import (
     RawLayer,
     cell_text,
     check_row_limit,
+    find_header,
     open_archive,
+    read_member,
     rows_to_layer,
 )
+
+SHOWN_FORMULAS = 20
+"""Formulas without a saved result named one by one; the rest are counted."""
+
+_MARKS = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s/>]")
+
+
+@dataclass
+class _SheetMarks:
+    """What the cell values alone do not tell: merged ranges (min_col, min_row, max_col,
+    max_row) and formulas without a saved result ((row, column), formula)."""
+
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    unsaved: list[tuple[tuple[int, int], str]] = field(default_factory=list)
+
+
+def _sheet_marks(path: Path, part: str) -> _SheetMarks:
+    """Scan the sheet's XML for merged ranges and unsaved formulas (only when it has any)."""
+    marks = _SheetMarks()
+    with open_archive(path) as archive:
+        data = read_member(path, archive, part)
+    if not _MARKS.search(data):
+        return marks
+    for _, element in SafeET.iterparse(io.BytesIO(data), forbid_dtd=True):
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "mergeCell" and element.get("ref"):
+            marks.merged.append(range_boundaries(element.get("ref")))
+        elif tag == "c":
+            formula = next((c for c in element if c.tag.endswith("}f") or c.tag == "f"), None)
+            saved = any((c.tag.endswith("}v") or c.tag == "v") and c.text for c in element)
+            if formula is not None and not saved and element.get("r"):
+                text = f"={formula.text}" if formula.text else "(a shared formula)"
+                marks.unsaved.append((coordinate_to_tuple(element.get("r")), text))
+            element.clear()
+    return marks
+
+
+def _fill_merged(raw_rows: list[list[str | None]], merged: list[tuple[int, int, int, int]]
+                 ) -> int:
+    """Give each row of a merged range its first cell's value; the number of cells filled."""
+    filled = 0
+    for column, top, _, bottom in merged:
+        if top > len(raw_rows) or column > len(raw_rows[top - 1]):
+            continue
+        value = raw_rows[top - 1][column - 1]
+        for row in raw_rows[top:bottom]:
+            if column <= len(row) and row[column - 1] is None and value is not None:
+                row[column - 1] = value
+                filled += 1
+    return filled
+
+
+def _warn_unsaved(raw: RawLayer, rows: list[list[str | None]],
+                  unsaved: list[tuple[tuple[int, int], str]], layer: str) -> None:
+    header = find_header(raw.file, rows) + 1  # sheet row of the header
+    for (row, column), formula in unsaved[:SHOWN_FORMULAS]:
+        if row <= header:
+            continue
+        name = raw.frame.columns[column - 1] if column <= raw.frame.shape[1] else None
+        raw.warn(f"the formula {formula} has no saved result, so the cell reads as empty: "
+                 "open the workbook in Excel or LibreOffice and save it (that stores the "
+                 "results), or paste the values in place of the formulas",
+                 row=row - header, column=name, layer=layer)
+    if len(unsaved) > SHOWN_FORMULAS:
+        raw.warn(f"… and {len(unsaved) - SHOWN_FORMULAS} more formulas without a saved result",
+                 layer=layer)
 
 
 def _pick_sheet(path: Path, book: openpyxl.Workbook, sheet: str | int | None) -> ReadOnlyWorksheet:
@@ -68,7 +145,16 @@ def read(path: Path, *, sheet: str | int | None = None) -> RawLayer:
             book.close()
     if len(rows) > limit:
         check_row_limit(path, settings.max_rows + 1)
-    return rows_to_layer(path, rows, layer=worksheet.title)
+    # openpyxl's read-only sheets do not report merged cells or unsaved formulas: they are
+    # read from the sheet's own XML part.
+    marks = _sheet_marks(path, worksheet._worksheet_path)
+    filled = _fill_merged(rows, marks.merged)
+    raw = rows_to_layer(path, rows, layer=worksheet.title)
+    if filled:
+        raw.warn(f"{filled} cell(s) of merged ranges took the value of the range's first cell",
+                 layer=worksheet.title)
+    _warn_unsaved(raw, rows, marks.unsaved, worksheet.title)
+    return raw
 
 
 def _unreadable(path: Path, error: Exception) -> InputFileError:

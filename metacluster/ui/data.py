@@ -20,21 +20,26 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import requests
 import streamlit as st
 
 from metacluster import settings
 from metacluster._errors import InputFileError, ManifestError
+from metacluster.filter import Filters, apply_filters, searchable_text
 from metacluster.manifest import Manifest, load_manifest
 from metacluster.merge import MergeReport, merge
 from metacluster.nuts import load_nuts
+from metacluster.read._raw import check_size_limit
 from metacluster.schema import MERGE_COLUMNS
 from metacluster.ui import deck
 
@@ -45,6 +50,25 @@ DATA_OVERRIDE_ENV: Final = "METACLUSTER_APP_DATA"
 the manifests (used by ``benchmarks/app.py``)."""
 
 _LIST_COLUMNS: Final = ("themes", *MERGE_COLUMNS, "merge_conflicts")
+
+BASEMAP_PROBE_URL: str = deck.ONLINE_BASEMAP
+"""What ``online_basemap_default`` asks to learn whether the tiles can be had."""
+
+
+def online_basemap_default() -> bool:
+    """Whether a view without a basemap choice gets the online tiles (``settings.basemap``)."""
+    if settings.basemap == "auto":
+        return _answers(BASEMAP_PROBE_URL)
+    return settings.basemap == "online"
+
+
+@st.cache_resource(show_spinner=False, ttl=600)
+def _answers(url: str) -> bool:
+    """One quick HEAD request; on workshop Wi-Fi a slow answer counts as none."""
+    try:
+        return requests.head(url, timeout=(1.0, 1.0), allow_redirects=True).ok
+    except requests.RequestException:
+        return False
 
 
 @dataclass(frozen=True)
@@ -65,6 +89,9 @@ class Dataset:
         The merge report; None for the override file.
     clusters
         Regional clusters in manifest order (the tour's steps).
+    homes
+        Each regional cluster's home region (the manifest's ``home_nuts``), where the tour
+        looks; empty for data that does not say (ad-hoc uploads, the override file).
     nuts_year
         NUTS version the actors were joined to.
     generated_at
@@ -81,6 +108,7 @@ class Dataset:
     clusters: tuple[str, ...]
     nuts_year: int
     generated_at: dt.datetime
+    homes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _stamp(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
@@ -127,6 +155,7 @@ def _from_merge(
         clusters=manifest.clusters,
         nuts_year=int(year),
         generated_at=generated_at,
+        homes={entry.cluster: entry.home_nuts for entry in manifest.maps if entry.home_nuts},
     )
 
 
@@ -186,9 +215,14 @@ def _override(path: str, stamp: tuple[tuple[str, int, int], ...]) -> Dataset:
         raise InputFileError(
             file, "not a GeoParquet (.parquet) or GeoJSON (.geojson) file", "Convert it first."
         )
-    for column in _LIST_COLUMNS:
-        if column in actors.columns:  # Parquet gives numpy arrays back: the schema has lists
-            actors[column] = [list(v) if isinstance(v, np.ndarray) else v for v in actors[column]]
+    listed = [column for column in _LIST_COLUMNS if column in actors.columns]
+    if listed and file.suffix.lower() == ".parquet":
+        # GeoPandas gives Parquet lists back as numpy arrays, the schema has Python lists:
+        # Arrow converts them in C (a loop over 100 000 arrays would take 0.6 s).
+        table = pq.read_table(file, columns=listed)
+        for column in listed:
+            values = table.column(column).to_pylist()
+            actors[column] = pd.Series(values, index=actors.index, dtype=object)
     clusters = (
         pd.Series(actors["regional_cluster"]).explode().dropna().drop_duplicates().tolist()
         if "regional_cluster" in actors.columns
@@ -239,11 +273,14 @@ def load_upload(files: Sequence[tuple[str, bytes]], year: int | None = None) -> 
     """Uploaded layer files merged as one regional map each (like ``Manifest.from_files``).
 
     Cached on the names and bytes, so the same upload is merged once; the files are written
-    to a temporary folder that is removed as soon as the merge is done.
+    under plain names (``safe_name``) to a temporary folder that is removed as soon as the
+    merge is done, whether it succeeds or not. Files over ``settings.max_file_bytes`` are
+    refused before anything is written.
     """
     taken: set[str] = set()
     named = []
     for name, data in files:
+        check_size_limit(name, len(data))
         safe = safe_name(name, taken)
         taken.add(safe)
         named.append((safe, data))
@@ -301,6 +338,18 @@ class FilterOptions:
     themes: tuple[str, ...]
 
 
+def filtered(dataset: Dataset, filters: Filters) -> gpd.GeoDataFrame:
+    """``apply_filters`` with the dataset's search text folded once, not on every keystroke."""
+    text = _search_text(dataset.version, dataset) if filters.search else None
+    return apply_filters(dataset.actors, filters, search_text=text)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _search_text(version: str, _dataset: Dataset) -> pa.Array:
+    """The folded text free-text search looks in, once per data version."""
+    return searchable_text(_dataset.actors)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def filter_options(version: str, _dataset: Dataset) -> FilterOptions:
     """The sidebar's options for one data version (computed once)."""
@@ -308,8 +357,11 @@ def filter_options(version: str, _dataset: Dataset) -> FilterOptions:
 
 
 def _distinct_items(column: pd.Series) -> list[str]:
-    items = pd.Series(column.to_numpy(), dtype=object).explode().dropna()
-    return sorted({str(v) for v in items if str(v).strip()}, key=str.casefold)
+    """The distinct non-blank values of a column of values or lists of values, sorted.
+    ``pd.unique`` first, so that only the few distinct values are handled in Python."""
+    items = pd.Series(column.to_numpy(dtype=object), dtype=object).explode().dropna()
+    distinct = pd.unique(items.to_numpy(dtype=object))
+    return sorted({str(v) for v in distinct if str(v).strip()}, key=str.casefold)
 
 
 def build_filter_options(actors: pd.DataFrame, clusters: Sequence[str]) -> FilterOptions:

@@ -6,9 +6,9 @@ actor, only the fields the layer and its tooltip use, coordinates rounded) and e
 joins the filtered subset into the spec (``deck_spec``), which ``PrebuiltDeck`` hands to
 ``st.pydeck_chart`` as it is.
 
-Every text that reaches the map is HTML-escaped here, before it goes into the layer data:
-Streamlit renders pydeck tooltips as HTML, and a map drawn by someone else may name an actor
-``<img src=x onerror=…>``.
+Tooltips are plain text, never HTML: a map drawn by someone else may name an actor
+``<img src=x onerror=…>``, and a ``text`` tooltip reaches the page through the browser's
+``innerText``, so such a name is shown as it is and never parsed (``TOOLTIP``).
 
 Layers, bottom to top: ``countries`` (NUTS level 0 as a light basemap, so the map reads
 well with no tile server), ``regions`` (choropleth of one metric) and ``actors`` (points
@@ -44,11 +44,26 @@ ONLINE_BASEMAP: Final = pdk.map_styles.CARTO_LIGHT
 """Carto's Positron style: needs no token; only used when the user turns it on."""
 
 TOOLTIP: Final[dict[str, Any]] = {
-    "html": "<b>{t}</b><br/>{l1}<br/>{l2}<br/>{l3}",
+    "text": "{tip}",
     "style": {"fontSize": "13px", "maxWidth": "340px", "whiteSpace": "normal"},
 }
-"""One template for both pickable layers: each row carries its own escaped ``t``, ``l1``,
-``l2`` and ``l3`` texts (GeoJSON features in their properties)."""
+"""One template for both pickable layers: each row carries its whole tooltip as plain text
+in ``tip`` (GeoJSON features in their properties), one line per fact.
+
+Why text and not HTML: deck.gl sets a ``text`` tooltip with ``innerText``, which cannot run
+markup whatever the value holds, while an ``html`` tooltip depends on Streamlit escaping
+each value (1.67 does, so values escaped here as well would show as ``&lt;img``). Why one
+placeholder: Streamlit fills placeholders one after the other, so a value that contains
+``{l1}`` would otherwise receive the next placeholder's text."""
+
+SPREAD_STEP_M: Final = 250.0
+"""Spacing of actors drawn around a position they share (a city centre), in metres."""
+
+_GOLDEN_ANGLE: Final = math.pi * (3 - math.sqrt(5))
+_METRES_PER_DEGREE: Final = 111_320.0
+
+MAX_ZOOM: Final = 11.0
+"""The closest a fitted view comes (a town); one actor alone is shown at this zoom."""
 
 EUROPE_VIEW: Final[dict[str, float]] = {"latitude": 50.0, "longitude": 10.0, "zoom": 3.2}
 """Where the map opens when there is nothing to fit."""
@@ -72,26 +87,6 @@ _METRIC_COLOURS: Final[dict[str, tuple[int, int, int]]] = {
     **HELIX_COLOURS,
     "balance": (84, 39, 143),
 }
-
-
-_HTML_ESCAPES: Final = (
-    ("&", "&amp;"),  # first, so that the entities below are not escaped twice
-    ("<", "&lt;"),
-    (">", "&gt;"),
-    ('"', "&quot;"),
-    ("'", "&#x27;"),
-    ("{", "&#123;"),  # braces too: the tooltip template's placeholders are {name}
-    ("}", "&#125;"),
-)
-
-
-def escape_text(values: pd.Series) -> pd.Series:
-    """Text safe to put into HTML, as ``html.escape`` does (quotes included) plus braces;
-    missing values become "". Vectorised: 100 000 names take milliseconds."""
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    for char, entity in _HTML_ESCAPES:
-        text = text.str.replace(char, entity, regex=False)
-    return text
 
 
 def join_lists(values: pd.Series, separator: str = "; ") -> pd.Series:
@@ -123,48 +118,68 @@ def _joined(parts: Sequence[pd.Series], separator: str) -> pd.Series:
     return result
 
 
-def actor_tooltips(actors: pd.DataFrame) -> pd.DataFrame:
-    """The four escaped tooltip lines of each actor (columns t, l1, l2, l3).
+def actor_tooltips(actors: pd.DataFrame) -> pd.Series:
+    """Each actor's tooltip as plain text (``TOOLTIP``), empty lines left out.
 
-    ``t`` the name; ``l1`` helix and organisation type; ``l2`` city and the NUTS-2 and
-    NUTS-3 names; ``l3`` the regional clusters the actor belongs to.
+    The lines: the name; helix and organisation type; city with the NUTS-3 and NUTS-2
+    names (the NUTS-3 name only when it is not the city's); the regional clusters whose
+    maps list the actor.
     """
     helix = _column(actors, "helix").fillna(UNKNOWN_HELIX)
     helix_label = helix.map(HELIX_LABELS).fillna(helix)
-    place = _joined(
-        [join_lists(_column(actors, c)) for c in ("city", "nuts3_name", "nuts2_name")], ", "
-    )
+    city = join_lists(_column(actors, "city"))
+    nuts3 = join_lists(_column(actors, "nuts3_name"))
+    nuts3 = nuts3.where(nuts3.str.casefold() != city.str.casefold(), "")
+    place = _joined([city, nuts3, join_lists(_column(actors, "nuts2_name"))], ", ")
     clusters = join_lists(_column(actors, "regional_cluster"))
-    lines = pd.DataFrame(
-        {
-            "t": _column(actors, "name"),
-            "l1": _joined([helix_label, join_lists(_column(actors, "organisation_type"))], " · "),
-            "l2": place,
-            "l3": ("Regional cluster: " + clusters).where(clusters != "", ""),
-        },
-        index=actors.index,
-    )
-    return lines.apply(escape_text)
+    lines = [
+        join_lists(_column(actors, "name")),
+        _joined([helix_label, join_lists(_column(actors, "organisation_type"))], " · "),
+        place,
+        ("Regional cluster: " + clusters).where(clusters != "", ""),
+    ]
+    return _joined(lines, "\n")
+
+
+def spread_stacked(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions for drawing: actors that share one point fan out around it.
+
+    Positions at city level put every actor of a city on the same pixel, so that only the
+    topmost can be seen or clicked. The k-th actor of a shared point (in row order) is
+    drawn ``SPREAD_STEP_M * sqrt(k)`` metres away at k golden angles (a sunflower
+    pattern), the first one on the point itself. Display only: the data keep the point.
+    """
+    keys = pd.DataFrame({"lon": lon, "lat": lat})
+    k = keys.groupby(["lon", "lat"], sort=False, dropna=False).cumcount().to_numpy()
+    radius = SPREAD_STEP_M * np.sqrt(k) / _METRES_PER_DEGREE
+    angle = k * _GOLDEN_ANGLE
+    shrink = np.cos(np.radians(np.clip(lat, -85.0, 85.0)))
+    return lon + radius * np.sin(angle) / shrink, lat + radius * np.cos(angle)
 
 
 def actor_rows(actors: gpd.GeoDataFrame) -> np.ndarray:
     """One JSON object (text) per actor, in row order: all the actor layer needs.
 
     Fields: ``id`` (actor_id, to find the actor when it is clicked), ``lon``/``lat``
-    (rounded), ``c`` (helix colour) and the escaped tooltip lines ``t``, ``l1``–``l3``.
-    Built once per data version; ``rows_json`` splices any subset into the spec.
+    (rounded), ``c`` (helix colour) and the plain-text tooltip ``tip``. Built once per
+    data version; ``rows_json`` splices any subset into the spec.
     """
     if len(actors) == 0:
         return np.array([], dtype=object)
     geometry = actors.geometry.to_numpy()
-    table = actor_tooltips(actors)
-    table.insert(0, "id", _column(actors, "actor_id").astype(object).where(lambda s: s.notna(), ""))
-    table.insert(1, "lon", np.round(shapely.get_x(geometry), COORDINATE_DECIMALS))
-    table.insert(2, "lat", np.round(shapely.get_y(geometry), COORDINATE_DECIMALS))
+    lon, lat = spread_stacked(shapely.get_x(geometry), shapely.get_y(geometry))
     colours = {helix: list(rgb) for helix, rgb in HELIX_COLOURS.items()}
     helix = _column(actors, "helix")
-    helix = helix.where(helix.isin(list(colours)), UNKNOWN_HELIX)
-    table.insert(3, "c", helix.map(colours))
+    table = pd.DataFrame(
+        {
+            "id": _column(actors, "actor_id").astype(object).where(lambda s: s.notna(), ""),
+            "lon": np.round(lon, COORDINATE_DECIMALS),
+            "lat": np.round(lat, COORDINATE_DECIMALS),
+            "c": helix.where(helix.isin(list(colours)), UNKNOWN_HELIX).map(colours),
+            "tip": actor_tooltips(actors),
+        },
+        index=actors.index,
+    )
     lines = table.to_json(orient="records", lines=True, double_precision=COORDINATE_DECIMALS)
     return np.array(lines.rstrip("\n").split("\n"), dtype=object)
 
@@ -202,7 +217,7 @@ def view_for_bounds(
     width: float = 1000,
     height: float = 600,
     padding: float = 0.1,
-    max_zoom: float = 11.0,
+    max_zoom: float = MAX_ZOOM,
 ) -> ViewState:
     """The centre and zoom that fit (minx, miny, maxx, maxy) into a map of width × height px.
 
@@ -225,7 +240,11 @@ def view_for_bounds(
 
 
 def view_for_points(
-    geometry: gpd.GeoSeries, *, width: float = 1000, height: float = 600
+    geometry: gpd.GeoSeries,
+    *,
+    width: float = 1000,
+    height: float = 600,
+    max_zoom: float = MAX_ZOOM,
 ) -> ViewState:
     """The view that fits the points; far outliers (1 % on each side) are left out when
     there are 100 points or more, so that one actor in the Canaries does not zoom out all
@@ -243,7 +262,7 @@ def view_for_points(
         float(np.quantile(x, hi)),
         float(np.quantile(y, hi)),
     )
-    return view_for_bounds(bounds, width=width, height=height)
+    return view_for_bounds(bounds, width=width, height=height, max_zoom=max_zoom)
 
 
 def ramp_colours(
@@ -290,8 +309,8 @@ def _feature(geometry: str, properties: Mapping[str, Any]) -> str:
 def region_features(regions: pd.DataFrame, geometries: Mapping[str, str], metric: str) -> str:
     """The choropleth's GeoJSON: one feature per region of ``aggregate_regions``' table.
 
-    Properties: ``id`` (NUTS code), ``fill`` (RGBA of the metric) and the escaped tooltip
-    lines. Regions whose geometry is unknown at this NUTS version are left out.
+    Properties: ``id`` (NUTS code), ``fill`` (RGBA of the metric) and the plain-text
+    tooltip ``tip``. Regions whose geometry is unknown at this NUTS version are left out.
     """
     label, column = METRICS[metric]
     values = pd.to_numeric(regions[column], errors="coerce").to_numpy(dtype=float)
@@ -300,24 +319,21 @@ def region_features(regions: pd.DataFrame, geometries: Mapping[str, str], metric
     counts = [regions[f"n_{h}"].astype(int).astype(str) + f" {_short(h)}" for h in HELICES]
     l1 = regions["n_total"].astype(int).astype(str) + " actors: " + _joined(counts, " · ")
     missing = regions["missing_helices"].map(lambda helices: ", ".join(map(_short, helices)))
-    lines = pd.DataFrame(
-        {
-            "t": regions["NAME_LATN"].astype(str) + " (" + regions["NUTS_ID"].astype(str) + ")",
-            "l1": l1,
-            "l2": missing.map(lambda m: f"Missing: {m}" if m else "All four helices present"),
-            "l3": [f"{label}: {_format_value(v)}" for v in values],
-        },
-        index=regions.index,
-    ).apply(escape_text)
+    tips = _joined(
+        [
+            regions["NAME_LATN"].astype(str) + " (" + regions["NUTS_ID"].astype(str) + ")",
+            l1,
+            missing.map(lambda m: f"Missing: {m}" if m else "All four helices present"),
+            pd.Series([f"{label}: {_format_value(v)}" for v in values], index=regions.index),
+        ],
+        "\n",
+    )
     features = []
-    for code, fill, line in zip(
-        regions["NUTS_ID"].astype(str).tolist(),
-        fills.tolist(),
-        lines.to_dict("records"),
-        strict=True,
+    for code, fill, tip in zip(
+        regions["NUTS_ID"].astype(str).tolist(), fills.tolist(), tips.tolist(), strict=True
     ):
         if code in geometries:
-            features.append(_feature(geometries[code], {"id": code, "fill": fill, **line}))
+            features.append(_feature(geometries[code], {"id": code, "fill": fill, "tip": tip}))
     return _feature_collection(features)
 
 
@@ -344,6 +360,35 @@ def countries_features(geometries: Mapping[str, str], *, with_sea: bool) -> str:
 
 
 _PLACEHOLDER = "__metacluster_{}__"
+
+_COUNTRIES_STYLE: Final[dict[str, Any]] = {
+    "pickable": False,
+    "stroked": True,
+    "filled": True,
+    "getFillColor": "@@=properties.fill",
+    "getLineColor": "@@=properties.line",
+    "lineWidthMinPixels": 0.6,
+}
+_REGIONS_STYLE: Final[dict[str, Any]] = {
+    "pickable": True,
+    "autoHighlight": True,
+    "stroked": True,
+    "filled": True,
+    "getFillColor": "@@=properties.fill",
+    "getLineColor": [90, 90, 90, 200],
+    "lineWidthMinPixels": 0.8,
+}
+_ACTORS_STYLE: Final[dict[str, Any]] = {
+    "pickable": True,
+    "autoHighlight": True,
+    "getPosition": "@@=[lon, lat]",
+    "getFillColor": "@@=c",
+    "getLineColor": [255, 255, 255],
+    "stroked": True,
+    "lineWidthMinPixels": 1,
+    "radiusUnits": "pixels",
+}
+"""deck.gl properties of the three layers (the actors' radius depends on the mode)."""
 
 
 def deck_spec(
@@ -376,59 +421,26 @@ def deck_spec(
         if online_basemap
         else (pdk.Deck(map_provider=None))
     )
-    layers: list[dict[str, Any]] = []
-    data: dict[str, str] = {}
-    if countries is not None:
-        data[COUNTRIES_LAYER] = countries
-        layers.append(
+    sources = (
+        (COUNTRIES_LAYER, countries, "GeoJsonLayer", _COUNTRIES_STYLE),
+        (REGIONS_LAYER, regions, "GeoJsonLayer", _REGIONS_STYLE),
+        (
+            ACTORS_LAYER,
+            actors,
+            "ScatterplotLayer",
             {
-                "@@type": "GeoJsonLayer",
-                "id": COUNTRIES_LAYER,
-                "data": _PLACEHOLDER.format(COUNTRIES_LAYER),
-                "pickable": False,
-                "stroked": True,
-                "filled": True,
-                "getFillColor": "@@=properties.fill",
-                "getLineColor": "@@=properties.line",
-                "lineWidthMinPixels": 0.6,
-            }
-        )
-    if regions is not None:
-        data[REGIONS_LAYER] = regions
-        layers.append(
-            {
-                "@@type": "GeoJsonLayer",
-                "id": REGIONS_LAYER,
-                "data": _PLACEHOLDER.format(REGIONS_LAYER),
-                "pickable": True,
-                "autoHighlight": True,
-                "stroked": True,
-                "filled": True,
-                "getFillColor": "@@=properties.fill",
-                "getLineColor": [90, 90, 90, 200],
-                "lineWidthMinPixels": 0.8,
-            }
-        )
-    if actors is not None:
-        data[ACTORS_LAYER] = actors
-        layers.append(
-            {
-                "@@type": "ScatterplotLayer",
-                "id": ACTORS_LAYER,
-                "data": _PLACEHOLDER.format(ACTORS_LAYER),
-                "pickable": True,
-                "autoHighlight": True,
-                "getPosition": "@@=[lon, lat]",
-                "getFillColor": "@@=c",
-                "getLineColor": [255, 255, 255],
-                "stroked": True,
-                "lineWidthMinPixels": 1,
-                "radiusUnits": "pixels",
+                **_ACTORS_STYLE,
                 "getRadius": point_radius,
                 "radiusMinPixels": max(point_radius * 0.6, 2),
                 "radiusMaxPixels": point_radius * 2,
-            }
-        )
+            },
+        ),
+    )
+    shown = [source for source in sources if source[1] is not None]
+    layers = [
+        {"@@type": kind, "id": layer_id, "data": _PLACEHOLDER.format(layer_id), **style}
+        for layer_id, _, kind, style in shown
+    ]
     spec: dict[str, Any] = {
         "initialViewState": view.as_dict(),
         "layers": layers,
@@ -438,8 +450,8 @@ def deck_spec(
     if basemap.map_provider:
         spec["mapProvider"] = basemap.map_provider
     text = json.dumps(spec)
-    for layer_id, layer_data in data.items():
-        text = text.replace(json.dumps(_PLACEHOLDER.format(layer_id)), layer_data, 1)
+    for layer_id, layer_data, _, _ in shown:
+        text = text.replace(json.dumps(_PLACEHOLDER.format(layer_id)), str(layer_data), 1)
     return text
 
 

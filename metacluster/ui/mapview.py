@@ -21,8 +21,11 @@ from metacluster.ui import data, deck
 from metacluster.ui.state import Shown
 
 MAP_KEY: Final = "map"
-MAP_HEIGHT: Final = 600
-PRESENT_HEIGHT: Final = 760
+MAP_WIDTH: Final = 1000
+MAP_HEIGHT: Final = 560
+PRESENT_WIDTH: Final = 1400
+PRESENT_HEIGHT: Final = 540
+"""Map sizes in pixels (widths: what the view is fitted for; the map fills the column)."""
 CARTO_ATTRIBUTION: Final = "Basemap © CARTO, © OpenStreetMap contributors."
 
 
@@ -63,14 +66,19 @@ def map_view_state(shown: Shown, tour_view: deck.ViewState | None) -> deck.ViewS
     """The tour step's view when touring, else the view that fits the filtered actors."""
     if tour_view is not None:
         return tour_view
-    width, height = (1400, PRESENT_HEIGHT) if shown.view.present else (1000, MAP_HEIGHT)
+    present = shown.view.present
+    width, height = (PRESENT_WIDTH, PRESENT_HEIGHT) if present else (MAP_WIDTH, MAP_HEIGHT)
     return deck.view_for_points(shown.actors.geometry, width=width, height=height)
 
 
 def show(
     shown: Shown, regions: gpd.GeoDataFrame, tour_view: deck.ViewState | None
 ) -> Selected | None:
-    """Draw the map with its legend and attribution; return what was clicked."""
+    """Draw the map with its legend and attribution; return what was clicked.
+
+    In presentation mode the legend comes first, in large type, so that it is on the
+    projected screen together with the map.
+    """
     view, dataset = shown.view, shown.dataset
     actors_json = regions_json = countries_json = None
     if deck.ACTORS_LAYER in view.layers:
@@ -91,6 +99,8 @@ def show(
         online_basemap=view.online_basemap,
         point_radius=7.0 if view.present else 5.0,
     )
+    if view.present:
+        legend(shown, regions)
     event = st.pydeck_chart(
         deck.PrebuiltDeck(spec),
         on_select="rerun",
@@ -99,12 +109,14 @@ def show(
         height=PRESENT_HEIGHT if view.present else MAP_HEIGHT,
         alt=f"Map of {len(shown.actors):,} actors coloured by helix",
     )
-    legend(shown, regions)
+    attribution(shown)  # under the map, where maps credit their sources
+    if not view.present:
+        legend(shown, regions)
     return selected(event)
 
 
 def legend(shown: Shown, regions: gpd.GeoDataFrame) -> None:
-    """Helix colours with counts, the choropleth's ramp, and the attribution."""
+    """Helix colours with counts and the choropleth's ramp."""
     large = shown.view.present
     st.markdown(
         deck.helix_legend_html(helix_counts(shown.actors), large=large), unsafe_allow_html=True
@@ -116,6 +128,11 @@ def legend(shown: Shown, regions: gpd.GeoDataFrame) -> None:
             deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large),
             unsafe_allow_html=True,
         )
+
+
+def attribution(shown: Shown) -> None:
+    """The boundaries' attribution (GISCO's licence asks for it), and Carto's when its
+    tiles are drawn."""
     credits = settings.attribution
     if shown.view.online_basemap:
         credits += " " + CARTO_ATTRIBUTION

@@ -8,27 +8,43 @@ that cluster's actors and says where it is ("3 / 8 — Toscana"). The step lives
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from metacluster.ui import deck
+from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.sidebar import url_view, write_url
 from metacluster.ui.state import Shown, View
+
+PAGE_CSS: Final = """
+<style>
+.stMainBlockContainer, .block-container { padding-top: 3rem !important; }
+</style>
+"""
+"""Less room above the title, so that the map, its legend and attribution fit one screen."""
 
 PRESENT_CSS: Final = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
 .stMainBlockContainer, .block-container { max-width: 100% !important;
-  padding-left: 1.5rem !important; padding-right: 1.5rem !important; padding-top: 1rem !important; }
+  padding-left: 1.5rem !important; padding-right: 1.5rem !important;
+  padding-top: 3.5rem !important; }
 .stMarkdown p, .stMarkdown li, .stCaption p { font-size: 1.35rem !important; }
 h1 { font-size: 2.6rem !important; }
 .stButton button p { font-size: 1.3rem !important; }
 </style>
 """
+
+
+TOUR_MAX_ZOOM: Final = 8.0
+"""A tour stop shows at least 400 km across: the whole region around its actors, even
+when they all sit in one city."""
 
 
 @dataclass(frozen=True)
@@ -46,37 +62,58 @@ class TourStep:
         return f"{self.number} / {self.total} — {self.cluster}"
 
 
+def home_region(members: gpd.GeoDataFrame, home: str | None) -> pd.Series:
+    """Which of a cluster's actors lie in its home region: the manifest's ``home_nuts``,
+    else the NUTS-1 region where most of them are. A map also lists partners from far away
+    (EIT Digital in Eindhoven on Madrid's map), which would otherwise zoom out to Europe."""
+    if not home and "nuts1" in members and members["nuts1"].notna().any():
+        home = str(members["nuts1"].mode().iloc[0])
+    column = f"nuts{len(home) - 2}" if home else ""
+    if column not in members:
+        return pd.Series(False, index=members.index)
+    return (members[column] == home).fillna(False).astype(bool)
+
+
 def tour_step(
     actors: gpd.GeoDataFrame,
     clusters: tuple[str, ...],
     step: int,
     *,
-    width: int = 1400,
-    height: int = 760,
+    homes: Mapping[str, str] | None = None,
+    width: int = PRESENT_WIDTH,
+    height: int = PRESENT_HEIGHT,
 ) -> TourStep | None:
     """The tour's ``step``-th stop (1-based; 0 or beyond the end: None, the overview).
 
-    The view fits the cluster's actors among ``actors`` (the filtered ones).
+    The view fits the cluster's actors (among ``actors``, the filtered ones) in its home
+    region (``homes``: cluster -> NUTS code; ``home_region``), or all of them when none is
+    there; ``actors`` counts every actor on the cluster's map.
     """
     if not 1 <= step <= len(clusters):
         return None
     cluster = clusters[step - 1]
     member = actors["regional_cluster"].map(lambda values: cluster in list(values or []))
-    inside = actors[member.to_numpy(dtype=bool)]
+    members = actors[member.to_numpy(dtype=bool)]
+    at_home = members[home_region(members, (homes or {}).get(cluster)).to_numpy(dtype=bool)]
+    fitted = at_home if len(at_home) else members
     return TourStep(
         number=step,
         total=len(clusters),
         cluster=cluster,
-        view=deck.view_for_points(inside.geometry, width=width, height=height),
-        actors=len(inside),
+        view=deck.view_for_points(
+            fitted.geometry, width=width, height=height, max_zoom=TOUR_MAX_ZOOM
+        ),
+        actors=len(members),
     )
 
 
 def page_setup(view: View) -> None:
-    """Large type and no sidebar in presentation mode."""
+    """Large type and no sidebar in presentation mode; a compact page otherwise."""
     if view.present:
         st.set_page_config(initial_sidebar_state="collapsed")
         st.html(PRESENT_CSS)
+    else:
+        st.html(PAGE_CSS)
 
 
 def _go(step: int) -> None:
@@ -93,7 +130,7 @@ def tour(shown: Shown) -> TourStep | None:
     if not shown.view.present:
         return None
     clusters = shown.dataset.clusters
-    step = tour_step(shown.actors, clusters, shown.view.step)
+    step = tour_step(shown.actors, clusters, shown.view.step, homes=shown.dataset.homes)
     current = step.number if step else 0
     back, where, forward, leave = st.columns([1, 4, 1, 1], vertical_alignment="center")
     back.button(

@@ -16,7 +16,7 @@ from typing import Any, Final
 import streamlit as st
 
 from metacluster._errors import ManifestError
-from metacluster.filter import HELIX_VALUES, Filters, apply_filters
+from metacluster.filter import HELIX_VALUES, Filters
 from metacluster.manifest import NUTS_YEARS
 from metacluster.schema import HELIX_LABELS
 from metacluster.ui import data, upload
@@ -55,7 +55,7 @@ def _url_params() -> dict[str, list[str]]:
 def url_view(*, warn: bool = True) -> View:
     """The view the URL describes; a bad link shows a warning and the default view."""
     try:
-        return view_from_params(_url_params())
+        return view_from_params(_url_params(), default_online=data.online_basemap_default())
     except ValueError as error:
         if warn:
             st.warning(f"Part of this link could not be used ({error}); showing the default view.")
@@ -64,7 +64,7 @@ def url_view(*, warn: bool = True) -> View:
 
 def write_url(view: View) -> None:
     """Put the view into the URL (only when it changed, to keep the history clean)."""
-    params = view_to_params(view)
+    params = view_to_params(view, default_online=data.online_basemap_default())
     if params != _url_params():
         st.query_params.from_dict(params)
 
@@ -82,13 +82,16 @@ def _widget_view(base: View) -> View:
         search=state.get(SEARCH, base.filters.search) or "",
         bbox=base.filters.bbox,
     )
-    year = state.get(YEAR, base.year)
+    # The year widget always shows a year; the URL names it only when it is not the
+    # dataset's own (``_DEFAULT_YEAR``), and keeps it while other widgets change.
+    chosen = state.get(YEAR, base.year)
+    year = base.year if chosen == (base.year or state.get(_DEFAULT_YEAR)) else chosen
     return replace(
         base,
         filters=filters,
         metric=state.get(METRIC, base.metric),
         level=state.get(LEVEL, base.level),
-        year=None if year == state.get(_DEFAULT_YEAR) else year,
+        year=year,
         layers=tuple(
             layer for layer, key in LAYER_KEYS.items() if state.get(key, layer in base.layers)
         ),
@@ -201,7 +204,7 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
     """Filters and view options (not drawn in presentation mode), the live count, and the
     filtered actors."""
     if view.present:
-        return Shown(dataset, view, apply_filters(dataset.actors, view.filters))
+        return Shown(dataset, view, data.filtered(dataset, view.filters))
     _set_widgets(view, dataset.nuts_year)
     options = data.filter_options(dataset.version, dataset)
     sidebar = st.sidebar
@@ -254,7 +257,8 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
         "Online basemap",
         key=BASEMAP,
         on_change=_on_change,
-        help="Street map tiles from Carto (needs the internet). Off: countries only, offline.",
+        help="Street map tiles from Carto (needs the internet; on by default when they "
+        "answer). Off: countries only, works offline.",
     )
     sidebar.toggle(
         "Presentation mode",
@@ -262,6 +266,6 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
         on_change=_on_change,
         help="Large type, full-width map, a tour through the regional clusters.",
     )
-    actors = apply_filters(dataset.actors, view.filters)
+    actors = data.filtered(dataset, view.filters)
     count.markdown(f"**{len(actors):,} of {len(dataset.actors):,} actors**")
     return Shown(dataset, view, actors)

@@ -66,9 +66,9 @@ class View:
         return replace(self, filters=filters)
 
 
-def view_to_params(view: View) -> dict[str, list[str]]:
+def view_to_params(view: View, *, default_online: bool = False) -> dict[str, list[str]]:
     """The URL query parameters of a view: the filters' own, then the view options that
-    differ from the defaults."""
+    differ from the defaults (``default_online``: the basemap a bare URL gets)."""
     params = view.filters.to_query_params()
     hidden = [layer for layer in LAYERS if layer not in view.layers]
     options: dict[str, list[str]] = {
@@ -77,7 +77,10 @@ def view_to_params(view: View) -> dict[str, list[str]]:
         "year": [str(view.year)] if view.year is not None else [],
         "metric": [view.metric] if view.metric != DEFAULT_METRIC else [],
         "hide": [",".join(hidden)] if hidden else [],
-        "basemap": ["online"] if view.online_basemap else [],
+        "basemap": (
+            [] if view.online_basemap == default_online
+            else ["online" if view.online_basemap else "offline"]
+        ),
         "present": ["1"] if view.present else [],
         "step": [str(view.step)] if view.step else [],
     }
@@ -104,7 +107,9 @@ def _integer(params: Mapping[str, str | Sequence[str]], key: str) -> int | None:
         raise ValueError(f"query parameter {key}={text!r} is not a whole number") from error
 
 
-def view_from_params(params: Mapping[str, str | Sequence[str]]) -> View:
+def view_from_params(
+    params: Mapping[str, str | Sequence[str]], *, default_online: bool = False
+) -> View:
     """The view a URL describes; ValueError names the first bad parameter."""
     filters = Filters.from_query_params({k: v for k, v in params.items() if k in QUERY_KEYS})
     hidden = [layer for layer in (_one(params, "hide") or "").split(",") if layer]
@@ -123,7 +128,7 @@ def view_from_params(params: Mapping[str, str | Sequence[str]]) -> View:
         year=_integer(params, "year"),
         metric=_one(params, "metric") or DEFAULT_METRIC,
         layers=tuple(layer for layer in LAYERS if layer not in hidden),
-        online_basemap=basemap == "online",
+        online_basemap=basemap == "online" or (basemap == "" and default_online),
         present=(_one(params, "present") or "0").lower() in ("1", "true", "yes", "on"),
         step=step or 0,
     )

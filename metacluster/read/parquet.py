@@ -1,0 +1,72 @@
+"""GeoParquet: actor layers too large for text formats (written by ``export --format parquet``
+or by any tool that writes GeoParquet, such as GeoPandas, GDAL or DuckDB).
+
+``read`` gives raw cells like every reader, so a GeoParquet layer goes through the same
+normalisation as a CSV or a KML map. ``read_actors`` is the exact inverse of
+``export.parquet.to_parquet`` for layers that are already actors: it keeps types, lists
+and missing values, and the ``attrs`` the file was written with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from metacluster._errors import InputFileError
+from metacluster.read._raw import RawLayer, check_row_limit, text_frame
+
+T = TypeVar("T")
+
+MAGIC = b"PAR1"
+"""The first (and last) four bytes of every Parquet file."""
+
+
+def read(path: Path) -> RawLayer:
+    """Read a GeoParquet file (or a plain Parquet table with coordinate columns) into
+    raw cells and geometries."""
+    rows = _checked(pq.read_metadata, path).num_rows
+    check_row_limit(path, rows)
+    frame = read_actors(path)
+    geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    table = frame.drop(columns=geometry.name) if geometry is not None else frame
+    return RawLayer(
+        file=path,
+        frame=text_frame(table.reset_index(drop=True)),
+        source_row=list(range(1, rows + 1)),
+        geometry=geometry.reset_index(drop=True) if geometry is not None else None,
+    )
+
+
+def read_actors(path: str | Path) -> gpd.GeoDataFrame | pd.DataFrame:
+    """A GeoParquet layer exactly as written: columns, dtypes, lists as Python lists,
+    missing values, CRS and ``attrs``. A Parquet file without geometry is read as a
+    table (a pandas DataFrame)."""
+    path = Path(path)
+    schema = _checked(pq.read_schema, path)
+    lists = [f.name for f in schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)]
+    try:
+        frame = gpd.read_parquet(path) if b"geo" in (schema.metadata or {}) else None
+        if frame is None:
+            frame = pq.read_table(path).to_pandas()
+        for name in lists:  # arrow lists come back as numpy arrays: make them lists again
+            values = pq.read_table(path, columns=[name]).column(name).to_pylist()
+            frame[name] = pd.Series(values, index=frame.index, dtype=object)
+    except (pa.ArrowException, ValueError) as e:
+        raise InputFileError(path, f"cannot be read as GeoParquet ({e})",
+                             "Write the file again, or export it as GeoPackage") from e
+    return frame
+
+
+def _checked(read_footer: Callable[[Path], T], path: Path) -> T:
+    """``read_footer(path)``, or an InputFileError saying the file is not Parquet."""
+    try:
+        return read_footer(path)
+    except (pa.ArrowException, OSError) as e:
+        raise InputFileError(path, f"is not a readable Parquet file ({e})",
+                             "Write the file again, or export it as GeoPackage") from e
