@@ -7,8 +7,8 @@ Then each pipeline runs in a fresh Python process, whose peak resident memory (R
 ``resource.getrusage``) is the measure:
 
 - ours: ``read_actors`` → ``join_nuts`` → ``aggregate_regions`` (level 2) → the actors
-  exported with ``export.to_parquet`` (GeoParquet, the format for large layers) or
-  ``export.to_geojson``, the regions as GeoJSON;
+  written to a file with ``export.write`` as GeoParquet (the format for large layers) or
+  GeoJSON (streamed in chunks), the regions as GeoJSON;
 - naive: ``geopandas.read_parquet`` → four ``geopandas.sjoin`` (one per NUTS level) →
   a group-by count → ``GeoDataFrame.to_parquet`` or ``to_json()`` of the actors, the
   regions with ``to_json()``.
@@ -36,15 +36,17 @@ FORMATS = ("parquet", "geojson")
 
 
 def _ours(path: Path, fmt: str) -> int:
+    """As ``metacluster export`` does it: the actors streamed into a file."""
     from metacluster.aggregate import aggregate_regions
-    from metacluster.export import to_geojson, to_parquet
+    from metacluster.export import to_geojson, write
     from metacluster.locate import join_nuts
     from metacluster.read.parquet import read_actors
 
     actors = join_nuts(read_actors(path))
     regions = aggregate_regions(actors, level=2)
-    write = to_parquet if fmt == "parquet" else to_geojson
-    return len(write(actors)) + len(to_geojson(regions))
+    with tempfile.TemporaryFile() as out:
+        write(out, actors, fmt=fmt)
+        return out.tell() + len(to_geojson(regions))
 
 
 def _naive(path: Path, fmt: str) -> int:

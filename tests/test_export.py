@@ -19,7 +19,7 @@ from shapely import MultiPolygon, Point, Polygon
 
 from metacluster import Filters, render, settings, to_csv, to_geojson, to_kml
 from metacluster.export import FORMATS, check_export, export_filename, format_for_path
-from metacluster.export.geojson import generation_time, geometry_objects
+from metacluster.export.geojson import generation_time, geometry_objects, write_geojson
 from metacluster.read import read_layer
 from metacluster.schema import HELIX_COLOURS
 
@@ -104,6 +104,17 @@ def test_geojson_is_deterministic_and_compact(actors) -> None:
     assert one == to_geojson(actors.copy(), generated_at=FIXED)
     assert b"\n" not in one and b"NaN" not in one
     assert "Île-de-France".encode() in one  # UTF-8, not \u escapes
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 1000])
+def test_geojson_written_in_chunks_is_the_same_document(actors, chunk_rows: int) -> None:
+    out = io.BytesIO()
+    write_geojson(actors, out, generated_at=FIXED, id_column="actor_id", chunk_rows=chunk_rows)
+    whole = to_geojson(actors, generated_at=FIXED, id_column="actor_id")
+    assert out.getvalue() == whole
+    # and the same document the standard library writes from the parsed features
+    parsed = json.loads(whole)
+    assert json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode() == whole
 
 
 def test_geojson_precision(actors) -> None:

@@ -11,7 +11,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -200,10 +200,9 @@ def output_format(fmt: str | None, output: str) -> str:
     return fmt
 
 
-def write_output(data: bytes, output: str) -> None:
-    """Write bytes to the -o file (atomically: no half-written file), or to stdout for '-'."""
-    with click.open_file(output, "wb", atomic=output != STDOUT) as stream:
-        stream.write(data)
+def open_output(output: str) -> IO[Any]:
+    """The -o file opened for writing atomically (no half-written file), or stdout for '-'."""
+    return click.open_file(output, "wb", atomic=output != STDOUT)
 
 
 @contextlib.contextmanager

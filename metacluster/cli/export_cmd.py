@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from metacluster.cli import _options, main
-from metacluster.export import ACTORS, REGIONS, WHAT, check_export, render
+from metacluster.export import ACTORS, REGIONS, WHAT, check_export, write
 from metacluster.merge import merge
 
 DEFAULT_LEVEL = 2
@@ -81,16 +81,17 @@ def export_command(
     ):
         result = merge(list(inputs), year=year, progress=step)
         step("Aggregating regions" if what == REGIONS else "Writing actors")
-        data = render(
-            result.actors,
-            filters,
-            fmt=fmt,
-            what=what,
-            level=DEFAULT_LEVEL if level is None else level,
-            year=year,
-            include_empty=include_empty,
-            generated_at=generated_at,
-        )
-        _options.write_output(data, output)
+        with _options.open_output(output) as stream:
+            write(
+                stream,
+                result.actors,
+                filters,
+                fmt=fmt,
+                what=what,
+                level=DEFAULT_LEVEL if level is None else level,
+                year=year,
+                include_empty=include_empty,
+                generated_at=generated_at,
+            )
     if output != "-":
         click.echo(f"Wrote {output} ({filters.describe()}, {what}, {fmt}).")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from metacluster.cli import _options, main
-from metacluster.export import render
+from metacluster.export import write
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import NO_LOCATION, MergeReport, merge
 
@@ -63,8 +63,8 @@ def merge_command(
     ):
         result = merge(list(inputs), year=year, progress=step)
         step(f"Writing {len(result.actors)} actors")
-        data = render(result.actors, fmt=fmt, generated_at=generated_at)
-        _options.write_output(data, output)
+        with _options.open_output(output) as stream:
+            write(stream, result.actors, fmt=fmt, generated_at=generated_at)
     report = result.report
     if report_path:
         text = json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str)

@@ -2,24 +2,25 @@
 GeoParquet.
 
 One small module per format; ``FORMATS`` registers each one (name, file extension, media
-type, what it can export). ``render`` is the single entry point shared by the CLI
-(``metacluster export``) and the app's download buttons, so both give the same bytes for
-the same filters.
+type, what it can export). ``write`` (into a file) and ``render`` (bytes) are the single
+entry point shared by the CLI (``metacluster export``) and the app's download buttons, so
+both give the same bytes for the same filters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import geopandas as gpd
 
 from metacluster.aggregate import aggregate_regions
 from metacluster.export import geojson, kml, parquet
 from metacluster.export.csv import frame_to_csv as to_csv
-from metacluster.export.geojson import to_geojson
+from metacluster.export.geojson import to_geojson, write_geojson
 from metacluster.export.kml import to_kml
 from metacluster.export.parquet import to_parquet
 from metacluster.filter import Filters, apply_filters
@@ -106,6 +107,29 @@ def render(
     >>> europe = merge("layers/metacluster.toml").actors  # doctest: +SKIP
     >>> data = render(europe, Filters(helix=("academia",)), fmt="csv")  # doctest: +SKIP
     """
+    buffer = io.BytesIO()
+    write(
+        buffer, actors, filters, fmt=fmt, what=what, level=level, year=year,
+        include_empty=include_empty, generated_at=generated_at, name=name,
+    )
+    return buffer.getvalue()
+
+
+def write(
+    out: BinaryIO,
+    actors: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    *,
+    fmt: str = "geojson",
+    what: str = ACTORS,
+    level: int = 2,
+    year: int | None = None,
+    include_empty: bool = False,
+    generated_at: dt.datetime | str | None = None,
+    name: str | None = None,
+) -> None:
+    """``render`` into a binary file: GeoJSON is streamed in chunks, so that exporting a
+    million actors does not hold the whole text in memory (the CLI writes this way)."""
     check_export(fmt, what)
     name = name or actors.attrs.get("title")
     filters = filters if filters is not None else Filters()
@@ -128,20 +152,26 @@ def render(
             actors_without_region=regions.attrs.get("actors_without_region"),
         )
         if fmt == "csv":
-            return to_csv(regions)
-        if fmt == "parquet":
-            return to_parquet(regions, metadata=metadata, generated_at=generated_at)
-        return to_geojson(
-            regions, metadata=metadata, generated_at=generated_at, id_column="NUTS_ID"
+            out.write(to_csv(regions))
+        elif fmt == "parquet":
+            out.write(to_parquet(regions, metadata=metadata, generated_at=generated_at))
+        else:
+            write_geojson(
+                regions, out, metadata=metadata, generated_at=generated_at, id_column="NUTS_ID"
+            )
+    elif fmt == "csv":
+        out.write(to_csv(selected))
+    elif fmt == "kml":
+        out.write(to_kml(selected, name=name))
+    elif fmt == "parquet":
+        out.write(to_parquet(selected, metadata=metadata, generated_at=generated_at))
+    else:
+        id_column = "actor_id" if "actor_id" in selected.columns else None
+        write_geojson(
+            selected, out, metadata=metadata, generated_at=generated_at, id_column=id_column
         )
-    if fmt == "csv":
-        return to_csv(selected)
-    if fmt == "kml":
-        return to_kml(selected, name=name)
-    if fmt == "parquet":
-        return to_parquet(selected, metadata=metadata, generated_at=generated_at)
-    id_column = "actor_id" if "actor_id" in selected.columns else None
-    return to_geojson(selected, metadata=metadata, generated_at=generated_at, id_column=id_column)
+
+
 
 
 def export_filename(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -338,10 +339,22 @@ class FilterOptions:
     themes: tuple[str, ...]
 
 
+def filters_key(filters: Filters) -> str:
+    """A cache key for a set of filters (their URL form)."""
+    return json.dumps(filters.to_query_params(), sort_keys=True)
+
+
 def filtered(dataset: Dataset, filters: Filters) -> gpd.GeoDataFrame:
-    """``apply_filters`` with the dataset's search text folded once, not on every keystroke."""
-    text = _search_text(dataset.version, dataset) if filters.search else None
-    return apply_filters(dataset.actors, filters, search_text=text)
+    """The filtered actors, computed once per data version and filters (read-only)."""
+    return _filtered(dataset.version, filters_key(filters), dataset, filters)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _filtered(version: str, key: str, _dataset: Dataset, _filters: Filters) -> gpd.GeoDataFrame:
+    """``apply_filters`` with the dataset's search text folded once, not on every keystroke;
+    a rerun that changes no filter (a click on the map, a tour step) reuses the result."""
+    text = _search_text(version, _dataset) if _filters.search else None
+    return apply_filters(_dataset.actors, _filters, search_text=text)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

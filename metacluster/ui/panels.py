@@ -18,6 +18,7 @@ from metacluster.aggregate import aggregate_regions
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import MergeReport
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
+from metacluster.ui import data
 from metacluster.ui.deck import join_lists
 from metacluster.ui.export import downloads
 from metacluster.ui.mapview import Selected, helix_counts
@@ -54,8 +55,14 @@ def escape_markdown(text: Any) -> str:
 
 def regions(shown: Shown) -> gpd.GeoDataFrame:
     """The filtered actors counted per NUTS region of the view's level (map, summary,
-    details all use this one table)."""
-    return aggregate_regions(shown.actors, level=shown.view.level, year=shown.dataset.nuts_year)
+    details all use this one table); once per data version, filters and level."""
+    key = data.filters_key(shown.view.filters)
+    return _regions(shown.dataset.version, key, shown.view.level, shown.dataset.nuts_year, shown)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _regions(version: str, key: str, level: int, year: int, _shown: Shown) -> gpd.GeoDataFrame:
+    return aggregate_regions(_shown.actors, level=level, year=year)
 
 
 def header(shown: Shown) -> None:
@@ -195,6 +202,11 @@ def cluster_helix_counts(actors: pd.DataFrame, clusters: Sequence[str]) -> pd.Da
     return long.reset_index().astype({"actors": "int64"})
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cluster_counts(version: str, key: str, _shown: Shown) -> pd.DataFrame:
+    return cluster_helix_counts(_shown.actors, _shown.dataset.clusters)
+
+
 def stacked_bar_spec(counts: pd.DataFrame) -> dict[str, Any]:
     """Vega-Lite spec: one stacked bar per regional cluster, coloured by helix (stacked in
     display order)."""
@@ -237,7 +249,8 @@ def missing_helices_table(regions_table: pd.DataFrame) -> pd.DataFrame:
 
 def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
     """Actors per helix per regional cluster; regions with missing helices."""
-    counts = cluster_helix_counts(shown.actors, shown.dataset.clusters)
+    key = data.filters_key(shown.view.filters)
+    counts = _cluster_counts(shown.dataset.version, key, shown)
     st.subheader("Actors per regional cluster and helix", anchor=False)
     if counts["actors"].sum():
         st.vega_lite_chart(stacked_bar_spec(counts), width="stretch")
