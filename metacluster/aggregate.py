@@ -151,7 +151,7 @@ def summarise_counts(
     in_regions = counts.index.isin(regions["NUTS_ID"])
     without_region = int(counts[~in_regions].to_numpy().sum())
     if without_region:
-        logger.warning(
+        logger.info(
             "%d actors have no NUTS-%d region among the %d regions given; they are not counted",
             without_region, level, len(regions),
         )  # fmt: skip
