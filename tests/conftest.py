@@ -60,6 +60,15 @@ def nuts_from_mirror(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nuts_mirro
     return cache
 
 
+@pytest.fixture(scope="module")
+def mirror(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The NUTS mirror as source for a whole module, so that its frames load once."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "nuts_source", str(nuts_mirror))
+        patch.setattr(settings, "cache_folder", tmp_path_factory.mktemp("nuts-cache"))
+        yield
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -9,28 +9,18 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from metacluster import Filters, merge, render, settings
+from metacluster import Filters, merge, render
 from metacluster.cli import _options, main
 from metacluster.schema import ACTOR_COLUMNS, MERGE_COLUMNS, NUTS_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "merge"
 MANIFEST = DATA / "partnership.toml"
 FIXED = "2024-05-01T12:00:00Z"
-
-
-@pytest.fixture(scope="module")
-def mirror(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The NUTS mirror as source for the whole module, so that its frames load once."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(settings, "nuts_source", str(nuts_mirror))
-        patch.setattr(settings, "cache_folder", tmp_path_factory.mktemp("nuts-cache"))
-        yield
 
 
 @pytest.fixture

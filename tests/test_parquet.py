@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,14 +24,6 @@ from metacluster.read.parquet import read_actors
 
 DATA = Path(__file__).parent / "data" / "merge"
 MANIFEST = DATA / "partnership.toml"
-
-
-@pytest.fixture(scope="module")
-def mirror(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(settings, "nuts_source", str(nuts_mirror))
-        patch.setattr(settings, "cache_folder", tmp_path_factory.mktemp("nuts-cache"))
-        yield
 
 
 def _actors() -> gpd.GeoDataFrame:

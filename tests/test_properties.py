@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from metacluster import normalise, settings
+from metacluster import normalise
 from metacluster._errors import MetaclusterError
 from metacluster._text import fold
 from metacluster.export.csv import frame_to_csv, neutralise_formula
@@ -172,14 +171,6 @@ def test_any_xlsx_sheet_gives_a_result_or_an_input_error(folder: Path,
 
 
 # --- the join ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def mirror(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(settings, "nuts_source", str(nuts_mirror))
-        patch.setattr(settings, "cache_folder", tmp_path_factory.mktemp("nuts-cache"))
-        yield
 
 
 anywhere = st.tuples(st.floats(-180, 180), st.floats(-90, 90))

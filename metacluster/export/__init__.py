@@ -71,36 +71,9 @@ def check_export(fmt: str, what: str) -> ExportFormat:
 
 
 def render(
-    actors: gpd.GeoDataFrame,
-    filters: Filters | None = None,
-    *,
-    fmt: str = "geojson",
-    what: str = ACTORS,
-    level: int = 2,
-    year: int | None = None,
-    include_empty: bool = False,
-    generated_at: dt.datetime | str | None = None,
-    name: str | None = None,
+    actors: gpd.GeoDataFrame, filters: Filters | None = None, **options: Any
 ) -> bytes:
-    """The bytes of one export: filter the actors, aggregate if asked, write the format.
-
-    Parameters
-    ----------
-    actors
-        The merged European layer (``merge(...).actors``).
-    filters
-        What to keep; None keeps everything.
-    fmt
-        "geojson", "csv", "kml" or "parquet" (``FORMATS``).
-    what
-        "actors" (points) or "regions" (NUTS polygons with helix counts; not KML).
-    level, year, include_empty
-        For regions: see ``aggregate_regions``.
-    generated_at
-        Time recorded in GeoJSON metadata; see ``geojson.generation_time``.
-    name
-        Title of the layer (KML document name, GeoJSON metadata); None uses the title
-        ``merge`` recorded in ``actors.attrs``.
+    """The bytes of one export (what the app's download buttons give): see ``write``.
 
     Examples
     --------
@@ -108,10 +81,7 @@ def render(
     >>> data = render(europe, Filters(helix=("academia",)), fmt="csv")  # doctest: +SKIP
     """
     buffer = io.BytesIO()
-    write(
-        buffer, actors, filters, fmt=fmt, what=what, level=level, year=year,
-        include_empty=include_empty, generated_at=generated_at, name=name,
-    )
+    write(buffer, actors, filters, **options)
     return buffer.getvalue()
 
 
@@ -128,8 +98,30 @@ def write(
     generated_at: dt.datetime | str | None = None,
     name: str | None = None,
 ) -> None:
-    """``render`` into a binary file: GeoJSON is streamed in chunks, so that exporting a
-    million actors does not hold the whole text in memory (the CLI writes this way)."""
+    """Write one export into a binary file: filter the actors, aggregate if asked, write
+    the format. GeoJSON is streamed in chunks, so that a million actors do not have to be
+    held as text in memory (the CLI writes this way).
+
+    Parameters
+    ----------
+    out
+        A binary file open for writing.
+    actors
+        The merged European layer (``merge(...).actors``).
+    filters
+        What to keep; None keeps everything.
+    fmt
+        "geojson", "csv", "kml" or "parquet" (``FORMATS``).
+    what
+        "actors" (points) or "regions" (NUTS polygons with helix counts; not KML).
+    level, year, include_empty
+        For regions: see ``aggregate_regions``.
+    generated_at
+        Time recorded in GeoJSON metadata; see ``geojson.generation_time``.
+    name
+        Title of the layer (KML document name, GeoJSON metadata); None uses the title
+        ``merge`` recorded in ``actors.attrs``.
+    """
     check_export(fmt, what)
     name = name or actors.attrs.get("title")
     filters = filters if filters is not None else Filters()
@@ -196,4 +188,6 @@ __all__ = [
     "to_geojson",
     "to_kml",
     "to_parquet",
+    "write",
+    "write_geojson",
 ]
