@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 import requests
 import streamlit as st
 
-from metacluster import settings
+from metacluster import _http, settings
 from metacluster._errors import InputFileError, ManifestError
 from metacluster.filter import Filters, apply_filters, searchable_text
 from metacluster.manifest import Manifest, load_manifest
@@ -67,7 +67,7 @@ def online_basemap_default() -> bool:
 def _answers(url: str) -> bool:
     """One quick HEAD request; on workshop Wi-Fi a slow answer counts as none."""
     try:
-        return requests.head(url, timeout=(1.0, 1.0), allow_redirects=True).ok
+        return _http.session().head(url, timeout=(1.0, 1.0), allow_redirects=True).ok
     except requests.RequestException:
         return False
 

@@ -102,8 +102,9 @@ def _widget_view(base: View) -> View:
 
 def _on_change() -> None:
     """Any filter or view widget changed: the URL follows; the tour starts over."""
-    view = _widget_view(url_view(warn=False))
-    if view.filters != url_view(warn=False).filters:
+    current = url_view(warn=False)
+    view = _widget_view(current)
+    if view.filters != current.filters:
         view = replace(view, step=0)
     write_url(view)
 
