@@ -32,7 +32,8 @@ test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check metacluster tests benchmarks app.py
+	$(BIN)/ruff check metacluster tests benchmarks app.py layers
+	$(BIN)/ruff format --check metacluster tests benchmarks app.py layers
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks

@@ -75,8 +75,9 @@ def _chunk(seed: int, size: int):
 def _join_and_count(n: int, workers: int, *, spatial_sort: bool) -> dict[str, float]:
     """One run on a new LocalCluster: seconds, peak MB and actors counted."""
     sizes = [min(CHUNK, n - start) for start in range(0, n, CHUNK)]
-    with PeakMemory() as memory, dask_engine.client(
-        n_workers=workers, processes=True, memory_limit=WORKER_MEMORY
+    with (
+        PeakMemory() as memory,
+        dask_engine.client(n_workers=workers, processes=True, memory_limit=WORKER_MEMORY),
     ):
         started = time.perf_counter()
         with dask.config.set({"dataframe.convert-string": False}):
@@ -114,14 +115,20 @@ def main(n: int = 10_000_000, *, workers: int = 2) -> dict[str, dict[str, float]
         "as_made": _join_and_count(n, workers, spatial_sort=False),
         "sorted": _join_and_count(max(n // 5, 1), workers, spatial_sort=True),
     }
-    print(f"Dask engine: synthetic actors made on {workers} worker processes (limited to "
-          f"{WORKER_MEMORY} each), joined to NUTS 2021, counted per NUTS-2 region")
+    print(
+        f"Dask engine: synthetic actors made on {workers} worker processes (limited to "
+        f"{WORKER_MEMORY} each), joined to NUTS 2021, counted per NUTS-2 region"
+    )
     print(f"{'run':<34}{'actors':>12}{'seconds':>9}{'actors/s':>11}{'peak MB':>9}  counted")
-    for label, r, count in (("partitions as made", runs["as_made"], n),
-                            ("spatially sorted (Hilbert)", runs["sorted"], max(n // 5, 1))):
+    for label, r, count in (
+        ("partitions as made", runs["as_made"], n),
+        ("spatially sorted (Hilbert)", runs["sorted"], max(n // 5, 1)),
+    ):
         verdict = "ok" if r["peak_mb"] < TARGET_MB else "OVER"
-        print(f"{label:<34}{count:>12,}{r['seconds']:>9.1f}{r['actors_per_s']:>11,.0f}"
-              f"{r['peak_mb']:>9,.0f}  {r['counted']:,} ({verdict}: < {TARGET_MB:,} MB)")
+        print(
+            f"{label:<34}{count:>12,}{r['seconds']:>9.1f}{r['actors_per_s']:>11,.0f}"
+            f"{r['peak_mb']:>9,.0f}  {r['counted']:,} ({verdict}: < {TARGET_MB:,} MB)"
+        )
     print(f"local engine, one chunk of {size:,} in this process: "
           f"{local['actors_per_s']:,.0f} actors/s")  # fmt: skip
     return {**runs, "local": local}

@@ -107,7 +107,10 @@ def run(n: int | None = None) -> list[dict[str, object]]:
     results = main(n)
     return [
         row(
-            f"join {n:,} actors → NUTS 0–3", "s", results["ours_s"], results["naive_s"],
+            f"join {n:,} actors → NUTS 0–3",
+            "s",
+            results["ours_s"],
+            results["naive_s"],
             f"naive: geopandas.sjoin × 4 levels; {results['disagreements']} disagreements",
         )
     ]

@@ -135,8 +135,9 @@ def run(n: int | None = None) -> list[dict[str, object]]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="number of synthetic actors")
-    parser.add_argument("--child", nargs=3, metavar=("WAY", "FORMAT", "PATH"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=3, metavar=("WAY", "FORMAT", "PATH"), help=argparse.SUPPRESS
+    )
     arguments = parser.parse_args()
     if arguments.child:
         _child(arguments.child[0], arguments.child[1], Path(arguments.child[2]))

@@ -108,8 +108,11 @@ def _groups(maps: list[tuple[MapEntry, ImportResult]]) -> set[frozenset[str]]:
 def _naive_group_sets(maps: list[tuple[MapEntry, ImportResult]]) -> set[frozenset[str]]:
     labels = naive_groups(maps, DUPLICATE_DISTANCE_KM)
     sources = np.array(
-        [f"{entry.cluster}: {Path(result.file).name}#{r}"
-         for entry, result in maps for r in result.actors["source_row"]],
+        [
+            f"{entry.cluster}: {Path(result.file).name}#{r}"
+            for entry, result in maps
+            for r in result.actors["source_row"]
+        ],
         dtype=object,
     )
     groups = pd.Series(sources).groupby(labels).agg(frozenset)
@@ -169,7 +172,10 @@ def run(n: int | None = None) -> list[dict[str, object]]:
     r = main(n)
     return [
         row(
-            f"merge + duplicates, {n:,} rows / {MAPS} maps", "s", r["ours_s"], r["naive_s"],
+            f"merge + duplicates, {n:,} rows / {MAPS} maps",
+            "s",
+            r["ours_s"],
+            r["naive_s"],
             f"naive pairwise timed on {NAIVE_SAMPLE:,} rows ({r['naive_sample_s']:.1f} s), "
             f"extrapolated ×(n/{NAIVE_SAMPLE:,})²; ours ×{r['growth']:.1f} for 10× rows; "
             f"same groups: {bool(r['same_groups'])}",

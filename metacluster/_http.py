@@ -82,7 +82,11 @@ def get_bytes(url: str, *, retries: int | None = None) -> bytes:
         pause = max(settings.http_backoff * 2**attempt, retry_after)
         logger.warning(
             "GET %s failed (%s); retry %d of %d in %.1f s",
-            url, problem, attempt + 1, last_attempt, pause,
+            url,
+            problem,
+            attempt + 1,
+            last_attempt,
+            pause,
         )
         time.sleep(pause)
         attempt += 1

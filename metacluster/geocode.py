@@ -64,8 +64,18 @@ NATIVE_COUNTRY_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "SI": ("Slovenija",),
     "SK": ("Slovensko", "Slovak Republic"),
     "TR": ("Türkiye", "Turquie", "Türkei"),
-    "UK": ("United Kingdom", "Great Britain", "Britain", "England", "Scotland", "Wales",
-           "Northern Ireland", "Royaume-Uni", "Vereinigtes Königreich", "Reino Unido"),
+    "UK": (
+        "United Kingdom",
+        "Great Britain",
+        "Britain",
+        "England",
+        "Scotland",
+        "Wales",
+        "Northern Ireland",
+        "Royaume-Uni",
+        "Vereinigtes Königreich",
+        "Reino Unido",
+    ),
 }
 """Country names in their own and neighbouring languages, beside GeoNames' English names."""
 
@@ -133,8 +143,9 @@ def _clean_city(city: str) -> str:
 def _match(queries: pd.DataFrame) -> pd.DataFrame:
     """Resolve unique (key, country) queries against the city index, all at once."""
     table = _city_table()
-    hits = queries.merge(table, left_on="key", right_index=True, how="inner",
-                         suffixes=("", "_city"))
+    hits = queries.merge(
+        table, left_on="key", right_index=True, how="inner", suffixes=("", "_city")
+    )
     in_country = hits["country"].isna() | hits["country"].eq(hits["country_city"])
     hits = hits[in_country]
     # A match on the city's own name beats one on an alternate name.
@@ -192,7 +203,8 @@ def locate_cities(cities: pd.Series, countries: pd.Series) -> pd.DataFrame:
     answers["detail"] = None
     unknown_rows, several_rows = answers[unknown], answers[several]
     answers.loc[unknown, "detail"] = [
-        f"unknown city '{city}'" + (f" in {country}" if country else "")
+        f"unknown city '{city}'"
+        + (f" in {country}" if country else "")
         + " — check the spelling, or give coordinates or a NUTS code"
         for city, country in zip(unknown_rows["city"], unknown_rows["country"], strict=True)
     ]
@@ -202,8 +214,12 @@ def locate_cities(cities: pd.Series, countries: pd.Series) -> pd.DataFrame:
     ]
     answers.loc[several, ["latitude", "longitude", "country_city", "name"]] = None
     answers = answers.rename(
-        columns={"latitude": "lat", "longitude": "lon", "country_city": "found_country",
-                 "name": "matched"}
+        columns={
+            "latitude": "lat",
+            "longitude": "lon",
+            "country_city": "found_country",
+            "name": "matched",
+        }
     )
     result = rows.merge(answers, on=["city", "country"], how="left")
     result.index = rows.index

@@ -226,14 +226,18 @@ class _Join:
         self.match[rows[snapped]] = SNAPPED
 
         where = (
-            _take(index.finest_codes, region).to_numpy(zero_copy_only=False) + " ("
-            + _take(index.finest_names, region).to_numpy(zero_copy_only=False) + "), "
-            + np.char.mod("%.1f", distance / 1000).astype(object) + " km away"
+            _take(index.finest_codes, region).to_numpy(zero_copy_only=False)
+            + " ("
+            + _take(index.finest_names, region).to_numpy(zero_copy_only=False)
+            + "), "
+            + np.char.mod("%.1f", distance / 1000).astype(object)
+            + " km away"
         )
         self.add_notes(rows[snapped], "outside every NUTS region; snapped to " + where[snapped])
         self.add_notes(
             rows[far],
-            "outside every NUTS region; the nearest is " + where[far]
+            "outside every NUTS region; the nearest is "
+            + where[far]
             + f" (more than the {snap_km:g} km snap distance)",
         )
 
@@ -251,9 +255,13 @@ class _Join:
         level, point_row = level[differs], point_row[differs]
         self.add_notes(
             given[differs],
-            "nuts_code " + code[differs] + " given but the point lies in "
-            + index.texts_at(index.codes, level, point_row) + " ("
-            + index.texts_at(index.names, level, point_row) + ")",
+            "nuts_code "
+            + code[differs]
+            + " given but the point lies in "
+            + index.texts_at(index.codes, level, point_row)
+            + " ("
+            + index.texts_at(index.names, level, point_row)
+            + ")",
         )
         self.add_notes(
             given[unknown],
@@ -284,9 +292,7 @@ class _Join:
         found = row >= 0
         for code_level in NUTS_LEVELS:
             at_level = found & (level == code_level)
-            self.level_rows[:, rows[at_level]] = self.index.ancestors[code_level][
-                :, row[at_level]
-            ]
+            self.level_rows[:, rows[at_level]] = self.index.ancestors[code_level][:, row[at_level]]
         self.match[rows[found]] = FROM_CODE
         self.add_notes(rows, notes)
         positioned = rows[found & ~self.has_point[rows]]
@@ -310,17 +316,26 @@ class _Join:
             return _NONE, _NONE, f"nuts_code {code} is neither a NUTS {year} nor {other} code"
         except NutsUnavailableError as error:
             logger.warning("could not check %s against the other NUTS version: %s", code, error)
-            return _NONE, _NONE, (
-                f"nuts_code {code} is not a NUTS {year} code (the other NUTS version could "
-                "not be checked)"
+            return (
+                _NONE,
+                _NONE,
+                (
+                    f"nuts_code {code} is not a NUTS {year} code (the other NUTS version could "
+                    "not be checked)"
+                ),
             )
         if region.year == year or not region.equivalents:
-            return _NONE, _NONE, region.note or (
-                f"nuts_code {code} has no geometry in the NUTS {year} {index.scale} files"
+            return (
+                _NONE,
+                _NONE,
+                region.note
+                or (f"nuts_code {code} has no geometry in the NUTS {year} {index.scale} files"),
             )
         best, best_name, share = region.equivalents[0]
-        return level, index.row_of(level, best), (
-            f"{region.note}; regions from its largest part, {best} ({best_name}, {share:.0%})"
+        return (
+            level,
+            index.row_of(level, best),
+            (f"{region.note}; regions from its largest part, {best} ({best_name}, {share:.0%})"),
         )
 
     def assemble(self, result: gpd.GeoDataFrame, year: int, scale: str) -> gpd.GeoDataFrame:

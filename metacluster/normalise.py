@@ -43,54 +43,185 @@ log = logging.getLogger(__name__)
 
 COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "name": (
-        "name", "organisation", "organization", "organisation name", "organization name",
-        "org name", "actor", "actor name", "nom", "nom de l'organisation", "nombre",
-        "nome", "denominazione", "ragione sociale", "naam", "navn", "bezeichnung",
-        "име", "наименование", "title", "titre", "titel",
+        "name",
+        "organisation",
+        "organization",
+        "organisation name",
+        "organization name",
+        "org name",
+        "actor",
+        "actor name",
+        "nom",
+        "nom de l'organisation",
+        "nombre",
+        "nome",
+        "denominazione",
+        "ragione sociale",
+        "naam",
+        "navn",
+        "bezeichnung",
+        "име",
+        "наименование",
+        "title",
+        "titre",
+        "titel",
     ),
     "helix": (
-        "helix", "helix type", "quadruple helix", "helice", "elica",
-        "activityType", "sector", "secteur", "sektor", "category",
-        "categorie", "categoria", "kategorie", "type", "typ", "tipo",
+        "helix",
+        "helix type",
+        "quadruple helix",
+        "helice",
+        "elica",
+        "activityType",
+        "sector",
+        "secteur",
+        "sektor",
+        "category",
+        "categorie",
+        "categoria",
+        "kategorie",
+        "type",
+        "typ",
+        "tipo",
     ),
     "organisation_type": (
-        "organisation_type", "organization_type", "org type", "type of organisation",
-        "type of organization", "type d'organisation", "tipo de organizacion",
-        "tipo di organizzazione", "organisationstyp", "organisatietype", "organisationstype",
-        "legal form", "forme juridique", "types",
+        "organisation_type",
+        "organization_type",
+        "org type",
+        "type of organisation",
+        "type of organization",
+        "type d'organisation",
+        "tipo de organizacion",
+        "tipo di organizzazione",
+        "organisationstyp",
+        "organisatietype",
+        "organisationstype",
+        "legal form",
+        "forme juridique",
+        "types",
     ),
     "city": (
-        "city", "town", "ville", "ciudad", "citta", "stadt", "ort", "plaats", "by",
-        "municipality", "commune", "municipio", "comune", "gemeinde", "gemeente", "kommune",
-        "locality", "град",
+        "city",
+        "town",
+        "ville",
+        "ciudad",
+        "citta",
+        "stadt",
+        "ort",
+        "plaats",
+        "by",
+        "municipality",
+        "commune",
+        "municipio",
+        "comune",
+        "gemeinde",
+        "gemeente",
+        "kommune",
+        "locality",
+        "град",
     ),
     "country": (
-        "country", "country code", "CNTR_CODE", "pays", "pais", "paese",
-        "land", "staat", "държава",
+        "country",
+        "country code",
+        "CNTR_CODE",
+        "pays",
+        "pais",
+        "paese",
+        "land",
+        "staat",
+        "държава",
     ),
     "nuts_code": (
-        "nuts_code", "nuts", "nuts_id", "nuts3", "nuts2", "nuts region",
+        "nuts_code",
+        "nuts",
+        "nuts_id",
+        "nuts3",
+        "nuts2",
+        "nuts region",
     ),
     "website": (
-        "website", "url", "web", "site", "homepage", "organizationURL",
-        "site web", "site internet", "sitio web", "pagina web", "sito web", "sito",
-        "webseite", "internet", "link",
+        "website",
+        "url",
+        "web",
+        "site",
+        "homepage",
+        "organizationURL",
+        "site web",
+        "site internet",
+        "sitio web",
+        "pagina web",
+        "sito web",
+        "sito",
+        "webseite",
+        "internet",
+        "link",
     ),
     "description": (
-        "description", "desc", "beschreibung", "descripcion", "descrizione",
-        "beschrijving", "beskrivelse", "описание", "notes", "comment", "comments",
+        "description",
+        "desc",
+        "beschreibung",
+        "descripcion",
+        "descrizione",
+        "beschrijving",
+        "beskrivelse",
+        "описание",
+        "notes",
+        "comment",
+        "comments",
     ),
     "themes": (
-        "themes", "theme", "topics", "topic", "tags", "keywords", "thematiques",
-        "temas", "temi", "themen", "thema s", "emner", "теми",
+        "themes",
+        "theme",
+        "topics",
+        "topic",
+        "tags",
+        "keywords",
+        "thematiques",
+        "temas",
+        "temi",
+        "themen",
+        "thema s",
+        "emner",
+        "теми",
     ),
-    "lat": ("lat", "latitude", "y", "breitengrad", "latitud", "latitudine", "breedtegraad",
-            "breddegrad", "ширина"),
-    "lon": ("lon", "lng", "long", "longitude", "x", "langengrad", "longitud", "longitudine",
-            "lengtegraad", "laengdegrad", "længdegrad", "дължина"),
-    "latlon": ("latlon", "latlng", "geolocation", "coordinates",
-               "coordonnees", "coordenadas", "coordinate", "koordinaten", "geo_point_2d",
-               "geo point", "coords"),
+    "lat": (
+        "lat",
+        "latitude",
+        "y",
+        "breitengrad",
+        "latitud",
+        "latitudine",
+        "breedtegraad",
+        "breddegrad",
+        "ширина",
+    ),
+    "lon": (
+        "lon",
+        "lng",
+        "long",
+        "longitude",
+        "x",
+        "langengrad",
+        "longitud",
+        "longitudine",
+        "lengtegraad",
+        "laengdegrad",
+        "længdegrad",
+        "дължина",
+    ),
+    "latlon": (
+        "latlon",
+        "latlng",
+        "geolocation",
+        "coordinates",
+        "coordonnees",
+        "coordenadas",
+        "coordinate",
+        "koordinaten",
+        "geo_point_2d",
+        "geo point",
+        "coords",
+    ),
 }
 """Schema column (plus ``lat``, ``lon`` and a combined ``latlon``) → the names files use
 for it, in order of preference; matched ignoring case, accents, spaces and punctuation
@@ -147,16 +278,19 @@ def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[s
     mapping: dict[str, str] = {}
     for target, source in (explicit or {}).items():
         if target not in MAPPING_KEYS:
-            raise InputFileError(raw.file, f"the column mapping names {target!r}, which is "
-                                 "not a column metacluster fills",
-                                 f"Use keys among: {', '.join(MAPPING_KEYS)}")
+            raise InputFileError(
+                raw.file,
+                f"the column mapping names {target!r}, which is not a column metacluster fills",
+                f"Use keys among: {', '.join(MAPPING_KEYS)}",
+            )
         matches = [c for c in available if c == source] or [
             c for c in available if _column_key(c) == _column_key(source)
         ]
         if not matches:
             raise InputFileError(
-                raw.file, f"the column mapping asks for {target}={source!r}, but the file has "
-                "no such column", f"The file's columns are: {', '.join(available) or '(none)'}",
+                raw.file,
+                f"the column mapping asks for {target}={source!r}, but the file has no such column",
+                f"The file's columns are: {', '.join(available) or '(none)'}",
                 column=source,
             )
         mapping[target] = matches[0]
@@ -171,12 +305,16 @@ def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[s
         mapping[target] = found[0][1]
         if target == "helix" and len(found) > 1:
             others = ", ".join(repr(c) for _, c in found[1:])
-            raw.warn(f"several columns could hold the helix: using {found[0][1]!r}, not "
-                     f"{others}; choose with columns={{'helix': ...}}")
+            raw.warn(
+                f"several columns could hold the helix: using {found[0][1]!r}, not "
+                f"{others}; choose with columns={{'helix': ...}}"
+            )
     if ("lat" in mapping) != ("lon" in mapping):
         alone = mapping.pop("lat", None) or mapping.pop("lon")
-        raw.warn(f"column {alone!r} looks like a coordinate but its partner is missing: "
-                 "ignored; map both with columns={'lat': ..., 'lon': ...}")
+        raw.warn(
+            f"column {alone!r} looks like a coordinate but its partner is missing: "
+            "ignored; map both with columns={'lat': ..., 'lon': ...}"
+        )
     if "lat" in mapping:
         mapping.pop("latlon", None)
     return mapping
@@ -291,13 +429,18 @@ class _Outcome:
         """Rows not rejected so far."""
         return pd.isna(self.reason)
 
-    def reject(self, mask: np.ndarray, reason: str, detail: str | np.ndarray, *,
-               column: str | np.ndarray | None = None,
-               value: str | np.ndarray | None = None) -> None:
+    def reject(
+        self,
+        mask: np.ndarray,
+        reason: str,
+        detail: str | np.ndarray,
+        *,
+        column: str | np.ndarray | None = None,
+        value: str | np.ndarray | None = None,
+    ) -> None:
         """Reject the open rows of ``mask``; per-row arrays or one value for all."""
         mask = np.asarray(mask, dtype=bool) & self.open
-        for target, content in ((self.detail, detail), (self.column, column),
-                                (self.value, value)):
+        for target, content in ((self.detail, detail), (self.column, column), (self.value, value)):
             target[mask] = content[mask] if isinstance(content, np.ndarray) else content
         self.reason[mask] = reason
 
@@ -314,8 +457,13 @@ class _Positions:
 
     @classmethod
     def empty(cls, rows: int, column: str | None) -> _Positions:
-        return cls(np.full(rows, np.nan), np.full(rows, np.nan), np.full(rows, None, object),
-                   np.full(rows, None, object), np.full(rows, column, object))
+        return cls(
+            np.full(rows, np.nan),
+            np.full(rows, np.nan),
+            np.full(rows, None, object),
+            np.full(rows, None, object),
+            np.full(rows, column, object),
+        )
 
 
 def _from_geometry(raw: RawLayer, crs: pyproj.CRS | None) -> tuple[_Positions, pyproj.CRS]:
@@ -333,15 +481,21 @@ def _from_geometry(raw: RawLayer, crs: pyproj.CRS | None) -> tuple[_Positions, p
     for row, kind in zip(np.flatnonzero(not_point), type_names, strict=True):
         name = shapely.GeometryType(kind).name.title().replace("string", "String")
         positions.note[row] = f"representative point of a {name}"
-        raw.warn(f"a {name}, not a point: placed at a point on it (position_note says so)",
-                 row=raw.source_row[row], layer=_layer_of(raw, row), column="geometry")
-    positions.shown[present] = [f"{x:.6f}, {y:.6f}" for x, y in
-                                zip(positions.x[present], positions.y[present], strict=True)]
+        raw.warn(
+            f"a {name}, not a point: placed at a point on it (position_note says so)",
+            row=raw.source_row[row],
+            layer=_layer_of(raw, row),
+            column="geometry",
+        )
+    positions.shown[present] = [
+        f"{x:.6f}, {y:.6f}" for x, y in zip(positions.x[present], positions.y[present], strict=True)
+    ]
     return positions, source_crs
 
 
-def _from_columns(raw: RawLayer, mapping: dict[str, str], positions: _Positions,
-                  outcome: _Outcome) -> None:
+def _from_columns(
+    raw: RawLayer, mapping: dict[str, str], positions: _Positions, outcome: _Outcome
+) -> None:
     """Fill rows without geometry from lat/lon (or combined) columns, rejecting bad cells."""
     if "lat" in mapping:
         lat_cells, lon_cells = raw.frame[mapping["lat"]], raw.frame[mapping["lon"]]
@@ -354,18 +508,31 @@ def _from_columns(raw: RawLayer, mapping: dict[str, str], positions: _Positions,
     empty = np.isnan(positions.x)
     lat, bad_lat = _numbers(lat_cells)
     lon, bad_lon = _numbers(lon_cells)
-    shown = [" / ".join(str(v) for v in pair if v is not None)
-             for pair in zip(lat_cells.where(lat_cells.notna(), None),
-                             lon_cells.where(lon_cells.notna(), None), strict=True)]
+    shown = [
+        " / ".join(str(v) for v in pair if v is not None)
+        for pair in zip(
+            lat_cells.where(lat_cells.notna(), None),
+            lon_cells.where(lon_cells.notna(), None),
+            strict=True,
+        )
+    ]
     shown = np.asarray(shown, dtype=object)
-    outcome.reject(empty & (bad_lat | bad_lon), "invalid coordinates",
-                   "latitude and longitude must be decimal degrees such as 50.6292 and "
-                   "3.0573 (a decimal comma is fine); fix the cell or leave it empty",
-                   column=label, value=shown)
+    outcome.reject(
+        empty & (bad_lat | bad_lon),
+        "invalid coordinates",
+        "latitude and longitude must be decimal degrees such as 50.6292 and "
+        "3.0573 (a decimal comma is fine); fix the cell or leave it empty",
+        column=label,
+        value=shown,
+    )
     one_only = empty & ~(bad_lat | bad_lon) & (np.isnan(lat) != np.isnan(lon))
-    outcome.reject(one_only, "incomplete coordinates",
-                   "only one of latitude and longitude is given; fill in both or neither",
-                   column=label, value=shown)
+    outcome.reject(
+        one_only,
+        "incomplete coordinates",
+        "only one of latitude and longitude is given; fill in both or neither",
+        column=label,
+        value=shown,
+    )
     use = empty & ~np.isnan(lat) & ~np.isnan(lon) & outcome.open
     positions.x[use], positions.y[use] = lon[use], lat[use]
     positions.shown[use] = shown[use]
@@ -379,14 +546,20 @@ def _in_europe(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def _reproject(positions: _Positions, rows: np.ndarray, crs: pyproj.CRS) -> None:
     transformer = pyproj.Transformer.from_crs(crs, CRS, always_xy=True)
-    positions.x[rows], positions.y[rows] = transformer.transform(positions.x[rows],
-                                                                 positions.y[rows])
+    positions.x[rows], positions.y[rows] = transformer.transform(
+        positions.x[rows], positions.y[rows]
+    )
     note = f"reprojected from {crs.to_string()}"
     positions.note[rows] = [f"{n}; {note}" if n else note for n in positions.note[rows]]
 
 
-def _check_positions(raw: RawLayer, positions: _Positions, outcome: _Outcome,
-                     geometry_crs: pyproj.CRS | None, column_crs: pyproj.CRS) -> None:
+def _check_positions(
+    raw: RawLayer,
+    positions: _Positions,
+    outcome: _Outcome,
+    geometry_crs: pyproj.CRS | None,
+    column_crs: pyproj.CRS,
+) -> None:
     """Reproject declared CRSs, reject out-of-range and undeclared projected positions,
     and fix swapped latitude/longitude."""
     given = ~np.isnan(positions.x) & outcome.open
@@ -395,26 +568,38 @@ def _check_positions(raw: RawLayer, positions: _Positions, outcome: _Outcome,
     for crs, rows in ((geometry_crs, given & from_geometry), (column_crs, given & ~from_geometry)):
         if crs is not None and not crs.equals(wgs84, ignore_axis_order=True) and rows.any():
             _reproject(positions, rows, crs)
-            raw.warn(f"{int(rows.sum())} position(s) reprojected from {crs.to_string()} to "
-                     "WGS84")
+            raw.warn(f"{int(rows.sum())} position(s) reprojected from {crs.to_string()} to WGS84")
     x, y = positions.x, positions.y
     out_of_range = given & ((np.abs(y) > 90) | (np.abs(x) > 180))
     projected = out_of_range & (np.abs(x) > _PROJECTED_MIN) & (np.abs(y) > _PROJECTED_MIN)
-    outcome.reject(projected, "projected coordinates",
-                   "these look like metres in a projected coordinate system (such as "
-                   "EPSG:3035), not degrees, and the file does not say which one; declare "
-                   "it (GeoJSON crs member, crs= option, --crs) or export WGS84 "
-                   "latitude/longitude", column=positions.column, value=positions.shown)
-    outcome.reject(out_of_range, "coordinates out of range",
-                   "latitude must be within ±90 and longitude within ±180 degrees",
-                   column=positions.column, value=positions.shown)
+    outcome.reject(
+        projected,
+        "projected coordinates",
+        "these look like metres in a projected coordinate system (such as "
+        "EPSG:3035), not degrees, and the file does not say which one; declare "
+        "it (GeoJSON crs member, crs= option, --crs) or export WGS84 "
+        "latitude/longitude",
+        column=positions.column,
+        value=positions.shown,
+    )
+    outcome.reject(
+        out_of_range,
+        "coordinates out of range",
+        "latitude must be within ±90 and longitude within ±180 degrees",
+        column=positions.column,
+        value=positions.shown,
+    )
     swapped = given & outcome.open & ~_in_europe(x, y) & _in_europe(y, x)
     positions.x[swapped], positions.y[swapped] = y[swapped].copy(), x[swapped].copy()
     note = "latitude and longitude were swapped in the file; fixed"
     positions.note[swapped] = [f"{n}; {note}" if n else note for n in positions.note[swapped]]
     for row in np.flatnonzero(swapped):
-        raw.warn(f"latitude and longitude swapped ({positions.shown[row]}): fixed",
-                 row=raw.source_row[row], layer=_layer_of(raw, row), column=positions.column[row])
+        raw.warn(
+            f"latitude and longitude swapped ({positions.shown[row]}): fixed",
+            row=raw.source_row[row],
+            layer=_layer_of(raw, row),
+            column=positions.column[row],
+        )
 
 
 def _layer_of(raw: RawLayer, row: int) -> str | None:
@@ -449,8 +634,10 @@ def _countries(raw: RawLayer, cells: pd.Series, nuts: pd.Series, default: str | 
     codes = geocode.country_codes(text)
     unknown = text.notna() & codes.isna()
     for value, count in text[unknown].value_counts().items():
-        raw.warn(f"unrecognised country {value!r} in {count} row(s): ignored; use a "
-                 "two-letter code such as FR")
+        raw.warn(
+            f"unrecognised country {value!r} in {count} row(s): ignored; use a "
+            "two-letter code such as FR"
+        )
     codes = codes.where(codes.notna(), nuts.map(lambda code: code[:2], na_action="ignore"))
     return codes.where(codes.notna(), default).astype("object")
 
@@ -461,8 +648,11 @@ def _crs_option(raw: RawLayer, crs: Any) -> pyproj.CRS | None:
     try:
         return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as e:
-        raise InputFileError(raw.file, f"the coordinate system {crs!r} is not understood",
-                             "Give an EPSG code such as EPSG:3035") from e
+        raise InputFileError(
+            raw.file,
+            f"the coordinate system {crs!r} is not understood",
+            "Give an EPSG code such as EPSG:3035",
+        ) from e
 
 
 def _default_country(raw: RawLayer, country: str | None) -> str | None:
@@ -470,13 +660,23 @@ def _default_country(raw: RawLayer, country: str | None) -> str | None:
         return None
     code = geocode.country_codes(pd.Series([country])).iloc[0]
     if code is None:
-        raise InputFileError(raw.file, f"the default country {country!r} is not a country "
-                             "code or name", "Give a two-letter code such as FR, DE or EL")
+        raise InputFileError(
+            raw.file,
+            f"the default country {country!r} is not a country code or name",
+            "Give a two-letter code such as FR, DE or EL",
+        )
     return str(code)
 
 
-def _locate_by_city(raw: RawLayer, positions: _Positions, outcome: _Outcome, city: pd.Series,
-                    country: pd.Series, nuts: pd.Series, source: np.ndarray) -> None:
+def _locate_by_city(
+    raw: RawLayer,
+    positions: _Positions,
+    outcome: _Outcome,
+    city: pd.Series,
+    country: pd.Series,
+    nuts: pd.Series,
+    source: np.ndarray,
+) -> None:
     """Position rows that give a city but no coordinates; keep NUTS-only fallbacks."""
     need = np.isnan(positions.x) & outcome.open & city.notna().to_numpy()
     if not need.any():
@@ -489,15 +689,20 @@ def _locate_by_city(raw: RawLayer, positions: _Positions, outcome: _Outcome, cit
     positions.y[hit] = located["lat"].to_numpy()[found]
     source[hit] = "city"
     matched = located[found]
-    positions.note[hit] = [f"centre of {m} ({c}), from GeoNames"
-                           for m, c in zip(matched["matched"], matched["country"], strict=True)]
+    positions.note[hit] = [
+        f"centre of {m} ({c}), from GeoNames"
+        for m, c in zip(matched["matched"], matched["country"], strict=True)
+    ]
     country.iloc[hit] = located["country"].to_numpy()[found]
     missed = rows[~found]
     problems = located[~found]
     has_nuts = nuts.iloc[missed].notna().to_numpy()
     for row, detail in zip(missed[has_nuts], problems["detail"][has_nuts], strict=True):
-        raw.warn(f"{detail.split(' — ')[0]}: positioned later from NUTS code {nuts.iloc[row]}",
-                 row=raw.source_row[row], layer=_layer_of(raw, row))
+        raw.warn(
+            f"{detail.split(' — ')[0]}: positioned later from NUTS code {nuts.iloc[row]}",
+            row=raw.source_row[row],
+            layer=_layer_of(raw, row),
+        )
     rejected = np.zeros(len(outcome.reason), dtype=bool)
     rejected[missed[~has_nuts]] = True
     reasons = np.full(len(rejected), None, dtype=object)
@@ -505,20 +710,28 @@ def _locate_by_city(raw: RawLayer, positions: _Positions, outcome: _Outcome, cit
     reasons[missed] = problems["problem"].to_numpy()
     details[missed] = problems["detail"].to_numpy()
     for reason in ("unknown city", "ambiguous city"):
-        outcome.reject(rejected & (reasons == reason), reason, details, column="city",
-                       value=city.to_numpy(dtype=object))
+        outcome.reject(
+            rejected & (reasons == reason),
+            reason,
+            details,
+            column="city",
+            value=city.to_numpy(dtype=object),
+        )
 
 
-def _reject_duplicates(raw: RawLayer, outcome: _Outcome, name: pd.Series, city: pd.Series,
-                       positions: _Positions) -> None:
+def _reject_duplicates(
+    raw: RawLayer, outcome: _Outcome, name: pd.Series, city: pd.Series, positions: _Positions
+) -> None:
     """Second and later rows with the same name and position (or city) as an earlier one."""
-    keys = pd.DataFrame({
-        "name": fold_series(name),
-        "x": np.round(positions.x, 6),
-        "y": np.round(positions.y, 6),
-        "city": fold_series(city),
-        "row": raw.source_row,
-    })
+    keys = pd.DataFrame(
+        {
+            "name": fold_series(name),
+            "x": np.round(positions.x, 6),
+            "y": np.round(positions.y, 6),
+            "city": fold_series(city),
+            "row": raw.source_row,
+        }
+    )
     keys.loc[~np.isnan(positions.x), "city"] = None
     keys = keys[outcome.open]
     columns = ["name", "x", "y", "city"]
@@ -528,11 +741,10 @@ def _reject_duplicates(raw: RawLayer, outcome: _Outcome, name: pd.Series, city: 
     mask[np.flatnonzero(outcome.open)[duplicate.to_numpy()]] = True
     detail = np.full(len(mask), None, dtype=object)
     detail[mask] = [
-        f"same name and {'city' if c is not None else 'position'} as row {r}; remove one of "
-        "the two" for r, c in zip(first[duplicate], keys["city"][duplicate], strict=True)
+        f"same name and {'city' if c is not None else 'position'} as row {r}; remove one of the two"
+        for r, c in zip(first[duplicate], keys["city"][duplicate], strict=True)
     ]
-    outcome.reject(mask, "duplicate row", detail, column=None,
-                   value=name.to_numpy(dtype=object))
+    outcome.reject(mask, "duplicate row", detail, column=None, value=name.to_numpy(dtype=object))
 
 
 def _none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -545,44 +757,59 @@ def _none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _actor_ids(file_name: str, layers: list[str | None], rows: list[int]) -> list[str]:
-    return [hashlib.sha1(f"{file_name}#{layer or ''}#{row}".encode()).hexdigest()[:16]
-            for layer, row in zip(layers, rows, strict=True)]
+    return [
+        hashlib.sha1(f"{file_name}#{layer or ''}#{row}".encode()).hexdigest()[:16]
+        for layer, row in zip(layers, rows, strict=True)
+    ]
 
 
-def _warn_unknown_helix(raw: RawLayer, helix: pd.Series, helix_raw: pd.Series,
-                        accepted: np.ndarray) -> None:
+def _warn_unknown_helix(
+    raw: RawLayer, helix: pd.Series, helix_raw: pd.Series, accepted: np.ndarray
+) -> None:
     unknown = helix.eq(UNKNOWN_HELIX).to_numpy() & accepted
     counts = helix_raw[unknown].value_counts(dropna=False)
     for value, count in counts.items():
         if pd.isna(value):
-            raw.warn(f"{count} actor(s) have no helix value: helix unknown; add a helix "
-                     "column (academia, business, government, civil_society)")
+            raw.warn(
+                f"{count} actor(s) have no helix value: helix unknown; add a helix "
+                "column (academia, business, government, civil_society)"
+            )
         else:
-            raw.warn(f"{count} actor(s) with helix {value!r}: not a known helix word, so "
-                     "unknown (kept in helix_raw); use academia, business, government or "
-                     "civil_society, or extend metacluster.helix.SYNONYMS")
+            raw.warn(
+                f"{count} actor(s) with helix {value!r}: not a known helix word, so "
+                "unknown (kept in helix_raw); use academia, business, government or "
+                "civil_society, or extend metacluster.helix.SYNONYMS"
+            )
 
 
 def _rejects_table(raw: RawLayer, outcome: _Outcome, layers: list[str | None]) -> pd.DataFrame:
     """The reader's rejects and the rows rejected here, in file order."""
     rejected = ~outcome.open
-    rows = pd.DataFrame({
-        "file": raw.file.name,
-        "layer": np.asarray(layers, dtype=object)[rejected],
-        "row": np.asarray(raw.source_row, dtype="int64")[rejected],
-        "column": outcome.column[rejected],
-        "value": outcome.value[rejected],
-        "reason": outcome.reason[rejected],
-        "detail": outcome.detail[rejected],
-    }, columns=list(REJECT_COLUMNS))
-    table = pd.concat([pd.DataFrame(raw.rejects, columns=list(REJECT_COLUMNS)), rows],
-                      ignore_index=True).astype("object")
+    rows = pd.DataFrame(
+        {
+            "file": raw.file.name,
+            "layer": np.asarray(layers, dtype=object)[rejected],
+            "row": np.asarray(raw.source_row, dtype="int64")[rejected],
+            "column": outcome.column[rejected],
+            "value": outcome.value[rejected],
+            "reason": outcome.reason[rejected],
+            "detail": outcome.detail[rejected],
+        },
+        columns=list(REJECT_COLUMNS),
+    )
+    table = pd.concat(
+        [pd.DataFrame(raw.rejects, columns=list(REJECT_COLUMNS)), rows], ignore_index=True
+    ).astype("object")
     return _none_for_missing(table.sort_values("row", kind="stable").reset_index(drop=True))
 
 
-def _actors_table(raw: RawLayer, columns: dict[str, pd.Series | np.ndarray | list[Any]],
-                  consumed: set[str], positions: _Positions,
-                  accepted: np.ndarray) -> gpd.GeoDataFrame:
+def _actors_table(
+    raw: RawLayer,
+    columns: dict[str, pd.Series | np.ndarray | list[Any]],
+    consumed: set[str],
+    positions: _Positions,
+    accepted: np.ndarray,
+) -> gpd.GeoDataFrame:
     """Schema columns, then the file's unmapped columns under their own names."""
     table = pd.DataFrame(columns)
     for column in raw.frame.columns:
@@ -593,13 +820,21 @@ def _actors_table(raw: RawLayer, columns: dict[str, pd.Series | np.ndarray | lis
     placed = ~np.isnan(positions.x)
     points = np.full(len(table), None, dtype=object)
     points[placed] = shapely.points(positions.x[placed], positions.y[placed])
-    actors = gpd.GeoDataFrame(table[accepted].reset_index(drop=True),
-                              geometry=gpd.GeoSeries(points[accepted], crs=CRS), crs=CRS)
+    actors = gpd.GeoDataFrame(
+        table[accepted].reset_index(drop=True),
+        geometry=gpd.GeoSeries(points[accepted], crs=CRS),
+        crs=CRS,
+    )
     return actors[[*ACTOR_COLUMNS, *(c for c in actors.columns if c not in ACTOR_COLUMNS)]]
 
 
-def normalise(raw: RawLayer, *, columns: dict[str, str] | None = None,
-              country: str | None = None, crs: Any = None) -> ImportResult:
+def normalise(
+    raw: RawLayer,
+    *,
+    columns: dict[str, str] | None = None,
+    country: str | None = None,
+    crs: Any = None,
+) -> ImportResult:
     """Turn one file's raw cells into schema actors, rejects and warnings.
 
     Parameters
@@ -621,7 +856,8 @@ def normalise(raw: RawLayer, *, columns: dict[str, str] | None = None,
     mapping = map_columns(raw, columns)
     if "name" not in mapping:
         raise InputFileError(
-            raw.file, "has no column for the actors' names",
+            raw.file,
+            "has no column for the actors' names",
             f"Name it 'name', or map it with columns={{'name': ...}}; the file's columns "
             f"are: {', '.join(map(str, raw.frame.columns)) or '(none)'}",
         )
@@ -636,17 +872,21 @@ def normalise(raw: RawLayer, *, columns: dict[str, str] | None = None,
 
     outcome = _Outcome(n)
     name = _text(cells("name"))
-    outcome.reject(name.isna().to_numpy(), "missing name",
-                   f"the row has no name; fill in the '{mapping['name']}' column",
-                   column=mapping["name"])
+    outcome.reject(
+        name.isna().to_numpy(),
+        "missing name",
+        f"the row has no name; fill in the '{mapping['name']}' column",
+        column=mapping["name"],
+    )
 
     if raw.geometry is not None:
         positions, geometry_crs = _from_geometry(raw, declared_crs)
     else:
         positions, geometry_crs = _Positions.empty(n, None), None
     _from_columns(raw, mapping, positions, outcome)
-    _check_positions(raw, positions, outcome, geometry_crs,
-                     declared_crs or pyproj.CRS.from_user_input(CRS))
+    _check_positions(
+        raw, positions, outcome, geometry_crs, declared_crs or pyproj.CRS.from_user_input(CRS)
+    )
     source = np.where(np.isnan(positions.x), None, "given").astype(object)
 
     nuts, nuts_invalid = _nuts_codes(raw, cells("nuts_code"))
@@ -654,42 +894,62 @@ def normalise(raw: RawLayer, *, columns: dict[str, str] | None = None,
     city = _text(cells("city"))
     _locate_by_city(raw, positions, outcome, city, countries, nuts, source)
     unplaced = np.isnan(positions.x) & nuts.isna().to_numpy() & city.isna().to_numpy()
-    outcome.reject(unplaced & nuts_invalid, "invalid NUTS code",
-                   "the NUTS code is not valid (two letters and up to three letters or "
-                   "digits, e.g. FRE11) and the row has no other location",
-                   column=mapping.get("nuts_code"), value=cells("nuts_code").to_numpy(dtype=object))
-    outcome.reject(unplaced, "no usable location",
-                   "give latitude and longitude, a city (with its country) or a NUTS code")
+    outcome.reject(
+        unplaced & nuts_invalid,
+        "invalid NUTS code",
+        "the NUTS code is not valid (two letters and up to three letters or "
+        "digits, e.g. FRE11) and the row has no other location",
+        column=mapping.get("nuts_code"),
+        value=cells("nuts_code").to_numpy(dtype=object),
+    )
+    outcome.reject(
+        unplaced,
+        "no usable location",
+        "give latitude and longitude, a city (with its country) or a NUTS code",
+    )
     _reject_duplicates(raw, outcome, name, city, positions)
 
     layers = list(raw.source_layer) if raw.source_layer else [None] * n
-    layer_hint = pd.Series([layer if raw.layer_is_helix_hint and layer != raw.default_layer
-                            else None for layer in layers], dtype="object")
+    layer_hint = pd.Series(
+        [
+            layer if raw.layer_is_helix_hint and layer != raw.default_layer else None
+            for layer in layers
+        ],
+        dtype="object",
+    )
     helix, helix_raw = tag_helix(cells("helix"), cells("organisation_type"), layer_hint)
     _warn_unknown_helix(raw, helix, helix_raw, outcome.open)
 
     described = map_unique(cells("description"), html_to_text)
     website = _text(cells("website"))
-    actors = _actors_table(raw, {
-        "actor_id": _actor_ids(raw.file.name, layers, raw.source_row),
-        "name": name,
-        "helix": helix,
-        "helix_raw": helix_raw,
-        "organisation_type": _text(cells("organisation_type")),
-        "city": city,
-        "country": countries,
-        "nuts_code": nuts,
-        "themes": _themes(_text(cells("themes"))),
-        "website": website.where(website.notna(), described.map(lambda d: d and d[1])),
-        "description": described.map(lambda d: d and d[0]),
-        "source_file": [raw.file.name] * n,
-        "source_layer": layers,
-        "source_row": np.asarray(raw.source_row, dtype="int64"),
-        "position_source": source,
-        "position_note": positions.note,
-    }, set(mapping.values()), positions, outcome.open)
+    actors = _actors_table(
+        raw,
+        {
+            "actor_id": _actor_ids(raw.file.name, layers, raw.source_row),
+            "name": name,
+            "helix": helix,
+            "helix_raw": helix_raw,
+            "organisation_type": _text(cells("organisation_type")),
+            "city": city,
+            "country": countries,
+            "nuts_code": nuts,
+            "themes": _themes(_text(cells("themes"))),
+            "website": website.where(website.notna(), described.map(lambda d: d and d[1])),
+            "description": described.map(lambda d: d and d[0]),
+            "source_file": [raw.file.name] * n,
+            "source_layer": layers,
+            "source_row": np.asarray(raw.source_row, dtype="int64"),
+            "position_source": source,
+            "position_note": positions.note,
+        },
+        set(mapping.values()),
+        positions,
+        outcome.open,
+    )
     return ImportResult(
-        file=str(raw.file), rows_in=raw.rows_in, actors=actors,
+        file=str(raw.file),
+        rows_in=raw.rows_in,
+        actors=actors,
         rejects=_rejects_table(raw, outcome, layers),
         warnings=pd.DataFrame(raw.warnings, columns=list(WARNING_COLUMNS), dtype="object"),
     )

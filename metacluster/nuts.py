@@ -432,7 +432,10 @@ def _find_best_scale(year: int, preferred: str) -> str:
             return scale
     raise NutsUnavailableError(
         _unavailable_message(
-            file_name(year, 3, preferred), year, 3, preferred,
+            file_name(year, 3, preferred),
+            year,
+            3,
+            preferred,
             f"no scale of NUTS {year} is in {settings.nuts_source} or the cache",
         )
     )
@@ -549,4 +552,3 @@ def _equivalents(
         for i, share in zip(touching[order], shares[order], strict=True)
         if share > MIN_OVERLAP_SHARE
     )
-

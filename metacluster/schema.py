@@ -83,7 +83,13 @@ MERGE_COLUMNS: Final[tuple[str, ...]] = ("regional_cluster", "source_maps")
 maps it was found in (list of "cluster: file#row")."""
 
 REJECT_COLUMNS: Final[tuple[str, ...]] = (
-    "file", "layer", "row", "column", "value", "reason", "detail",
+    "file",
+    "layer",
+    "row",
+    "column",
+    "value",
+    "reason",
+    "detail",
 )
 """Columns of a rejects table. ``reason`` is a short stable phrase ("no usable location"),
 ``detail`` the specifics and what to do."""

@@ -89,9 +89,7 @@ def nuts_http_server(nuts_mirror: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def nuts_from_http(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nuts_http_server: str
-) -> Path:
+def nuts_from_http(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nuts_http_server: str) -> Path:
     """Settings pointing at the mirror served over local HTTP, with an empty cache in tmp_path."""
     cache = tmp_path / "nuts-cache"
     monkeypatch.setattr(settings, "nuts_source", nuts_http_server)

@@ -51,7 +51,9 @@ def _corpus_writer() -> Any:
 def _validate(*args: str | Path) -> Result:
     result = CliRunner().invoke(cli, ["validate", *map(str, args)])
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.output, result.exc_info)
+        result.output,
+        result.exc_info,
+    )
     assert "Traceback" not in result.output
     assert not EXCEPTION_NAME.search(result.output), result.output
     return result
@@ -101,12 +103,18 @@ def test_read_files_account_for_every_row(name: str) -> None:
     outcome = EXPECTED[name]
     result = read_layer(CORPUS / name)
     assert (result.rows_in, result.accepted, result.rejected) == (
-        outcome["rows_in"], outcome["accepted"], outcome["rejected"])
+        outcome["rows_in"],
+        outcome["accepted"],
+        outcome["rejected"],
+    )
     assert result.rows_in == result.accepted + result.rejected
     rejects = result.rejects
-    assert [[int(row), column or "", reason] for row, column, reason in
-            zip(rejects["row"], rejects["column"], rejects["reason"], strict=True)
-            ] == _expected_rejects(name)
+    assert [
+        [int(row), column or "", reason]
+        for row, column, reason in zip(
+            rejects["row"], rejects["column"], rejects["reason"], strict=True
+        )
+    ] == _expected_rejects(name)
     assert set(rejects["file"]) <= {name}
     assert rejects["detail"].map(bool).all()
     if "message" in outcome:
@@ -124,12 +132,10 @@ def test_what_the_odd_but_readable_files_give() -> None:
     assert mixed["name"].tolist() == ["Université de Lille", "Théâtre du Nord"]
     utf16 = read_layer(CORPUS / "utf16_bom.csv").actors
     assert utf16["name"].tolist() == ["Université de Lille", "Mairie de Paris"]
-    assert read_layer(CORPUS / "double_bom.csv").actors["name"].tolist() == [
-        "Université de Lille"]
+    assert read_layer(CORPUS / "double_bom.csv").actors["name"].tolist() == ["Université de Lille"]
     quoted = read_layer(CORPUS / "quoted_newlines.csv").actors
     assert quoted["name"].tolist() == ["Université de Lille", "Mairie de Paris"]
-    assert quoted["description"].tolist() == [
-        "Line one\nline two, with a comma", 'He said "hello"']
+    assert quoted["description"].tolist() == ["Line one\nline two, with a comma", 'He said "hello"']
     nul = read_layer(CORPUS / "nul_in_cell.csv").actors
     assert nul["name"].tolist() == ["Université de Lille", "Mairie de Paris"]  # NUL → space
     merged = read_layer(CORPUS / "merged_cells.xlsx").actors
@@ -142,8 +148,10 @@ def test_what_the_odd_but_readable_files_give() -> None:
     assert not three_d.has_z and (three_d.x, three_d.y) == (3.0573, 50.6292)
     shapes = read_layer(CORPUS / "polygons_and_lines.geojson").actors
     assert shapes["position_note"].tolist() == [
-        "representative point of a Polygon", "representative point of a LineString",
-        "representative point of a Multipoint"]
+        "representative point of a Polygon",
+        "representative point of a LineString",
+        "representative point of a Multipoint",
+    ]
     campus = shapes.geometry.iloc[0]
     assert 3.0 < campus.x < 3.1 and 50.6 < campus.y < 50.7  # on the polygon
 
@@ -152,7 +160,11 @@ def test_formulas_without_saved_results_are_named_cell_by_cell() -> None:
     warnings = read_layer(CORPUS / "formulas.xlsx").warnings
     unsaved = warnings[warnings["message"].str.contains("has no saved result")]
     assert list(zip(unsaved["row"], unsaved["column"], strict=True)) == [
-        (2, "latitude"), (2, "longitude"), (3, "name"), (4, "name")]
+        (2, "latitude"),
+        (2, "longitude"),
+        (3, "name"),
+        (4, "name"),
+    ]
     assert set(unsaved["layer"]) == {"Actors"}
 
 
@@ -187,12 +199,15 @@ def test_validate_counts_rows_and_writes_each_reject_with_row_and_column(
     result = _validate(CORPUS / name, "--rejects", rejects_csv)
     assert result.exit_code == (EXIT_REJECTED_ROWS if outcome["rejected"] else 0)
     assert result.output.startswith(f"{CORPUS / name}\n")
-    assert (f"rows in {outcome['rows_in']}   accepted {outcome['accepted']}   "
-            f"rejected {outcome['rejected']}") in result.output
+    assert (
+        f"rows in {outcome['rows_in']}   accepted {outcome['accepted']}   "
+        f"rejected {outcome['rejected']}"
+    ) in result.output
     table = pd.read_csv(rejects_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert [[int(row), column, reason] for row, column, reason in
-            zip(table["row"], table["column"], table["reason"], strict=True)
-            ] == _expected_rejects(name)
+    assert [
+        [int(row), column, reason]
+        for row, column, reason in zip(table["row"], table["column"], table["reason"], strict=True)
+    ] == _expected_rejects(name)
     assert set(table["file"]) <= {name}
 
 
@@ -213,16 +228,24 @@ def test_validate_json_covers_the_whole_corpus_in_one_run() -> None:
 
 # --- output safety -----------------------------------------------------------------------
 
-HOSTILE = ["=HYPERLINK(\"http://evil.example\")", "+33 1 23 45", "-2+3", "@SUM(A1)",
-           "\tTabbed", "\rReturn", "Plain & <simple>"]
+HOSTILE = [
+    '=HYPERLINK("http://evil.example")',
+    "+33 1 23 45",
+    "-2+3",
+    "@SUM(A1)",
+    "\tTabbed",
+    "\rReturn",
+    "Plain & <simple>",
+]
 
 
 def test_csv_export_neutralises_every_formula_start() -> None:
     frame = gpd.GeoDataFrame(
         {"name": HOSTILE, "themes": [[t] for t in HOSTILE], "count": range(len(HOSTILE))},
-        geometry=gpd.points_from_xy([3.0] * len(HOSTILE), [50.0] * len(HOSTILE)), crs=4326)
-    rows = list(csv.DictReader(io.StringIO(frame_to_csv(frame).decode("utf-8-sig"),
-                                           newline="")))
+        geometry=gpd.points_from_xy([3.0] * len(HOSTILE), [50.0] * len(HOSTILE)),
+        crs=4326,
+    )
+    rows = list(csv.DictReader(io.StringIO(frame_to_csv(frame).decode("utf-8-sig"), newline="")))
     expected = ["'" + text if text[0] in "=+-@\t\r" else text for text in HOSTILE]
     expected = [text.replace("\r", "\n") for text in expected]  # a lone CR would end the row
     assert [row["name"] for row in rows] == expected
@@ -234,27 +257,42 @@ def test_formula_names_read_from_a_file_leave_the_csv_export_neutralised() -> No
     actors = read_layer(CORPUS / "formula_cells.csv").actors
     rows = list(csv.DictReader(io.StringIO(frame_to_csv(actors).decode("utf-8-sig"))))
     assert [row["name"] for row in rows] == [
-        "'=HYPERLINK(\"http://evil.example\")", "'+33 1 23 45", "'@SUM(A1)"]
+        '\'=HYPERLINK("http://evil.example")',
+        "'+33 1 23 45",
+        "'@SUM(A1)",
+    ]
 
 
 def test_kml_export_escapes_markup_and_parses_back_safely() -> None:
-    names = ["A <b>bold</b> & co", "Ends ]]> here", "Quote \" and ' marks", "<![CDATA[x]]>",
-             "Bell\x07 and NUL\x00"]
+    names = [
+        "A <b>bold</b> & co",
+        "Ends ]]> here",
+        "Quote \" and ' marks",
+        "<![CDATA[x]]>",
+        "Bell\x07 and NUL\x00",
+    ]
     descriptions = ["<script>alert(1)</script> & more", "]]>", None, "a < b > c", "x"]
     actors = gpd.GeoDataFrame(
-        {"name": names, "helix": ["academia", "business", "government", "civil_society",
-                                  "unknown"],
-         "description": descriptions, "city": ["<Lille>", "&amp;", "]]>", "Lyon", "Paris"]},
+        {
+            "name": names,
+            "helix": ["academia", "business", "government", "civil_society", "unknown"],
+            "description": descriptions,
+            "city": ["<Lille>", "&amp;", "]]>", "Lyon", "Paris"],
+        },
         geometry=gpd.points_from_xy([3.0, 2.3, 4.8, 5.4, 2.35], [50.6, 48.8, 45.7, 43.3, 48.9]),
-        crs=4326)
+        crs=4326,
+    )
     document = to_kml(actors)
     root = SafeET.fromstring(document, forbid_dtd=True)
     ns = {"k": KML_NAMESPACE}
-    placemarks = {p.findtext("k:name", namespaces=ns): p
-                  for p in root.iterfind(".//k:Placemark", ns)}
+    placemarks = {
+        p.findtext("k:name", namespaces=ns): p for p in root.iterfind(".//k:Placemark", ns)
+    }
     assert set(placemarks) == {*names[:4], "Bell and NUL"}  # control characters dropped
-    city = {name: p.findtext("k:ExtendedData/k:Data[@name='city']/k:value", namespaces=ns)
-            for name, p in placemarks.items()}
+    city = {
+        name: p.findtext("k:ExtendedData/k:Data[@name='city']/k:value", namespaces=ns)
+        for name, p in placemarks.items()
+    }
     assert city["A <b>bold</b> & co"] == "<Lille>"
     assert city["Ends ]]> here"] == "&amp;"
     assert placemarks["Ends ]]> here"].findtext("k:description", namespaces=ns) == "]]>"

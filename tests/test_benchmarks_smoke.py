@@ -64,9 +64,7 @@ def test_export_benchmark_outputs_agree(
     from benchmarks import export
 
     rows = export.run(1_000)
-    assert [r["naive"] for r in rows] == [
-        pytest.approx(r["ours"] * r["ratio"]) for r in rows
-    ]
+    assert [r["naive"] for r in rows] == [pytest.approx(r["ours"] * r["ratio"]) for r in rows]
     assert "same names and points in all three: True" in capsys.readouterr().out
 
 
@@ -84,9 +82,7 @@ def test_memory_benchmark_measures_a_fresh_process(
     assert "naive_parquet_mb" not in results
 
 
-def test_dask_benchmark_counts_every_actor(
-    nuts_from_mirror: Path, nuts_mirror: Path
-) -> None:
+def test_dask_benchmark_counts_every_actor(nuts_from_mirror: Path, nuts_mirror: Path) -> None:
     from benchmarks import dask
 
     with pytest.MonkeyPatch.context() as patch:

@@ -27,8 +27,9 @@ def run(*arguments: str) -> tuple[int, str]:
 
 
 def test_fetch_stores_the_files_and_says_so(nuts_from_http: Path, nuts_mirror: Path) -> None:
-    code, output = run("nuts", "fetch", "--year", "2021", "--level", "0", "--level", "1",
-                       "--scale", "20M")
+    code, output = run(
+        "nuts", "fetch", "--year", "2021", "--level", "0", "--level", "1", "--scale", "20M"
+    )
     assert code == 0, output
     names = ["NUTS_RG_20M_2021_4326_LEVL_0.geojson", "NUTS_RG_20M_2021_4326_LEVL_1.geojson"]
     assert sorted(p.name for p in nuts_from_http.iterdir()) == names

@@ -45,23 +45,37 @@ def test_each_rejected_row_is_named_with_its_column_value_and_what_to_do() -> No
 
 
 def test_json_output_one_object_per_file() -> None:
-    code, output = _run("--json", str(DATA / "cordis_organization.csv"),
-                        str(DATA / "actors_comma.csv"))
+    code, output = _run(
+        "--json", str(DATA / "cordis_organization.csv"), str(DATA / "actors_comma.csv")
+    )
     assert code == 3
     summaries = json.loads(output)
     assert summaries == [
-        {"file": str(DATA / "cordis_organization.csv"), "rows_in": 4, "accepted": 3,
-         "rejected": 1, "helix": {"academia": 1, "business": 1, "government": 1},
-         "reasons": {"duplicate row": 1}},
-        {"file": str(DATA / "actors_comma.csv"), "rows_in": 4, "accepted": 4, "rejected": 0,
-         "helix": {"academia": 1, "business": 1, "government": 1, "civil_society": 1},
-         "reasons": {}},
+        {
+            "file": str(DATA / "cordis_organization.csv"),
+            "rows_in": 4,
+            "accepted": 3,
+            "rejected": 1,
+            "helix": {"academia": 1, "business": 1, "government": 1},
+            "reasons": {"duplicate row": 1},
+        },
+        {
+            "file": str(DATA / "actors_comma.csv"),
+            "rows_in": 4,
+            "accepted": 4,
+            "rejected": 0,
+            "helix": {"academia": 1, "business": 1, "government": 1, "civil_society": 1},
+            "reasons": {},
+        },
     ]
 
 
 def test_unreadable_file_exits_1_and_the_others_are_still_reported(realdata: Path) -> None:
-    code, output = _run("--json", str(realdata / "mymaps-networklink-behoerde-und-beratung.kmz"),
-                        str(DATA / "actors_pipe.csv"))
+    code, output = _run(
+        "--json",
+        str(realdata / "mymaps-networklink-behoerde-und-beratung.kmz"),
+        str(DATA / "actors_pipe.csv"),
+    )
     assert code == 1
     summaries = json.loads(output)
     assert "network link" in summaries[0]["error"]
@@ -73,8 +87,9 @@ def test_unreadable_file_exits_1_and_the_others_are_still_reported(realdata: Pat
 
 
 def test_columns_option_maps_columns() -> None:
-    code, output = _run("--json", "--columns", "name=Contact person,helix=Helix",
-                        str(DATA / "actors_comma.csv"))
+    code, output = _run(
+        "--json", "--columns", "name=Contact person,helix=Helix", str(DATA / "actors_comma.csv")
+    )
     assert code == 3  # two rows have no contact person
     assert json.loads(output)[0]["reasons"] == {"missing name": 2}
 
@@ -87,8 +102,7 @@ def test_bad_columns_option_is_a_usage_error() -> None:
 
 def test_rejects_csv_gathers_all_files(tmp_path: Path) -> None:
     target = tmp_path / "rejects.csv"
-    code, _ = _run("--rejects", str(target), str(DATA / "quirks.csv"),
-                   str(DATA / "city_only.csv"))
+    code, _ = _run("--rejects", str(target), str(DATA / "quirks.csv"), str(DATA / "city_only.csv"))
     assert code == 3
     table = pd.read_csv(BytesIO(target.read_bytes()), encoding="utf-8-sig")
     assert list(table.columns) == list(REJECT_COLUMNS)

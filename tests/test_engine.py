@@ -70,8 +70,13 @@ def on_dask(client: Client, actors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def test_dask_join_is_the_local_join(local: gpd.GeoDataFrame, on_dask: gpd.GeoDataFrame) -> None:
-    assert set(local["nuts_match"]) == {"within", "snapped", "from_code", "code_conflict",
-                                        "unmatched"}
+    assert set(local["nuts_match"]) == {
+        "within",
+        "snapped",
+        "from_code",
+        "code_conflict",
+        "unmatched",
+    }
     pd.testing.assert_frame_equal(
         pd.DataFrame(on_dask).drop(columns="geometry"), pd.DataFrame(local).drop(columns="geometry")
     )
@@ -119,8 +124,10 @@ def test_use_runs_joins_inside_the_block_on_dask(client: Client) -> None:
     assert engine.check_engine(None) == "local"
     with pytest.raises(ValueError, match="engine must be one of local, dask, not 'spark'"):
         engine.check_engine("spark")
-    with pytest.raises(ValueError, match="scheduler only applies to the dask engine"), \
-            engine.use("local", scheduler="tcp://localhost:8786"):
+    with (
+        pytest.raises(ValueError, match="scheduler only applies to the dask engine"),
+        engine.use("local", scheduler="tcp://localhost:8786"),
+    ):
         pass
 
 
@@ -144,7 +151,8 @@ def test_cli_engine_dask_gives_the_same_layer(client: Client, tmp_path: Path) ->
     for name in ("local", "dask"):
         outputs[name] = tmp_path / f"{name}.parquet"
         result = runner.invoke(
-            main, ["merge", str(MANIFEST), "--engine", name, "-o", str(outputs[name])],
+            main,
+            ["merge", str(MANIFEST), "--engine", name, "-o", str(outputs[name])],
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output

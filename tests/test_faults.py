@@ -57,8 +57,13 @@ class _FaultyHandler(http.server.BaseHTTPRequestHandler):
         with suppress(BrokenPipeError, ConnectionResetError):
             getattr(self, f"_{fault}")(body)
 
-    def _answer(self, status: int, body: bytes, length: int | None = None,
-                content_type: str = "application/geo+json") -> None:
+    def _answer(
+        self,
+        status: int,
+        body: bytes,
+        length: int | None = None,
+        content_type: str = "application/geo+json",
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body) if length is None else length))
@@ -97,15 +102,16 @@ class _FaultyHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
         self.half_sent.set()
         time.sleep(30)  # the client is killed meanwhile
-        self.wfile.write(body[len(body) // 2:])
+        self.wfile.write(body[len(body) // 2 :])
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 @pytest.fixture
-def faulty(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nuts_mirror: Path
-           ) -> Iterator[type[_FaultyHandler]]:
+def faulty(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nuts_mirror: Path
+) -> Iterator[type[_FaultyHandler]]:
     """The misbehaving server as ``settings.nuts_source``, an empty cache, short timeouts,
     three retries; yields the handler class to script faults on."""
     _FaultyHandler.mirror = nuts_mirror
@@ -161,7 +167,8 @@ def test_timeouts_are_retried_with_backoff_until_the_file_comes(
     assert len(faulty.requests) == 3
     assert pauses == [0.01, 0.02]  # doubling
     assert (Path(settings.cache_folder) / LEVEL0).read_bytes() == (
-        nuts_mirror / LEVEL0).read_bytes()
+        nuts_mirror / LEVEL0
+    ).read_bytes()
 
 
 def test_server_errors_are_retried_and_then_the_file_is_cached(
@@ -214,8 +221,10 @@ def test_wrong_content_is_refused_and_never_cached(
     faulty: type[_FaultyHandler], fault: str, problem: str
 ) -> None:
     faulty.always = fault
-    with pytest.raises(NutsUnavailableError, match=f"did not answer with a usable NUTS file "
-                       f"\\({problem}.*nothing was cached"):
+    with pytest.raises(
+        NutsUnavailableError,
+        match=f"did not answer with a usable NUTS file \\({problem}.*nothing was cached",
+    ):
         nuts.load_nuts(2021, 0)
     assert len(faulty.requests) == 1  # a complete answer: nothing to retry
     assert _cache_files() == []
@@ -279,8 +288,10 @@ def test_a_process_killed_during_the_download_leaves_no_partial_file(
     )
     process = subprocess.Popen(
         [sys.executable, "-c", program, settings.nuts_source, str(settings.cache_folder)],
-        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert faulty.half_sent.wait(timeout=60), "the download never started"

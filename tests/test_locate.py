@@ -32,8 +32,9 @@ def mirror(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield
 
 
-def actors(geometries: list[Point | None], codes: list[str | None] | None = None,
-           **columns: list[object]) -> gpd.GeoDataFrame:
+def actors(
+    geometries: list[Point | None], codes: list[str | None] | None = None, **columns: list[object]
+) -> gpd.GeoDataFrame:
     data: dict[str, list[object]] = {"name": [f"actor {i}" for i in range(len(geometries))]}
     if codes is not None:
         data["nuts_code"] = codes
@@ -43,8 +44,11 @@ def actors(geometries: list[Point | None], codes: list[str | None] | None = None
 def row(frame: gpd.GeoDataFrame, position: int) -> dict[str, object]:
     """One result row as plain values (missing values as None)."""
     values = frame.iloc[position]
-    return {key: (None if pd.isna(value) else value) for key, value in values.items()
-            if key != "geometry"}
+    return {
+        key: (None if pd.isna(value) else value)
+        for key, value in values.items()
+        if key != "geometry"
+    }
 
 
 def nearest_region(point: Point, year: int, scale: str) -> tuple[str, str, float]:
@@ -82,10 +86,12 @@ def _points_in_and_around_regions(year: int, scale: str, n: int) -> gpd.GeoDataF
     polygons = np.asarray(regions.geometry.array, dtype=object)
     centres = shapely.get_coordinates(shapely.point_on_surface(polygons))
     overseas = centres[_beyond_raster(centres[:, 0], centres[:, 1])]
-    clustered = np.vstack([
-        centres[generator.integers(0, len(centres), n // 2)],
-        overseas[generator.integers(0, len(overseas), n // 20)],
-    ])
+    clustered = np.vstack(
+        [
+            centres[generator.integers(0, len(centres), n // 2)],
+            overseas[generator.integers(0, len(overseas), n // 20)],
+        ]
+    )
     clustered += generator.normal(0.0, 0.2, clustered.shape)
     spread = generator.uniform((-25.0, 34.0), (45.0, 72.0), (n - len(clustered), 2))
     points = shapely.points(np.vstack([clustered, spread]))
@@ -153,10 +159,16 @@ def test_a_point_inside_a_region() -> None:
     result = join_nuts(actors([LILLE]))
     assert row(result, 0) == {
         "name": "actor 0",
-        "nuts0": "FR", "nuts1": "FRE", "nuts2": "FRE1", "nuts3": "FRE11",
-        "nuts0_name": "France", "nuts1_name": "Hauts-de-France",
-        "nuts2_name": "Nord-Pas de Calais", "nuts3_name": "Nord",
-        "nuts_match": "within", "nuts_note": None,
+        "nuts0": "FR",
+        "nuts1": "FRE",
+        "nuts2": "FRE1",
+        "nuts3": "FRE11",
+        "nuts0_name": "France",
+        "nuts1_name": "Hauts-de-France",
+        "nuts2_name": "Nord-Pas de Calais",
+        "nuts3_name": "Nord",
+        "nuts_match": "within",
+        "nuts_note": None,
     }
 
 
@@ -165,8 +177,9 @@ def test_regions_without_subdivisions_are_joined_at_their_own_level() -> None:
     result = join_nuts(actors([kyiv, sarajevo]), year=2024)
     codes = [[row(result, i)[f"nuts{level}"] for level in range(4)] for i in range(2)]
     bosnia = nuts.load_nuts(2024, 2).set_index("NUTS_ID").geometry
-    sarajevo_region = next(code for code in ("BA01", "BA02", "BA03")
-                           if bosnia[code].contains(sarajevo))
+    sarajevo_region = next(
+        code for code in ("BA01", "BA02", "BA03") if bosnia[code].contains(sarajevo)
+    )
     assert codes == [["UA", None, None, None], ["BA", "BA0", sarajevo_region, None]]
     assert list(result["nuts_match"]) == ["within", "within"]
     assert row(result, 0)["nuts0_name"] == "Ukraina"
@@ -218,10 +231,17 @@ def test_rows_with_only_a_code_are_placed_in_their_region() -> None:
     result = join_nuts(frame)
     assert list(result["nuts_match"]) == ["from_code"] * 3
     assert row(result, 0) | {"name": None, "position_source": None} == {
-        "name": None, "nuts_code": "FRE1", "position_source": None,
-        "nuts0": "FR", "nuts1": "FRE", "nuts2": "FRE1", "nuts3": None,
-        "nuts0_name": "France", "nuts1_name": "Hauts-de-France",
-        "nuts2_name": "Nord-Pas de Calais", "nuts3_name": None,
+        "name": None,
+        "nuts_code": "FRE1",
+        "position_source": None,
+        "nuts0": "FR",
+        "nuts1": "FRE",
+        "nuts2": "FRE1",
+        "nuts3": None,
+        "nuts0_name": "France",
+        "nuts1_name": "Hauts-de-France",
+        "nuts2_name": "Nord-Pas de Calais",
+        "nuts3_name": None,
         "nuts_match": "from_code",
         "nuts_note": "region from nuts_code FRE1 (Nord-Pas de Calais); placed at a "
         "representative point of that region",
@@ -259,8 +279,11 @@ def test_a_code_of_the_other_version_uses_its_best_equivalent() -> None:
     [
         ("ZZ9", "nuts_code ZZ9 is neither a NUTS 2021 nor 2024 code"),
         ("12345", "nuts_code '12345' is not a NUTS code"),
-        ("UKC1", "UKC1 (Tees Valley and Durham) is a NUTS 2021 code, not NUTS 2024; no NUTS "
-                 "2024 region covers its area"),
+        (
+            "UKC1",
+            "UKC1 (Tees Valley and Durham) is a NUTS 2021 code, not NUTS 2024; no NUTS "
+            "2024 region covers its area",
+        ),
     ],
 )
 def test_an_unusable_code_without_position_is_unmatched(code: str, note: str) -> None:
@@ -287,15 +310,28 @@ def test_no_position_and_no_code() -> None:
         ("ES", "within", None),
         (" es30 ", "within", None),
         ("ES300", "within", None),
-        ("ES21", "code_conflict",
-         "nuts_code ES21 given but the point lies in ES30 (Comunidad de Madrid)"),
-        ("ES4", "code_conflict", "nuts_code ES4 given but the point lies in ES3 (Comunidad de "
-                                 "Madrid)"),
+        (
+            "ES21",
+            "code_conflict",
+            "nuts_code ES21 given but the point lies in ES30 (Comunidad de Madrid)",
+        ),
+        (
+            "ES4",
+            "code_conflict",
+            "nuts_code ES4 given but the point lies in ES3 (Comunidad de Madrid)",
+        ),
         ("FR", "code_conflict", "nuts_code FR given but the point lies in ES (España)"),
-        ("PT1C", "code_conflict", "nuts_code PT1C is not a NUTS 2021 code (maybe from another "
-                                  "NUTS version); the regions follow the coordinates"),
-        ("Madrid", "code_conflict", "nuts_code 'MADRID' is not a NUTS code; the regions "
-                                    "follow the coordinates"),
+        (
+            "PT1C",
+            "code_conflict",
+            "nuts_code PT1C is not a NUTS 2021 code (maybe from another "
+            "NUTS version); the regions follow the coordinates",
+        ),
+        (
+            "Madrid",
+            "code_conflict",
+            "nuts_code 'MADRID' is not a NUTS code; the regions follow the coordinates",
+        ),
     ],
 )
 def test_a_code_is_checked_against_the_point(code: str, match: str, note: str | None) -> None:
@@ -303,9 +339,7 @@ def test_a_code_is_checked_against_the_point(code: str, match: str, note: str | 
     assert row(result, 0)["nuts_match"] == match
     assert row(result, 0)["nuts_note"] == note
     assert row(result, 0)["nuts_code"] == code  # kept as given
-    assert [row(result, 0)[f"nuts{level}"] for level in range(4)] == [
-        "ES", "ES3", "ES30", "ES300"
-    ]
+    assert [row(result, 0)[f"nuts{level}"] for level in range(4)] == ["ES", "ES3", "ES30", "ES300"]
 
 
 def test_a_snapped_point_with_a_contradicting_code_keeps_both_notes() -> None:
@@ -374,8 +408,12 @@ def test_an_empty_frame() -> None:
     ("frame", "arguments", "error", "message"),
     [
         (gpd.GeoDataFrame({"name": ["a"]}, geometry=[LILLE]), {}, ValueError, "have no CRS"),
-        (actors([LILLE, Polygon([(0, 0), (1, 0), (1, 1)])]), {}, ValueError,
-         "join_nuts needs Point geometries: 1 rows have others (first: row 1, a Polygon)"),
+        (
+            actors([LILLE, Polygon([(0, 0), (1, 0), (1, 1)])]),
+            {},
+            ValueError,
+            "join_nuts needs Point geometries: 1 rows have others (first: row 1, a Polygon)",
+        ),
         (actors([LILLE]), {"snap_km": -1}, ValueError, "snap_km must be a distance"),
         (actors([LILLE]), {"year": 2016}, NutsCodeError, "NUTS version 2016 is not available"),
         (actors([LILLE]), {"scale": "2M"}, NutsCodeError, "NUTS scale '2M' does not exist"),

@@ -17,8 +17,13 @@ from metacluster.read._raw import RawLayer
 DATA = Path(__file__).parent / "data"
 
 
-def make_raw(columns: dict[str, list[str | None]], *, geometry: list | None = None,
-             crs: str | None = None, layers: list[str] | None = None) -> RawLayer:
+def make_raw(
+    columns: dict[str, list[str | None]],
+    *,
+    geometry: list | None = None,
+    crs: str | None = None,
+    layers: list[str] | None = None,
+) -> RawLayer:
     frame = pd.DataFrame(columns, dtype="object")
     return RawLayer(
         file=Path("regional map.csv"),
@@ -37,22 +42,53 @@ def _xy(actors: gpd.GeoDataFrame, name: str) -> tuple[float, float]:
 @pytest.mark.parametrize(
     ("header", "target"),
     [
-        ("Organisation", "name"), ("NOM", "name"), ("Nombre", "name"),
-        ("Denominazione", "name"), ("naam", "name"), ("Navn", "name"), ("Title", "name"),
-        ("Breitengrad", "lat"), ("LATITUDE", "lat"), ("Y", "lat"),
-        ("Längengrad", "lon"), ("lng", "lon"), ("Long", "lon"), ("x", "lon"),
-        ("NUTS3", "nuts_code"), ("nutsCode", "nuts_code"), ("NUTS_ID", "nuts_code"),
-        ("activityType", "helix"), ("Hélice", "helix"), ("elica", "helix"),
-        ("Helix_Type", "helix"), ("Sector", "helix"),
-        ("Org type", "organisation_type"), ("Type of Organisation", "organisation_type"),
-        ("Ville", "city"), ("Ciudad", "city"), ("Città", "city"), ("Stadt", "city"),
-        ("plaats", "city"), ("By", "city"), ("Municipality", "city"),
-        ("CNTR_CODE", "country"), ("Pays", "country"), ("País", "country"),
-        ("Paese", "country"), ("Land", "country"),
-        ("organizationURL", "website"), ("Homepage", "website"), ("Site", "website"),
-        ("Beschreibung", "description"), ("Descripción", "description"),
-        ("Thèmes", "themes"), ("Keywords", "themes"), ("tags", "themes"),
-        ("geolocation", "latlon"), ("Coordonnées", "latlon"), ("geo_point_2d", "latlon"),
+        ("Organisation", "name"),
+        ("NOM", "name"),
+        ("Nombre", "name"),
+        ("Denominazione", "name"),
+        ("naam", "name"),
+        ("Navn", "name"),
+        ("Title", "name"),
+        ("Breitengrad", "lat"),
+        ("LATITUDE", "lat"),
+        ("Y", "lat"),
+        ("Längengrad", "lon"),
+        ("lng", "lon"),
+        ("Long", "lon"),
+        ("x", "lon"),
+        ("NUTS3", "nuts_code"),
+        ("nutsCode", "nuts_code"),
+        ("NUTS_ID", "nuts_code"),
+        ("activityType", "helix"),
+        ("Hélice", "helix"),
+        ("elica", "helix"),
+        ("Helix_Type", "helix"),
+        ("Sector", "helix"),
+        ("Org type", "organisation_type"),
+        ("Type of Organisation", "organisation_type"),
+        ("Ville", "city"),
+        ("Ciudad", "city"),
+        ("Città", "city"),
+        ("Stadt", "city"),
+        ("plaats", "city"),
+        ("By", "city"),
+        ("Municipality", "city"),
+        ("CNTR_CODE", "country"),
+        ("Pays", "country"),
+        ("País", "country"),
+        ("Paese", "country"),
+        ("Land", "country"),
+        ("organizationURL", "website"),
+        ("Homepage", "website"),
+        ("Site", "website"),
+        ("Beschreibung", "description"),
+        ("Descripción", "description"),
+        ("Thèmes", "themes"),
+        ("Keywords", "themes"),
+        ("tags", "themes"),
+        ("geolocation", "latlon"),
+        ("Coordonnées", "latlon"),
+        ("geo_point_2d", "latlon"),
     ],
 )
 def test_headers_in_several_languages_map_to_schema_columns(header: str, target: str) -> None:
@@ -69,8 +105,7 @@ def test_each_alias_names_one_target() -> None:
 
 
 def test_explicit_helix_column_wins_over_type_and_category() -> None:
-    raw = make_raw({"Type": ["Museum"], "Category": ["x"], "Helix": ["business"],
-                    "Name": ["A"]})
+    raw = make_raw({"Type": ["Museum"], "Category": ["x"], "Helix": ["business"], "Name": ["A"]})
     assert map_columns(raw)["helix"] == "Helix"
     raw = make_raw({"Type": ["Museum"], "Category": ["x"], "Name": ["A"]})
     assert map_columns(raw)["helix"] == "Category"
@@ -78,8 +113,16 @@ def test_explicit_helix_column_wins_over_type_and_category() -> None:
 
 
 def test_explicit_mapping_overrides_detection() -> None:
-    raw = make_raw({"Name": ["Short"], "Full name": ["Université de Lille"],
-                    "Y": ["50.61"], "X": ["3.1418"], "lat": ["0"], "lon": ["0"]})
+    raw = make_raw(
+        {
+            "Name": ["Short"],
+            "Full name": ["Université de Lille"],
+            "Y": ["50.61"],
+            "X": ["3.1418"],
+            "lat": ["0"],
+            "lon": ["0"],
+        }
+    )
     result = normalise(raw, columns={"name": "Full name", "lat": "Y", "lon": "X"})
     assert list(result.actors["name"]) == ["Université de Lille"]
     assert _xy(result.actors, "Université de Lille") == pytest.approx((3.1418, 50.61))
@@ -117,8 +160,13 @@ def test_combined_latlon_cells(cell: str, expected: tuple[float, float]) -> None
 
 
 def test_decimal_commas_degree_signs_and_bad_cells() -> None:
-    raw = make_raw({"name": ["A", "B", "C"], "lat": ["50,6292", "50.1°", "N50"],
-                    "lon": ["3,0573", " 3.2 ", "3"]})
+    raw = make_raw(
+        {
+            "name": ["A", "B", "C"],
+            "lat": ["50,6292", "50.1°", "N50"],
+            "lon": ["3,0573", " 3.2 ", "3"],
+        }
+    )
     result = normalise(raw)
     assert _xy(result.actors, "A") == pytest.approx((3.0573, 50.6292), abs=1e-9)
     assert _xy(result.actors, "B") == pytest.approx((3.2, 50.1), abs=1e-9)
@@ -132,7 +180,8 @@ def test_swapped_coordinates_are_fixed_with_a_note() -> None:
     actors = result.actors.set_index("name")
     assert _xy(result.actors, "Swapped Actor") == pytest.approx((3.0573, 50.6292), abs=1e-9)
     assert actors.loc["Swapped Actor", "position_note"] == (
-        "latitude and longitude were swapped in the file; fixed")
+        "latitude and longitude were swapped in the file; fixed"
+    )
     assert actors.loc["Straight Actor", "position_note"] is None
     # New York is outside Europe either way round: left alone.
     assert _xy(result.actors, "Far Away Co") == pytest.approx((-74.006, 40.7128), abs=1e-9)
@@ -144,8 +193,7 @@ def test_swapped_coordinates_are_fixed_with_a_note() -> None:
 def test_metres_in_columns_rejected_or_reprojected_with_crs() -> None:
     rejected = read_layer(DATA / "metres_no_crs.csv")
     assert list(rejected.rejects["reason"]) == ["projected coordinates"] * 2
-    assert list(rejected.rejects["value"]) == ["3080766.84 / 3830590.10",
-                                               "2889484.80 / 3760771.86"]
+    assert list(rejected.rejects["value"]) == ["3080766.84 / 3830590.10", "2889484.80 / 3760771.86"]
     result = read_layer(DATA / "metres_no_crs.csv", crs="EPSG:3035")
     assert _xy(result.actors, "Lille Centre") == pytest.approx((3.0573, 50.6292), abs=1e-6)
     assert _xy(result.actors, "Paris Centre") == pytest.approx((2.3522, 48.8566), abs=1e-6)
@@ -178,12 +226,16 @@ def test_quirks_every_reason() -> None:
 def test_city_only_rows_are_positioned_or_kept_by_nuts_or_rejected() -> None:
     result = read_layer(DATA / "city_only.csv")
     actors = result.actors.set_index("name")
-    assert list(actors.index) == ["Ghent University", "Lille Startup", "Sofia Municipality",
-                                  "Mystery Hall", "Region Office"]
+    assert list(actors.index) == [
+        "Ghent University",
+        "Lille Startup",
+        "Sofia Municipality",
+        "Mystery Hall",
+        "Region Office",
+    ]
     assert _xy(result.actors, "Ghent University") == pytest.approx((3.71667, 51.05), abs=1e-6)
     assert _xy(result.actors, "Lille Startup") == pytest.approx((3.05512, 50.63391), abs=1e-6)
-    assert _xy(result.actors, "Sofia Municipality") == pytest.approx((23.32415, 42.69751),
-                                                                     abs=1e-6)
+    assert _xy(result.actors, "Sofia Municipality") == pytest.approx((23.32415, 42.69751), abs=1e-6)
     assert list(actors["position_source"]) == ["city", "city", "city", None, None]
     assert actors.loc["Sofia Municipality", "country"] == "BG"  # "България"
     assert actors.loc["Lille Startup", "position_note"] == "centre of Lille (FR), from GeoNames"
@@ -194,8 +246,7 @@ def test_city_only_rows_are_positioned_or_kept_by_nuts_or_rejected() -> None:
     rejects = result.rejects.set_index("row")
     assert rejects.loc[4, "reason"] == "ambiguous city"
     assert rejects.loc[4, "detail"].startswith("ambiguous city 'Valencia': ")
-    assert {"ES", "VE"} <= set(rejects.loc[4, "detail"].split(": ")[1].split(" — ")[0]
-                               .split(", "))
+    assert {"ES", "VE"} <= set(rejects.loc[4, "detail"].split(": ")[1].split(" — ")[0].split(", "))
     assert rejects.loc[5, "reason"] == "unknown city"
     assert rejects.loc[5, "detail"].startswith("unknown city 'Xyzzyville' in FR")
     assert rejects.loc[8, "reason"] == "no usable location"
@@ -213,34 +264,53 @@ def test_default_country_helps_city_lookup_and_must_be_a_country() -> None:
 
 
 def test_duplicate_by_city_when_there_is_no_position() -> None:
-    raw = make_raw({"name": ["Lab", "LAB ", "Lab"], "nuts": ["FRE11", "FRE11", "FRE11"],
-                    "city": [None, None, None]})
+    raw = make_raw(
+        {
+            "name": ["Lab", "LAB ", "Lab"],
+            "nuts": ["FRE11", "FRE11", "FRE11"],
+            "city": [None, None, None],
+        }
+    )
     result = normalise(raw)
     assert result.accepted == 1
-    assert result.rejects[["row", "reason"]].values.tolist() == [[2, "duplicate row"],
-                                                                 [3, "duplicate row"]]
+    assert result.rejects[["row", "reason"]].values.tolist() == [
+        [2, "duplicate row"],
+        [3, "duplicate row"],
+    ]
 
 
 def test_geometry_crs_and_column_fallback() -> None:
-    raw = make_raw({"name": ["A", "B"], "lat": [None, "50.5"], "lon": [None, "3.5"]},
-                   geometry=[shapely.Point(3.1, 50.1), None], crs="EPSG:4326")
+    raw = make_raw(
+        {"name": ["A", "B"], "lat": [None, "50.5"], "lon": [None, "3.5"]},
+        geometry=[shapely.Point(3.1, 50.1), None],
+        crs="EPSG:4326",
+    )
     result = normalise(raw)
     assert _xy(result.actors, "A") == pytest.approx((3.1, 50.1))
     assert _xy(result.actors, "B") == pytest.approx((3.5, 50.5))
 
 
 def test_html_descriptions() -> None:
-    assert html_to_text("<p>Hello&nbsp;<b>world</b></p><p>Visit "
-                        "<a href='https://example.org/x'>us</a></p>") == (
-        "Hello world\nVisit us", "https://example.org/x")
+    assert html_to_text(
+        "<p>Hello&nbsp;<b>world</b></p><p>Visit <a href='https://example.org/x'>us</a></p>"
+    ) == ("Hello world\nVisit us", "https://example.org/x")
     assert html_to_text("Plain text, see https://example.org.") == (
-        "Plain text, see https://example.org.", "https://example.org.")
+        "Plain text, see https://example.org.",
+        "https://example.org.",
+    )
     assert html_to_text("a < b and c > d") == ("a < b and c > d", None)
 
 
 def test_extra_columns_are_kept_and_collisions_renamed() -> None:
-    raw = make_raw({"name": ["A"], "lat": ["50"], "lon": ["3"], "Budget": ["1000"],
-                    "geometry": ["POINT (1 2)"]})
+    raw = make_raw(
+        {
+            "name": ["A"],
+            "lat": ["50"],
+            "lon": ["3"],
+            "Budget": ["1000"],
+            "geometry": ["POINT (1 2)"],
+        }
+    )
     actors = normalise(raw).actors
     assert actors.loc[0, "Budget"] == "1000"
     assert actors.loc[0, "geometry_original"] == "POINT (1 2)"

@@ -319,7 +319,11 @@ def test_best_scale_offline_uses_the_cache(closed_port_source: Path, nuts_mirror
 def test_lookup_gives_name_level_country_and_parents(nuts_from_mirror: Path) -> None:
     region = nuts.lookup(" fre11 ")
     assert (region.code, region.name_latn, region.level, region.country, region.year) == (
-        "FRE11", "Nord", 3, "FR", 2021
+        "FRE11",
+        "Nord",
+        3,
+        "FR",
+        2021,
     )
     assert region.parents == (
         ("FR", "France"),
@@ -353,8 +357,11 @@ def test_a_code_of_the_other_version_gets_a_note_and_its_equivalents(
     pieces = gpd.overlay(alentejo, nuts.load_nuts(2024, 2, crs=3035), how="intersection")
     shares = pieces.area / alentejo.area.iloc[0]
     expected = sorted(
-        ((code, share) for code, share in zip(pieces["NUTS_ID_2"], shares, strict=True)
-         if share > 0.01),
+        (
+            (code, share)
+            for code, share in zip(pieces["NUTS_ID_2"], shares, strict=True)
+            if share > 0.01
+        ),
         key=lambda pair: -pair[1],
     )
     assert [code for code, _, _ in region.equivalents] == [code for code, _ in expected]

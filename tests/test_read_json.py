@@ -53,7 +53,9 @@ def test_cordis_json() -> None:
 def test_cordis_csv_second_participation_is_a_duplicate_row() -> None:
     result = read_layer(DATA / "cordis_organization.csv")
     assert list(result.actors["name"]) == [
-        "UNIVERSITE DE LILLE", "SOFIA TECH PARK AD", "MUNICIPALITY OF THESSALONIKI",
+        "UNIVERSITE DE LILLE",
+        "SOFIA TECH PARK AD",
+        "MUNICIPALITY OF THESSALONIKI",
     ]
     assert list(result.actors["helix"]) == ["academia", "business", "government"]
     assert list(result.actors["country"]) == ["FR", "BG", "EL"]
@@ -63,12 +65,13 @@ def test_cordis_csv_second_participation_is_a_duplicate_row() -> None:
 
 def test_non_record_elements_are_rejected(tmp_path: Path) -> None:
     path = tmp_path / "mixed.json"
-    path.write_text('[{"name": "A", "lat": 50.1, "lon": 3.1}, "stray text", 42]',
-                    encoding="utf-8")
+    path.write_text('[{"name": "A", "lat": 50.1, "lon": 3.1}, "stray text", 42]', encoding="utf-8")
     result = read_layer(path)
     assert (result.rows_in, result.accepted) == (3, 1)
-    assert result.rejects[["row", "reason"]].values.tolist() == [[2, "not a record"],
-                                                                  [3, "not a record"]]
+    assert result.rejects[["row", "reason"]].values.tolist() == [
+        [2, "not a record"],
+        [3, "not a record"],
+    ]
 
 
 def test_json_that_is_not_a_table_raises(tmp_path: Path) -> None:

@@ -24,7 +24,10 @@ def test_mymaps_folders_are_layers_and_helix_hints() -> None:
     result = read_layer(DATA / "mymaps.kml")
     actors = result.actors.set_index("name")
     assert result.summary()["helix"] == {
-        "academia": 2, "business": 2, "government": 2, "civil_society": 2,
+        "academia": 2,
+        "business": 2,
+        "government": 2,
+        "civil_society": 2,
     }
     assert actors.loc["Université de Lille", "source_layer"] == "Academic/Scientific"
     assert actors.loc["Université de Lille", "helix_raw"] == "Academic/Scientific"
@@ -75,8 +78,9 @@ def test_kmz_with_another_kml_member_name(tmp_path: Path) -> None:
 
 
 def test_kmz_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
-    padded = (DATA / "mymaps.kml").read_bytes().replace(b"<Document>",
-                                                        b"<Document>" + b" " * 2_000_000)
+    padded = (
+        (DATA / "mymaps.kml").read_bytes().replace(b"<Document>", b"<Document>" + b" " * 2_000_000)
+    )
     path = _kmz(tmp_path / "bomb.kmz", padded)
     with pytest.raises(InputLimitError, match=r"compressed \d+:1"):
         read_layer(path)
@@ -107,8 +111,10 @@ def test_layer_option_reads_one_folder() -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ('<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>x</name></Document></kml>',
-         "has no placemarks"),
+        (
+            '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>x</name></Document></kml>',
+            "has no placemarks",
+        ),
         ("<kml><Document><Placemark>", "not well-formed XML"),
         ('<?xml version="1.0"?><gpx><wpt lat="1" lon="2"/></gpx>', "not KML"),
     ],
@@ -126,7 +132,9 @@ def test_bad_coordinates_reject_the_placemark(tmp_path: Path) -> None:
         '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
         "<Placemark><name>Good</name><Point><coordinates>3.1,50.6</coordinates></Point>"
         "</Placemark><Placemark><name>Bad</name><Point><coordinates>abc</coordinates></Point>"
-        "</Placemark></Document></kml>", encoding="utf-8")
+        "</Placemark></Document></kml>",
+        encoding="utf-8",
+    )
     result = read_layer(path)
     assert list(result.actors["name"]) == ["Good"]
     assert result.rejects[["row", "reason", "value"]].values.tolist() == [
@@ -181,8 +189,11 @@ def test_unnamed_folder_takes_the_document_name(tmp_path: Path) -> None:
         "<Folder><Placemark><name>TU/e</name><Point><coordinates>5.4900,51.4480,0"
         "</coordinates></Point></Placemark></Folder>"
         "<Placemark><name>Loose pin</name><Point><coordinates>5.47,51.44</coordinates>"
-        "</Point></Placemark></Document></kml>", encoding="utf-8")
+        "</Point></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
     result = read_layer(path)
     assert list(result.actors["source_layer"]) == ["Brabant actors", "Brabant actors"]
     assert result.warnings["message"].iloc[0] == (
-        "1 layer(s) have no name; called them 'Brabant actors'")
+        "1 layer(s) have no name; called them 'Brabant actors'"
+    )

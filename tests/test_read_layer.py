@@ -15,10 +15,22 @@ from metacluster.schema import ACTOR_COLUMNS, REJECT_COLUMNS
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = [  # every readable fixture of tests/data/README.md (others' files live there too)
-    "actors.geojson", "actors_3035.geojson", "actors_bom.csv", "actors_comma.csv",
-    "actors_pipe.csv", "actors_semicolon_cp1252.csv", "actors_tab.txt", "city_only.csv",
-    "cordis_organization.csv", "cordis_organization.json", "metres_3035.geojson",
-    "metres_no_crs.csv", "mymaps.kml", "quirks.csv", "records.json", "swapped.csv",
+    "actors.geojson",
+    "actors_3035.geojson",
+    "actors_bom.csv",
+    "actors_comma.csv",
+    "actors_pipe.csv",
+    "actors_semicolon_cp1252.csv",
+    "actors_tab.txt",
+    "city_only.csv",
+    "cordis_organization.csv",
+    "cordis_organization.json",
+    "metres_3035.geojson",
+    "metres_no_crs.csv",
+    "mymaps.kml",
+    "quirks.csv",
+    "records.json",
+    "swapped.csv",
     "wrapped.json",
 ]
 
@@ -39,8 +51,9 @@ def _binary_fixtures(folder: Path) -> list[Path]:
     book.active.append([None, 50.2, 3.2])
     book.save(xlsx)
     gpkg = folder / "layer.gpkg"
-    gpd.GeoDataFrame({"name": ["A", None]}, geometry=[shapely.Point(3, 50), None],
-                     crs=4326).to_file(gpkg, layer="Business")
+    gpd.GeoDataFrame(
+        {"name": ["A", None]}, geometry=[shapely.Point(3, 50), None], crs=4326
+    ).to_file(gpkg, layer="Business")
     return [kmz, xlsx, gpkg]
 
 
@@ -74,14 +87,12 @@ def test_every_row_is_accepted_or_rejected_in_binary_formats(tmp_path: Path) -> 
         ("export.geojson", b'\xef\xbb\xbf{"features": []}', "geojson"),
         ("records.json", b'[{"name": "A"}]', "json"),
         ("wrapped.json", b'{"data": [{"name": "A"}]}', "json"),
-        ("map.xml", b'<?xml version="1.0"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"/>',
-         "kml"),
+        ("map.xml", b'<?xml version="1.0"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"/>', "kml"),
         ("layers.bin", b"SQLite format 3\x00" + b"\x00" * 100, "ogr"),
         ("no-extension", b"name,lat,lon\n", "csv"),
     ],
 )
-def test_detect_format_by_content(tmp_path: Path, name: str, content: bytes,
-                                  expected: str) -> None:
+def test_detect_format_by_content(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     assert detect_format(path) == expected
@@ -124,10 +135,10 @@ def test_file_over_the_size_limit_is_refused_before_parsing(
     assert "METACLUSTER_MAX_FILE_MB" in str(raised.value)
 
 
-@pytest.mark.parametrize("name", ["actors_comma.csv", "mymaps.kml", "records.json",
-                                  "actors.geojson"])
-def test_more_rows_than_the_limit_are_refused(name: str,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "name", ["actors_comma.csv", "mymaps.kml", "records.json", "actors.geojson"]
+)
+def test_more_rows_than_the_limit_are_refused(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "max_rows", 1)
     with pytest.raises(InputLimitError, match=r"more than 1 rows.*METACLUSTER_MAX_ROWS"):
         read_layer(DATA / name)

@@ -51,8 +51,11 @@ def test_one_layer_and_unknown_layer(geopackage: Path) -> None:
 
 def test_shapefile(tmp_path: Path) -> None:
     path = tmp_path / "actors.shp"
-    gpd.GeoDataFrame({"name": ["Aalborg Kommune"], "type": ["Kommune"]},
-                     geometry=[shapely.Point(9.9217, 57.048)], crs="EPSG:4326").to_file(path)
+    gpd.GeoDataFrame(
+        {"name": ["Aalborg Kommune"], "type": ["Kommune"]},
+        geometry=[shapely.Point(9.9217, 57.048)],
+        crs="EPSG:4326",
+    ).to_file(path)
     result = read_layer(path)
     assert list(result.actors["helix"]) == ["government"]
     point = result.actors.geometry.iloc[0]

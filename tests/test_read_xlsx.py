@@ -19,8 +19,9 @@ def write_workbook(path: Path) -> Path:
     actors = book.create_sheet("Actors")
     actors.append(["SmartCulture – Lille meta-cluster actors"])
     actors.append([])
-    actors.append(["Organisation", "Type of organisation", "Latitude", "Longitude", "Country",
-                   "Founded"])
+    actors.append(
+        ["Organisation", "Type of organisation", "Latitude", "Longitude", "Country", "Founded"]
+    )
     actors.append(["Université de Lille", "University", 50.61, 3.1418, "FR", 2018])
     actors.append(["Pictanovo", "Cluster", 50.6882, 3.164, "France", 1985])
     actors.append(["Ville de Roubaix", "Municipality", 50.6942, 3.1746, "FR", None])

@@ -26,7 +26,7 @@ _SHOWN_REJECTS = 10
 
 
 def _where(reject: pd.Series) -> str:
-    """"row 3, column lat (north)" — whatever of row, column and value the reject names."""
+    """ "row 3, column lat (north)" — whatever of row, column and value the reject names."""
     parts = [f"row {reject['row']}"] if pd.notna(reject["row"]) else []
     if isinstance(reject["column"], str) and reject["column"]:
         parts.append(f"column {reject['column']}")
@@ -47,16 +47,18 @@ def _rejected_rows(rejects: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _parse_columns(ctx: click.Context, param: click.Parameter,
-                   value: str | None) -> dict[str, str] | None:
+def _parse_columns(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> dict[str, str] | None:
     if not value:
         return None
     mapping: dict[str, str] = {}
     for pair in value.split(","):
         target, equals, source = pair.partition("=")
         if not equals or not target.strip() or not source.strip():
-            raise click.BadParameter(f"{pair!r} is not target=source (e.g. name=Organisation)",
-                                     ctx=ctx, param=param)
+            raise click.BadParameter(
+                f"{pair!r} is not target=source (e.g. name=Organisation)", ctx=ctx, param=param
+            )
         mapping[target.strip()] = source.strip()
     return mapping
 
@@ -83,19 +85,32 @@ def _report(result: ImportResult) -> str:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
-@click.option("--columns", callback=_parse_columns, metavar="TARGET=SOURCE,...",
-              help="Explicit column mapping, e.g. name=Organisation,lat=Y,lon=X.")
-@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Write every rejected row of every file to this CSV ('-' for stdout).")
+@click.option(
+    "--columns",
+    callback=_parse_columns,
+    metavar="TARGET=SOURCE,...",
+    help="Explicit column mapping, e.g. name=Organisation,lat=Y,lon=X.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write every rejected row of every file to this CSV ('-' for stdout).",
+)
 @click.option("--country", help="Country for rows that give none (code or name).")
 @click.option("--sheet", help="Excel sheet name or 0-based number.")
 @click.option("--crs", help="CRS of coordinate columns that are not WGS84, e.g. EPSG:3035.")
-def validate(files: tuple[Path, ...], as_json: bool, columns: dict[str, str] | None,
-             rejects_path: str | None, country: str | None, sheet: str | None,
-             crs: str | None) -> None:
+def validate(
+    files: tuple[Path, ...],
+    as_json: bool,
+    columns: dict[str, str] | None,
+    rejects_path: str | None,
+    country: str | None,
+    sheet: str | None,
+    crs: str | None,
+) -> None:
     """Read map files and report accepted and rejected rows, without merging them.
 
     Exit code 0 when every row was accepted, 3 when rows were rejected, 1 when a file
@@ -107,8 +122,9 @@ def validate(files: tuple[Path, ...], as_json: bool, columns: dict[str, str] | N
     for path in files:
         try:
             for_excel = sheet is not None and detect_format(path) == "xlsx"
-            result = read_layer(path, columns=columns, country=country, crs=crs,
-                                sheet=sheet if for_excel else None)
+            result = read_layer(
+                path, columns=columns, country=country, crs=crs, sheet=sheet if for_excel else None
+            )
         except MetaclusterError as error:
             failed = True
             summaries.append({"file": str(path), "error": str(error)})
@@ -123,8 +139,11 @@ def validate(files: tuple[Path, ...], as_json: bool, columns: dict[str, str] | N
     if as_json:
         click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
     if rejects_path:
-        table = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(
-            columns=list(REJECT_COLUMNS))
+        table = (
+            pd.concat(rejects, ignore_index=True)
+            if rejects
+            else pd.DataFrame(columns=list(REJECT_COLUMNS))
+        )
         data = frame_to_csv(table)
         if rejects_path == "-":
             click.get_binary_stream("stdout").write(data)

@@ -70,9 +70,7 @@ def check_export(fmt: str, what: str) -> ExportFormat:
     return export_format
 
 
-def render(
-    actors: gpd.GeoDataFrame, filters: Filters | None = None, **options: Any
-) -> bytes:
+def render(actors: gpd.GeoDataFrame, filters: Filters | None = None, **options: Any) -> bytes:
     """The bytes of one export (what the app's download buttons give): see ``write``.
 
     Examples
@@ -162,8 +160,6 @@ def write(
         write_geojson(
             selected, out, metadata=metadata, generated_at=generated_at, id_column=id_column
         )
-
-
 
 
 def export_filename(

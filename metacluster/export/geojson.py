@@ -69,7 +69,11 @@ def to_geojson(
     """
     buffer = io.BytesIO()
     write_geojson(
-        frame, buffer, metadata=metadata, precision=precision, generated_at=generated_at,
+        frame,
+        buffer,
+        metadata=metadata,
+        precision=precision,
+        generated_at=generated_at,
         id_column=id_column,
     )
     return buffer.getvalue()

@@ -50,14 +50,18 @@ def _zip_format(path: Path) -> str:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except zipfile.BadZipFile as e:
-        raise InputFileError(path, f"looks like a ZIP archive but cannot be opened ({e})",
-                             "Export the file again") from e
+        raise InputFileError(
+            path, f"looks like a ZIP archive but cannot be opened ({e})", "Export the file again"
+        ) from e
     if "xl/workbook.xml" in names:
         return "xlsx"
     if any(name.lower().endswith(".kml") for name in names):
         return "kmz"
-    raise InputFileError(path, "is a ZIP archive holding neither a KML map nor an Excel sheet",
-                         "Unzip it and read the map file inside")
+    raise InputFileError(
+        path,
+        "is a ZIP archive holding neither a KML map nor an Excel sheet",
+        "Unzip it and read the map file inside",
+    )
 
 
 def detect_format(path: str | Path) -> str:
@@ -74,16 +78,20 @@ def detect_format(path: str | Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _zip_format(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputFileError(path, "is an old Excel .xls workbook",
-                             "Open it in Excel and save it as .xlsx or CSV UTF-8")
+        raise InputFileError(
+            path,
+            "is an old Excel .xls workbook",
+            "Open it in Excel and save it as .xlsx or CSV UTF-8",
+        )
     if head.startswith(b"SQLite format 3\x00") or path.suffix.lower() in ogr.SUFFIXES:
         return "ogr"
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
         if "<kml" in text or path.suffix.lower() == ".kml":
             return "kml"
-        raise InputFileError(path, "is XML or HTML but not KML",
-                             "Export the map as KML, KMZ, GeoJSON or CSV")
+        raise InputFileError(
+            path, "is XML or HTML but not KML", "Export the map as KML, KMZ, GeoJSON or CSV"
+        )
     if text.startswith(("{", "[")) or path.suffix.lower() in (".json", ".geojson"):
         if path.suffix.lower() == ".geojson" or _GEOJSON_MARK.search(text):
             return "geojson"
@@ -147,10 +155,20 @@ def read_layer(
     given = {"sheet": sheet, "layer": layer}
     misplaced = [name for name, value in given.items() if value is not None and name not in takes]
     if misplaced:
-        raise InputFileError(path, f"the option {misplaced[0]}= does not apply to {kind} files",
-                             "Leave it out for this file")
+        raise InputFileError(
+            path,
+            f"the option {misplaced[0]}= does not apply to {kind} files",
+            "Leave it out for this file",
+        )
     raw = reader(path, **{name: given[name] for name in takes})
     result = normalise.normalise(raw, columns=columns, country=country, crs=crs)
-    log.info("%s (%s): %d rows, %d actors, %d rejected, %d warnings", path.name, kind,
-             result.rows_in, result.accepted, result.rejected, len(result.warnings))
+    log.info(
+        "%s (%s): %d rows, %d actors, %d rejected, %d warnings",
+        path.name,
+        kind,
+        result.rows_in,
+        result.accepted,
+        result.rejected,
+        len(result.warnings),
+    )
     return result

@@ -65,18 +65,44 @@ class RawLayer:
     def rows_in(self) -> int:
         return len(self.frame) + len(self.rejects)
 
-    def warn(self, message: str, *, row: int | None = None, layer: str | None = None,
-             column: str | None = None) -> None:
+    def warn(
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        layer: str | None = None,
+        column: str | None = None,
+    ) -> None:
         self.warnings.append(
-            {"file": self.file.name, "layer": layer, "row": row, "column": column,
-             "message": message}
+            {
+                "file": self.file.name,
+                "layer": layer,
+                "row": row,
+                "column": column,
+                "message": message,
+            }
         )
 
-    def reject(self, row: int, reason: str, detail: str, *, layer: str | None = None,
-               column: str | None = None, value: str | None = None) -> None:
+    def reject(
+        self,
+        row: int,
+        reason: str,
+        detail: str,
+        *,
+        layer: str | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
         self.rejects.append(
-            {"file": self.file.name, "layer": layer, "row": row, "column": column,
-             "value": value, "reason": reason, "detail": detail}
+            {
+                "file": self.file.name,
+                "layer": layer,
+                "row": row,
+                "column": column,
+                "value": value,
+                "reason": reason,
+                "detail": detail,
+            }
         )
 
 
@@ -181,8 +207,7 @@ def find_header(file: Path, rows: list[list[str | None]]) -> int:
     raise InputFileError(
         file,
         "no header row with column names was found",
-        "Put one row of column names (name, latitude, longitude or city, helix…) above "
-        "the data",
+        "Put one row of column names (name, latitude, longitude or city, helix…) above the data",
     )
 
 
@@ -197,8 +222,13 @@ def _column_names(header: list[str | None]) -> list[str]:
     return names
 
 
-def rows_to_layer(file: Path, rows: list[list[str | None]], *, layer: str | None = None,
-                  layer_is_helix_hint: bool = False) -> RawLayer:
+def rows_to_layer(
+    file: Path,
+    rows: list[list[str | None]],
+    *,
+    layer: str | None = None,
+    layer_is_helix_hint: bool = False,
+) -> RawLayer:
     """A table's rows (header somewhere near the top) → RawLayer.
 
     Title rows above the header are skipped with a warning, blank rows are skipped (they
@@ -212,22 +242,28 @@ def rows_to_layer(file: Path, rows: list[list[str | None]], *, layer: str | None
     columns = _column_names(rows[header_index][:width])
     kept: list[list[str | None]] = []
     numbers: list[int] = []
-    raw = RawLayer(file=file, frame=pd.DataFrame(), source_row=[],
-                   layer_is_helix_hint=layer_is_helix_hint)
+    raw = RawLayer(
+        file=file, frame=pd.DataFrame(), source_row=[], layer_is_helix_hint=layer_is_helix_hint
+    )
     if header_index:
-        raw.warn(f"skipped {header_index} row(s) above the header row ({header_index + 1})",
-                 layer=layer)
+        raw.warn(
+            f"skipped {header_index} row(s) above the header row ({header_index + 1})", layer=layer
+        )
     blank = 0
-    for number, row in enumerate(rows[header_index + 1:], start=1):
+    for number, row in enumerate(rows[header_index + 1 :], start=1):
         if not any(row):
             blank += 1
             continue
         extra = [c for c in row[width:] if c]
         if extra:
-            raw.reject(number, "ragged row",
-                       f"{len(columns) + len(extra)} cells but {len(columns)} columns; "
-                       "check for an unquoted delimiter inside a cell",
-                       layer=layer, value=" | ".join(c or "" for c in row))
+            raw.reject(
+                number,
+                "ragged row",
+                f"{len(columns) + len(extra)} cells but {len(columns)} columns; "
+                "check for an unquoted delimiter inside a cell",
+                layer=layer,
+                value=" | ".join(c or "" for c in row),
+            )
             continue
         kept.append(list(row[:width]) + [None] * (width - len(row)))
         numbers.append(number)
@@ -265,8 +301,9 @@ def open_archive(file: Path) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError) as e:
-        raise InputFileError(file, f"is not a readable ZIP archive ({e})",
-                             "Export the file again") from e
+        raise InputFileError(
+            file, f"is not a readable ZIP archive ({e})", "Export the file again"
+        ) from e
     total = 0
     for info in archive.infolist():
         _check_member(file, info)
@@ -290,11 +327,15 @@ def read_member(file: Path, archive: zipfile.ZipFile, name: str) -> bytes:
         with archive.open(name) as member:
             data = member.read(limit + 1)
     except (zipfile.BadZipFile, OSError, RuntimeError) as e:
-        raise InputFileError(file, f"archive member '{name}' cannot be unpacked ({e})",
-                             "Export the file again") from e
+        raise InputFileError(
+            file, f"archive member '{name}' cannot be unpacked ({e})", "Export the file again"
+        ) from e
     if len(data) > limit:
-        raise InputLimitError(file, f"archive member '{name}' unpacks to more than "
-                              f"{limit:,} bytes", "Raise settings.max_unzipped_bytes")
+        raise InputLimitError(
+            file,
+            f"archive member '{name}' unpacks to more than {limit:,} bytes",
+            "Raise settings.max_unzipped_bytes",
+        )
     return data
 
 
@@ -302,18 +343,27 @@ def decode_text(file: Path, data: bytes) -> tuple[str, str]:
     """Bytes of a text file → (text, encoding): a BOM's encoding first, then strict UTF-8,
     then line by line (``_decode_lines``: Windows-1252, Excel's "CSV" on Western European
     Windows, for the lines that are not UTF-8)."""
-    bom = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else (
-        "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None)
+    bom = (
+        "utf-8-sig"
+        if data.startswith(b"\xef\xbb\xbf")
+        else ("utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None)
+    )
     if bom is None and b"\x00" in data[:4096]:
-        raise InputFileError(file, "is a binary file, not a text table",
-                             "Save it as CSV (UTF-8), XLSX, GeoJSON or KML")
+        raise InputFileError(
+            file,
+            "is a binary file, not a text table",
+            "Save it as CSV (UTF-8), XLSX, GeoJSON or KML",
+        )
     try:
         return data.decode(bom or "utf-8"), bom or "utf-8"
     except UnicodeDecodeError as error:
         if bom is None:
             return _decode_lines(data)
-        raise InputFileError(file, f"starts with a {bom} byte-order mark but cannot be decoded "
-                             f"as {bom} ({error})", "Save it as CSV UTF-8") from error
+        raise InputFileError(
+            file,
+            f"starts with a {bom} byte-order mark but cannot be decoded as {bom} ({error})",
+            "Save it as CSV UTF-8",
+        ) from error
 
 
 def _decode_lines(data: bytes) -> tuple[str, str]:

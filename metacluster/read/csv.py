@@ -62,12 +62,15 @@ def _parse(path: Path, text: str) -> tuple[list[list[str | None]], str]:
                 check_row_limit(path, settings.max_rows + 1)
             last_started_on, started_on = started_on, reader.line_num + 1
     except csv.Error as e:
-        raise InputFileError(path, f"cannot be read as a table ({e})",
-                             "Check for a stray quote character, or save it again as CSV") from e
+        raise InputFileError(
+            path,
+            f"cannot be read as a table ({e})",
+            "Check for a stray quote character, or save it again as CSV",
+        ) from e
     if rows and _ends_in_open_quote(text, rows[-1]):
         raise InputFileError(
             path,
-            f"a quote mark (\") opens a cell on line {last_started_on} that is never closed, so "
+            f'a quote mark (") opens a cell on line {last_started_on} that is never closed, so '
             "every line after it would be read as one cell",
             "Close the quote or remove it, then read the file again",
         )
@@ -92,9 +95,11 @@ def _warn_other_delimiter(raw: RawLayer, delimiter: str) -> None:
         rows = [raw.source_row[i] for i in (alone & (counts >= width - 1)).to_numpy().nonzero()[0]]
         if other != delimiter and rows:
             shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
-            raw.warn(f"row(s) {shown} separate their values with {other!r} but the header "
-                     f"row with {delimiter!r}: save the file again with one delimiter",
-                     column=str(raw.frame.columns[0]))
+            raw.warn(
+                f"row(s) {shown} separate their values with {other!r} but the header "
+                f"row with {delimiter!r}: save the file again with one delimiter",
+                column=str(raw.frame.columns[0]),
+            )
 
 
 def read(path: Path) -> RawLayer:
@@ -106,6 +111,8 @@ def read(path: Path) -> RawLayer:
     if encoding in ("cp1252", "latin-1"):
         raw.warn(f"not UTF-8: read as {encoding}; check accents, and save as CSV UTF-8")
     elif "+" in encoding:
-        raw.warn(f"mixes encodings ({encoding.replace('+', ' and ')}): each line was read "
-                 "in its own; check accents, and save as CSV UTF-8")
+        raw.warn(
+            f"mixes encodings ({encoding.replace('+', ' and ')}): each line was read "
+            "in its own; check accents, and save as CSV UTF-8"
+        )
     return raw

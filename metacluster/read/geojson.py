@@ -40,7 +40,8 @@ def _declared_crs(path: Path, document: dict[str, Any]) -> pyproj.CRS | None:
         return pyproj.CRS.from_user_input(name)
     except (pyproj.exceptions.CRSError, TypeError) as e:
         raise InputFileError(
-            path, f"declares a coordinate system that is not understood: {member!r}",
+            path,
+            f"declares a coordinate system that is not understood: {member!r}",
             "Save the file as RFC 7946 GeoJSON (WGS84 longitude/latitude, no crs member)",
         ) from e
 
@@ -51,8 +52,9 @@ def load_json(path: Path) -> Any:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputFileError(path, f"is not valid JSON ({e})",
-                             "Check that the export finished, or export it again") from e
+        raise InputFileError(
+            path, f"is not valid JSON ({e})", "Check that the export finished, or export it again"
+        ) from e
     except RecursionError as e:
         raise _too_deep(path) from e
     if _nested_deeper_than(document, MAX_JSON_DEPTH):
@@ -62,7 +64,8 @@ def load_json(path: Path) -> Any:
 
 def _too_deep(path: Path) -> InputFileError:
     return InputFileError(
-        path, f"nests arrays or objects more than {MAX_JSON_DEPTH} levels deep",
+        path,
+        f"nests arrays or objects more than {MAX_JSON_DEPTH} levels deep",
         "Export the layer as GeoJSON features or as a flat array of records",
     )
 
@@ -90,12 +93,14 @@ def read(path: Path) -> RawLayer:
         features = document["features"]
     elif kind == "FeatureCollection":
         raise InputFileError(
-            path, "is a FeatureCollection whose 'features' member is not an array",
+            path,
+            "is a FeatureCollection whose 'features' member is not an array",
             "Export the layer again; the file is damaged",
         )
     else:
         raise InputFileError(
-            path, f"is not a GeoJSON FeatureCollection (type: {kind!r})",
+            path,
+            f"is not a GeoJSON FeatureCollection (type: {kind!r})",
             "Export the layer as GeoJSON features, or as CSV with latitude/longitude",
         )
     check_row_limit(path, len(features))
@@ -112,9 +117,13 @@ def read(path: Path) -> RawLayer:
             except shapely.errors.GEOSException as e:
                 problem = geometry_problem(e)
             if problem:
-                raw.reject(number, "invalid geometry",
-                           f"the feature's geometry is not valid GeoJSON ({problem}); fix or "
-                           "remove it", column="geometry", value=json.dumps(geometry)[:200])
+                raw.reject(
+                    number,
+                    "invalid geometry",
+                    f"the feature's geometry is not valid GeoJSON ({problem}); fix or remove it",
+                    column="geometry",
+                    value=json.dumps(geometry)[:200],
+                )
                 continue
         properties = feature.get("properties") if isinstance(feature, dict) else None
         records.append(properties if isinstance(properties, dict) else {})
@@ -124,4 +133,3 @@ def read(path: Path) -> RawLayer:
     raw.source_row = rows
     raw.geometry = gpd.GeoSeries(geometries, crs=_declared_crs(path, document))
     return raw
-

@@ -32,18 +32,21 @@ def read(path: Path) -> RawLayer:
         document = document[key] if key else None
     if not isinstance(document, list):
         raise InputFileError(
-            path, "is JSON but neither an array of records nor {\"data\": [...]}",
+            path,
+            'is JSON but neither an array of records nor {"data": [...]}',
             "Export the table as a JSON array of objects (one per actor), or as CSV",
         )
     check_row_limit(path, len(document))
     raw = RawLayer(file=path, frame=pd.DataFrame(), source_row=[])
-    rows = [number for number, record in enumerate(document, start=1)
-            if isinstance(record, dict)]
+    rows = [number for number, record in enumerate(document, start=1) if isinstance(record, dict)]
     for number, record in enumerate(document, start=1):
         if not isinstance(record, dict):
-            raw.reject(number, "not a record",
-                       "each array element must be an object of column: value pairs",
-                       value=str(record)[:200])
+            raw.reject(
+                number,
+                "not a record",
+                "each array element must be an object of column: value pairs",
+                value=str(record)[:200],
+            )
     records = [record for record in document if isinstance(record, dict)]
     raw.frame = text_frame(pd.json_normalize(records) if records else pd.DataFrame())
     raw.source_row = rows

@@ -50,20 +50,23 @@ def _parse(path: Path, data: bytes) -> Element:
     except defusedxml.DefusedXmlException as e:
         found = _REFUSED_XML.get(type(e).__name__, "a DTD or entity declaration")
         raise InputFileError(
-            path, f"contains a DTD or XML entities ({found}), which are refused for safety: "
+            path,
+            f"contains a DTD or XML entities ({found}), which are refused for safety: "
             "they could make the reader fetch local files (XXE) or expand to gigabytes",
             "Export the map again from Google My Maps or Google Earth; do not edit in "
             "<!DOCTYPE> or <!ENTITY> declarations",
         ) from e
     except ParseError as e:
-        raise InputFileError(path, f"is not well-formed XML ({e})",
-                             "Export the map again; the file may be cut off") from e
+        raise InputFileError(
+            path, f"is not well-formed XML ({e})", "Export the map again; the file may be cut off"
+        ) from e
     for element in root.iter():  # drop namespaces: kml/2.2, earth.google.com, gx:
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.split("}", 1)[1]
     if root.tag != "kml":
-        raise InputFileError(path, f"is XML but not KML (root element <{root.tag}>)",
-                             "Export the map as KML or KMZ")
+        raise InputFileError(
+            path, f"is XML but not KML (root element <{root.tag}>)", "Export the map as KML or KMZ"
+        )
     return root
 
 
@@ -91,8 +94,10 @@ def _geometry(element: Element) -> BaseGeometry:
         return shapely.LineString(_coordinates(element.findtext("coordinates")))
     if element.tag == "Polygon":
         outer = _coordinates(element.findtext("outerBoundaryIs/LinearRing/coordinates"))
-        holes = [_coordinates(ring.findtext("coordinates"))
-                 for ring in element.findall("innerBoundaryIs/LinearRing")]
+        holes = [
+            _coordinates(ring.findtext("coordinates"))
+            for ring in element.findall("innerBoundaryIs/LinearRing")
+        ]
         return shapely.Polygon(outer, holes)
     parts = [_geometry(child) for child in element if child.tag in _GEOMETRY_TAGS]
     return shapely.GeometryCollection(parts)
@@ -105,10 +110,12 @@ def _fields(placemark: Element) -> dict[str, Any]:
     }
     if placemark.find("address") is not None:
         record["address"] = _text(placemark.find("address"))
-    extended = [(d.get("name"), _text(d.find("value")))
-                for d in placemark.iterfind("ExtendedData/Data")]
-    extended += [(d.get("name"), _text(d))
-                 for d in placemark.iterfind("ExtendedData/SchemaData/SimpleData")]
+    extended = [
+        (d.get("name"), _text(d.find("value"))) for d in placemark.iterfind("ExtendedData/Data")
+    ]
+    extended += [
+        (d.get("name"), _text(d)) for d in placemark.iterfind("ExtendedData/SchemaData/SimpleData")
+    ]
     for key, value in extended:
         key = key or "data"
         while key in record:
@@ -145,10 +152,13 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
                 "is a network link to a Google My Maps layer: it holds no placemarks, only "
                 "a link that Google Earth follows online, so there is nothing to import offline",
                 "Export the layer with its data: in My Maps open the layer's ⋮ menu → "
-                "Export to KML/KMZ, and untick \"Keep data up to date with network link KML\"",
+                'Export to KML/KMZ, and untick "Keep data up to date with network link KML"',
             )
-        raise InputFileError(path, "has no placemarks: nothing to import",
-                             "Check that the right map or layer was exported")
+        raise InputFileError(
+            path,
+            "has no placemarks: nothing to import",
+            "Check that the right map or layer was exported",
+        )
     check_row_limit(path, len(placemarks))
     raw = RawLayer(file=path, frame=pd.DataFrame(), source_row=[], default_layer=default_layer)
     unnamed = sum(1 for f in root.iter("Folder") if _text(f.find("name")) is None)
@@ -156,8 +166,9 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
         raw.warn(f"{unnamed} layer(s) have no name; called them '{default_layer}'")
     layers = list(dict.fromkeys(name for name, _ in placemarks))
     if layer is not None and layer not in layers:
-        raise InputFileError(path, f"has no layer (folder) named {layer!r}",
-                             f"Choose one of: {', '.join(layers)}")
+        raise InputFileError(
+            path, f"has no layer (folder) named {layer!r}", f"Choose one of: {', '.join(layers)}"
+        )
     records, geometries, rows, row_layers = [], [], [], []
     for number, (layer_name, placemark) in enumerate(placemarks, start=1):
         if layer is not None and layer_name != layer:
@@ -166,11 +177,15 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
         try:
             geometry = _geometry(element) if element is not None else None
         except (ValueError, shapely.errors.GEOSException) as e:
-            raw.reject(number, "invalid coordinates",
-                       f"the placemark's {element.tag} cannot be read ({geometry_problem(e)}); "
-                       "fix it in My Maps",
-                       layer=layer_name, column="coordinates",
-                       value=(element.findtext(".//coordinates") or "").strip()[:200])
+            raw.reject(
+                number,
+                "invalid coordinates",
+                f"the placemark's {element.tag} cannot be read ({geometry_problem(e)}); "
+                "fix it in My Maps",
+                layer=layer_name,
+                column="coordinates",
+                value=(element.findtext(".//coordinates") or "").strip()[:200],
+            )
             continue
         records.append(_fields(placemark))
         geometries.append(geometry)
@@ -193,8 +208,11 @@ def read_kmz(path: Path, *, layer: str | None = None) -> RawLayer:
     with open_archive(path) as archive:
         names = [n for n in archive.namelist() if n.lower().endswith(".kml")]
         if not names:
-            raise InputFileError(path, "is a ZIP archive with no .kml file inside",
-                                 "Export the map as KMZ or KML again")
+            raise InputFileError(
+                path,
+                "is a ZIP archive with no .kml file inside",
+                "Export the map as KMZ or KML again",
+            )
         main = "doc.kml" if "doc.kml" in names else names[0]
         data = read_member(path, archive, main)
     return parse_kml(path, data, layer=layer)

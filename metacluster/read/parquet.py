@@ -58,8 +58,11 @@ def read_actors(path: str | Path) -> gpd.GeoDataFrame | pd.DataFrame:
             values = pq.read_table(path, columns=[name]).column(name).to_pylist()
             frame[name] = pd.Series(values, index=frame.index, dtype=object)
     except (pa.ArrowException, ValueError) as e:
-        raise InputFileError(path, f"cannot be read as GeoParquet ({e})",
-                             "Write the file again, or export it as GeoPackage") from e
+        raise InputFileError(
+            path,
+            f"cannot be read as GeoParquet ({e})",
+            "Write the file again, or export it as GeoPackage",
+        ) from e
     return frame
 
 
@@ -68,5 +71,8 @@ def _checked(read_footer: Callable[[Path], T], path: Path) -> T:
     try:
         return read_footer(path)
     except (pa.ArrowException, OSError) as e:
-        raise InputFileError(path, f"is not a readable Parquet file ({e})",
-                             "Write the file again, or export it as GeoPackage") from e
+        raise InputFileError(
+            path,
+            f"is not a readable Parquet file ({e})",
+            "Write the file again, or export it as GeoPackage",
+        ) from e

@@ -73,8 +73,7 @@ def _sheet_marks(path: Path, part: str) -> _SheetMarks:
     return marks
 
 
-def _fill_merged(raw_rows: list[list[str | None]], merged: list[tuple[int, int, int, int]]
-                 ) -> int:
+def _fill_merged(raw_rows: list[list[str | None]], merged: list[tuple[int, int, int, int]]) -> int:
     """Give each row of a merged range its first cell's value; the number of cells filled."""
     filled = 0
     for column, top, _, bottom in merged:
@@ -88,20 +87,30 @@ def _fill_merged(raw_rows: list[list[str | None]], merged: list[tuple[int, int, 
     return filled
 
 
-def _warn_unsaved(raw: RawLayer, rows: list[list[str | None]],
-                  unsaved: list[tuple[tuple[int, int], str]], layer: str) -> None:
+def _warn_unsaved(
+    raw: RawLayer,
+    rows: list[list[str | None]],
+    unsaved: list[tuple[tuple[int, int], str]],
+    layer: str,
+) -> None:
     header = find_header(raw.file, rows) + 1  # sheet row of the header
     for (row, column), formula in unsaved[:SHOWN_FORMULAS]:
         if row <= header:
             continue
         name = raw.frame.columns[column - 1] if column <= raw.frame.shape[1] else None
-        raw.warn(f"the formula {formula} has no saved result, so the cell reads as empty: "
-                 "open the workbook in Excel or LibreOffice and save it (that stores the "
-                 "results), or paste the values in place of the formulas",
-                 row=row - header, column=name, layer=layer)
+        raw.warn(
+            f"the formula {formula} has no saved result, so the cell reads as empty: "
+            "open the workbook in Excel or LibreOffice and save it (that stores the "
+            "results), or paste the values in place of the formulas",
+            row=row - header,
+            column=name,
+            layer=layer,
+        )
     if len(unsaved) > SHOWN_FORMULAS:
-        raw.warn(f"… and {len(unsaved) - SHOWN_FORMULAS} more formulas without a saved result",
-                 layer=layer)
+        raw.warn(
+            f"… and {len(unsaved) - SHOWN_FORMULAS} more formulas without a saved result",
+            layer=layer,
+        )
 
 
 def _pick_sheet(path: Path, book: openpyxl.Workbook, sheet: str | int | None) -> ReadOnlyWorksheet:
@@ -118,7 +127,8 @@ def _pick_sheet(path: Path, book: openpyxl.Workbook, sheet: str | int | None) ->
     elif sheet in names:
         return book[sheet]
     raise InputFileError(
-        path, f"has no sheet {sheet!r}",
+        path,
+        f"has no sheet {sheet!r}",
         f"Choose one of its sheets by name or 0-based number: {', '.join(names)}",
     )
 
@@ -151,12 +161,17 @@ def read(path: Path, *, sheet: str | int | None = None) -> RawLayer:
     filled = _fill_merged(rows, marks.merged)
     raw = rows_to_layer(path, rows, layer=worksheet.title)
     if filled:
-        raw.warn(f"{filled} cell(s) of merged ranges took the value of the range's first cell",
-                 layer=worksheet.title)
+        raw.warn(
+            f"{filled} cell(s) of merged ranges took the value of the range's first cell",
+            layer=worksheet.title,
+        )
     _warn_unsaved(raw, rows, marks.unsaved, worksheet.title)
     return raw
 
 
 def _unreadable(path: Path, error: Exception) -> InputFileError:
-    return InputFileError(path, f"is not a readable Excel workbook ({error})",
-                          "Open it in Excel and save it again as .xlsx")
+    return InputFileError(
+        path,
+        f"is not a readable Excel workbook ({error})",
+        "Open it in Excel and save it again as .xlsx",
+    )

@@ -338,7 +338,7 @@ def region_features(regions: pd.DataFrame, geometries: Mapping[str, str], metric
 
 
 def _short(helix: str) -> str:
-    """"civil_society" -> "civil society"."""
+    """ "civil_society" -> "civil society"."""
     return helix.replace("_", " ")
 
 

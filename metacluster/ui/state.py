@@ -78,7 +78,8 @@ def view_to_params(view: View, *, default_online: bool = False) -> dict[str, lis
         "metric": [view.metric] if view.metric != DEFAULT_METRIC else [],
         "hide": [",".join(hidden)] if hidden else [],
         "basemap": (
-            [] if view.online_basemap == default_online
+            []
+            if view.online_basemap == default_online
             else ["online" if view.online_basemap else "offline"]
         ),
         "present": ["1"] if view.present else [],
