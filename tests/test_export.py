@@ -356,3 +356,14 @@ def test_render_regions(actors, nuts_from_mirror: Path) -> None:
     assert "geometry" not in rows.columns and "lon" not in rows.columns
     with pytest.raises(ValueError, match="kml cannot export regions"):
         render(actors, None, fmt="kml", what="regions")
+
+
+def test_cli_choices_and_app_buttons_come_from_the_formats_registry() -> None:
+    from metacluster.cli.export_cmd import export_command
+    from metacluster.ui.export import DOWNLOADS
+
+    option = next(p for p in export_command.params if p.name == "fmt")
+    assert list(option.type.choices) == list(FORMATS)
+    pairs = {(fmt, what) for fmt, f in FORMATS.items() for what in f.exports}
+    assert {(fmt, what) for _, fmt, what in DOWNLOADS} == pairs
+    assert len(DOWNLOADS) == len(pairs)

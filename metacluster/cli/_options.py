@@ -189,7 +189,8 @@ def output_format(fmt: str | None, output: str) -> str:
         if inferred is None:
             raise click.UsageError(
                 f"cannot tell the format from {Path(output).name!r}: name the file "
-                f"*.geojson, *.csv, *.kml or *.parquet, or pass --format {'|'.join(FORMATS)}"
+                f"{', '.join('*' + f.extension for f in FORMATS.values())}, or pass "
+                f"--format {'|'.join(FORMATS)}"
             )
         return inferred
     if inferred is not None and inferred != fmt:

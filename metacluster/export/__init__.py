@@ -1,51 +1,86 @@
 """Export: the filtered European layer or its region aggregates as GeoJSON, CSV, KML or
 GeoParquet.
 
-One small module per format; ``FORMATS`` registers each one (name, file extension, media
-type, what it can export). ``write`` (into a file) and ``render`` (bytes) are the single
-entry point shared by the CLI (``metacluster export``) and the app's download buttons, so
-both give the same bytes for the same filters.
+One small module per format; ``FORMATS`` registers each one (name, label, file extension,
+media type, what it can export, and its writer, which receives an ``ExportJob``). ``write``
+(into a file) and ``render`` (bytes) are the single entry point shared by the CLI
+(``metacluster export``, whose ``--format`` choices come from ``FORMATS``) and the app's
+download buttons (one per entry), so both give the same bytes for the same filters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import geopandas as gpd
 
-from metacluster.aggregate import aggregate_regions
-from metacluster.export import geojson, kml, parquet
+from metacluster.export import csv, geojson, kml, parquet
+from metacluster.export._job import ACTORS, REGIONS, ExportJob
 from metacluster.export.csv import frame_to_csv as to_csv
 from metacluster.export.geojson import to_geojson, write_geojson
 from metacluster.export.kml import to_kml
 from metacluster.export.parquet import to_parquet
-from metacluster.filter import Filters, apply_filters
+from metacluster.filter import Filters
 
-ACTORS: Final = "actors"
-REGIONS: Final = "regions"
 WHAT: Final = (ACTORS, REGIONS)
+WHAT_LABELS: Final = {ACTORS: "Actors", REGIONS: "Regions"}
+
+Writer = Callable[[BinaryIO, ExportJob], None]
+"""Writes one export (``ExportJob``) into a binary file."""
 
 
 @dataclass(frozen=True)
 class ExportFormat:
-    """An export format: its name, file extension, media type and what it can hold."""
+    """An export format: its name, label, file extension, media type, what it can hold
+    (the first is its default) and the function that writes it."""
 
     name: str
+    label: str
     extension: str
     media_type: str
     exports: tuple[str, ...]
+    writer: Writer
+
+
+def _write_geojson(out: BinaryIO, job: ExportJob) -> None:
+    write_geojson(
+        job.frame,
+        out,
+        metadata=job.metadata,
+        generated_at=job.generated_at,
+        id_column=job.id_column,
+    )
+
+
+def _write_csv(out: BinaryIO, job: ExportJob) -> None:
+    out.write(csv.frame_to_csv(job.frame))
+
+
+def _write_kml(out: BinaryIO, job: ExportJob) -> None:
+    out.write(kml.to_kml(job.frame, name=job.name))
+
+
+def _write_parquet(out: BinaryIO, job: ExportJob) -> None:
+    out.write(parquet.to_parquet(job.frame, metadata=job.metadata, generated_at=job.generated_at))
 
 
 FORMATS: Final = {
-    "geojson": ExportFormat("geojson", ".geojson", geojson.MEDIA_TYPE, (ACTORS, REGIONS)),
-    "csv": ExportFormat("csv", ".csv", "text/csv", (ACTORS, REGIONS)),
-    "kml": ExportFormat("kml", ".kml", kml.MEDIA_TYPE, (ACTORS,)),
-    "parquet": ExportFormat("parquet", ".parquet", parquet.MEDIA_TYPE, (ACTORS, REGIONS)),
+    f.name: f
+    for f in (
+        ExportFormat("geojson", "GeoJSON", ".geojson", geojson.MEDIA_TYPE, WHAT, _write_geojson),
+        ExportFormat("csv", "CSV", ".csv", "text/csv", WHAT, _write_csv),
+        ExportFormat("kml", "KML", ".kml", kml.MEDIA_TYPE, (ACTORS,), _write_kml),
+        ExportFormat("parquet", "GeoParquet", ".parquet", parquet.MEDIA_TYPE, WHAT, _write_parquet),
+    )
 }
+"""Every export format by name; the CLI's ``--format`` choices and the app's download
+buttons are made from it, so adding a format is a writer plus one entry here."""
+
 _EXTENSIONS: Final = {
     **{f.extension: name for name, f in FORMATS.items()},
     ".json": "geojson",
@@ -96,9 +131,10 @@ def write(
     generated_at: dt.datetime | str | None = None,
     name: str | None = None,
 ) -> None:
-    """Write one export into a binary file: filter the actors, aggregate if asked, write
-    the format. GeoJSON is streamed in chunks, so that a million actors do not have to be
-    held as text in memory (the CLI writes this way).
+    """Write one export into a binary file: the format's writer (``FORMATS``) gets the
+    filtered actors and, if it asks for them, their region aggregates. GeoJSON is streamed
+    in chunks, so that a million actors do not have to be held as text in memory (the CLI
+    writes this way).
 
     Parameters
     ----------
@@ -109,7 +145,7 @@ def write(
     filters
         What to keep; None keeps everything.
     fmt
-        "geojson", "csv", "kml" or "parquet" (``FORMATS``).
+        A name in ``FORMATS``: "geojson", "csv", "kml", "parquet".
     what
         "actors" (points) or "regions" (NUTS polygons with helix counts; not KML).
     level, year, include_empty
@@ -120,46 +156,18 @@ def write(
         Title of the layer (KML document name, GeoJSON metadata); None uses the title
         ``merge`` recorded in ``actors.attrs``.
     """
-    check_export(fmt, what)
-    name = name or actors.attrs.get("title")
-    filters = filters if filters is not None else Filters()
-    selected = apply_filters(actors, filters)
-    metadata: dict[str, Any] = {
-        "what": what,
-        "filters": filters.to_query_params(),
-        "actors_selected": len(selected),
-        "actors_total": len(actors),
-        "nuts_year": actors.attrs.get("nuts_year"),
-    }
-    if name:
-        metadata["name"] = name
-    if what == REGIONS:
-        regions = aggregate_regions(selected, level=level, year=year, include_empty=include_empty)
-        metadata.update(
-            nuts_year=regions.attrs.get("nuts_year"),
-            nuts_level=level,
-            nuts_scale=regions.attrs.get("nuts_scale"),
-            actors_without_region=regions.attrs.get("actors_without_region"),
-        )
-        if fmt == "csv":
-            out.write(to_csv(regions))
-        elif fmt == "parquet":
-            out.write(to_parquet(regions, metadata=metadata, generated_at=generated_at))
-        else:
-            write_geojson(
-                regions, out, metadata=metadata, generated_at=generated_at, id_column="NUTS_ID"
-            )
-    elif fmt == "csv":
-        out.write(to_csv(selected))
-    elif fmt == "kml":
-        out.write(to_kml(selected, name=name))
-    elif fmt == "parquet":
-        out.write(to_parquet(selected, metadata=metadata, generated_at=generated_at))
-    else:
-        id_column = "actor_id" if "actor_id" in selected.columns else None
-        write_geojson(
-            selected, out, metadata=metadata, generated_at=generated_at, id_column=id_column
-        )
+    export_format = check_export(fmt, what)
+    job = ExportJob(
+        actors=actors,
+        filters=filters if filters is not None else Filters(),
+        what=what,
+        level=level,
+        year=year,
+        include_empty=include_empty,
+        generated_at=generated_at,
+        name=name or actors.attrs.get("title"),
+    )
+    export_format.writer(out, job)
 
 
 def export_filename(
@@ -175,7 +183,9 @@ def export_filename(
 __all__ = [
     "FORMATS",
     "WHAT",
+    "WHAT_LABELS",
     "ExportFormat",
+    "ExportJob",
     "check_export",
     "export_filename",
     "format_for_path",

@@ -1,4 +1,4 @@
-"""Download buttons: the filtered layer as GeoJSON, CSV or KML, and its regions.
+"""Download buttons: the filtered layer and its regions in every export format.
 
 The bytes come from ``metacluster.export.render``, the function behind ``metacluster
 export``, with the same filters, level and NUTS year and a time stamp fixed per data
@@ -15,17 +15,16 @@ from typing import Final
 
 import streamlit as st
 
-from metacluster.export import ACTORS, FORMATS, REGIONS, export_filename, render
+from metacluster.export import FORMATS, WHAT, WHAT_LABELS, export_filename, render
 from metacluster.ui.state import Shown
 
-DOWNLOADS: Final = (
-    ("Actors · GeoJSON", "geojson", ACTORS),
-    ("Actors · CSV", "csv", ACTORS),
-    ("Actors · KML", "kml", ACTORS),
-    ("Regions · GeoJSON", "geojson", REGIONS),
-    ("Regions · CSV", "csv", REGIONS),
+DOWNLOADS: Final = tuple(
+    (f"{WHAT_LABELS[what]} · {export_format.label}", name, what)
+    for what in WHAT
+    for name, export_format in FORMATS.items()
+    if what in export_format.exports
 )
-"""(label, format, what) of each download button."""
+"""(label, format, what) of each download button, one per format and what it can hold."""
 
 
 @dataclass(frozen=True)
