@@ -1,8 +1,9 @@
 """metacluster: map regional innovation ecosystems along the quadruple helix.
 
 The pipeline, one module per stage: ``read`` → ``normalise`` → ``locate`` (NUTS join) →
-``merge`` → ``filter`` → ``aggregate`` → ``export``. ``nuts`` serves NUTS geometries from
-GISCO with a disk cache; ``settings`` holds the defaults every stage reads.
+``merge`` → ``filter`` → ``aggregate`` → ``export``; ``links`` (who works with whom) and
+``partners`` (whom to work with next) build on the merged layer. ``nuts`` serves NUTS
+geometries from GISCO with a disk cache; ``settings`` holds the defaults every stage reads.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +21,7 @@ from metacluster.aggregate import aggregate_regions
 from metacluster.export import render, to_csv, to_geojson, to_kml
 from metacluster.filter import Filters, apply_filters
 from metacluster.helix import tag_helix
+from metacluster.links import links, read_links
 from metacluster.locate import join_nuts
 from metacluster.manifest import Manifest, load_manifest
 from metacluster.merge import MergeResult, merge
@@ -49,11 +51,13 @@ __all__ = [
     "aggregate_regions",
     "apply_filters",
     "join_nuts",
+    "links",
     "load_manifest",
     "load_nuts",
     "lookup",
     "merge",
     "read_layer",
+    "read_links",
     "render",
     "settings",
     "tag_helix",

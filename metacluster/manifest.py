@@ -13,6 +13,8 @@ one regional map named after the file.
 
 Example manifest::
 
+    links = "links.csv"               # optional: explicit links between actors
+
     [partnership]
     name = "SmartCulture"
     title = "SmartCulture European Meta-Cluster"
@@ -52,7 +54,7 @@ NUTS_YEARS: Final = (2021, 2024)
 _NUTS_CODE = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
-_TOP_KEYS: Final = frozenset({"partnership", "maps"})
+_TOP_KEYS: Final = ("partnership", "maps", "links")
 _PARTNERSHIP_REQUIRED: Final = ("name",)
 _PARTNERSHIP_OPTIONAL: Final = ("title", "description", "nuts_year")
 _MAP_REQUIRED: Final = ("file", "cluster", "partner", "home_nuts")
@@ -95,7 +97,8 @@ class Manifest:
     """A meta-cluster: its name, the NUTS version it is mapped on and its regional maps.
 
     ``path`` is the manifest file, or None for an ad-hoc manifest made from layer files.
-    ``nuts_year`` None means "use ``settings.nuts_year``".
+    ``nuts_year`` None means "use ``settings.nuts_year``". ``links`` is the explicit links
+    table (``links = "links.csv"`` at the top of the manifest), read by ``links.read_links``.
     """
 
     name: str
@@ -104,6 +107,7 @@ class Manifest:
     nuts_year: int | None
     path: Path | None
     maps: tuple[MapEntry, ...]
+    links: Path | None = None
 
     @property
     def clusters(self) -> tuple[str, ...]:
@@ -216,6 +220,11 @@ def _combine(parts: list[Manifest]) -> Manifest:
     _check_unique([entry.cluster for entry in maps], "cluster", "the combined inputs")
     _check_unique([str(entry.file) for entry in maps], "file", "the combined inputs")
     names = [part.name for part in parts]
+    tables = [part.links for part in parts if part.links is not None]
+    if len(tables) > 1:
+        raise ManifestError(
+            "Several of the manifests name a links table: combine them into one table."
+        )
     return Manifest(
         name=" + ".join(names),
         title=" + ".join(part.title for part in parts),
@@ -223,6 +232,7 @@ def _combine(parts: list[Manifest]) -> Manifest:
         nuts_year=years.pop() if years else None,
         path=None,
         maps=maps,
+        links=tables[0] if tables else None,
     )
 
 
@@ -247,6 +257,10 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
     _check_unique([entry.cluster for entry in maps], "cluster", name)
     _check_unique([str(entry.file) for entry in maps], "file", name)
     partnership_name = _text(partnership, "name", where)
+    links = _text(data, "links", name, required=False)
+    if links is not None:
+        links = (path.parent / links).resolve()
+        _check_file_exists(links, where=f"{name} links")
     return Manifest(
         name=partnership_name,
         title=title or partnership_name,
@@ -254,6 +268,7 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
         nuts_year=nuts_year,
         path=path,
         maps=maps,
+        links=links,
     )
 
 
