@@ -38,7 +38,7 @@ from streamlit.testing.v1 import AppTest
 
 from benchmarks._common import row, use_mirror
 from benchmarks.synthetic import synthetic_actors
-from metacluster import nuts
+from metacluster import framing, nuts
 from metacluster.locate import join_nuts
 from metacluster.schema import HELICES, NUTS_LEVELS
 from metacluster.ui import deck
@@ -174,9 +174,9 @@ def _spec_rows(path: Path, repeats: int) -> list[dict[str, Any]]:
 
     def ours() -> str:
         return deck.deck_spec(
-            actors=deck.rows_json(rows, subset), regions=None, countries=None,
-            view=deck.ViewState(**deck.EUROPE_VIEW),
-        )  # fmt: skip
+            [deck.actors_layer(deck.rows_json(rows, subset))],
+            view=framing.ViewState(**framing.EUROPE_VIEW),
+        )
 
     naive_s, ours_s = _timed(naive, repeats), _timed(ours, repeats)
     note = f"{len(subset):,} points; naive: pydeck Deck.to_json; ours: rows spliced"

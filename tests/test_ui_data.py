@@ -7,8 +7,8 @@ import socket
 import geopandas as gpd
 import pytest
 
-from metacluster import settings
-from metacluster.ui import data, deck
+from metacluster import framing, settings
+from metacluster.ui import data
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.present import TOUR_MAX_ZOOM, tour_step
 from tests.ui_sample import sample_actors
@@ -57,8 +57,8 @@ def test_slug_makes_file_name_parts() -> None:
     assert data.slug("***") == "metacluster"
 
 
-def _fit(points: gpd.GeoSeries) -> deck.ViewState:
-    return deck.view_for_points(
+def _fit(points: gpd.GeoSeries) -> framing.ViewState:
+    return framing.view_for_points(
         points, width=PRESENT_WIDTH, height=PRESENT_HEIGHT, max_zoom=TOUR_MAX_ZOOM
     )
 

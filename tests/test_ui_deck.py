@@ -14,6 +14,7 @@ import pyproj
 import pytest
 import shapely
 
+from metacluster import framing
 from metacluster.schema import HELIX_COLOURS, HELIX_LABELS
 from metacluster.ui import deck
 from tests.ui_sample import XSS_NAME, sample_actors
@@ -91,37 +92,45 @@ def _zoom_from_pyproj(bounds, width, height, padding):
     ],
 )
 def test_view_for_bounds_fits_the_box(bounds, width, height, padding) -> None:
-    view = deck.view_for_bounds(bounds, width=width, height=height, padding=padding)
+    view = framing.view_for_bounds(bounds, width=width, height=height, padding=padding, max_zoom=20)
     zoom, (lon, lat) = _zoom_from_pyproj(bounds, width, height, padding)
     assert view.zoom == pytest.approx(zoom, abs=1e-6)
     assert (view.longitude, view.latitude) == (pytest.approx(lon), pytest.approx(lat))
 
 
 def test_view_for_bounds_of_the_whole_world_is_zoom_zero() -> None:
-    view = deck.view_for_bounds((-180, -85, 180, 85), width=512, height=4096, padding=0)
+    view = framing.view_for_bounds((-180, -85, 180, 85), width=512, height=4096, padding=0)
     assert view.zoom == pytest.approx(0.0, abs=1e-9)
 
 
 def test_view_for_points_handles_one_point_and_none() -> None:
     one = gpd.GeoSeries([shapely.Point(11.25, 43.77)], crs=4326)
-    view = deck.view_for_points(one)
-    assert (view.longitude, view.latitude, view.zoom) == (11.25, pytest.approx(43.77), 11.0)
-    assert deck.view_for_points(gpd.GeoSeries([], crs=4326)) == deck.ViewState(**deck.EUROPE_VIEW)
+    view = framing.view_for_points(one, width=800, height=600)
+    assert (view.longitude, view.latitude, view.zoom) == (
+        11.25,
+        pytest.approx(43.77),
+        framing.MAX_ZOOM,
+    )
+    assert framing.view_for_points(
+        gpd.GeoSeries([], crs=4326), width=800, height=600
+    ) == framing.ViewState(**framing.EUROPE_VIEW)
     missing = gpd.GeoSeries([None, shapely.Point()], crs=4326)
-    assert deck.view_for_points(missing) == deck.ViewState(**deck.EUROPE_VIEW)
+    assert framing.view_for_points(missing, width=800, height=600) == framing.ViewState(
+        **framing.EUROPE_VIEW
+    )
 
 
 def test_view_for_points_stops_at_the_given_zoom() -> None:
     town = gpd.GeoSeries(gpd.points_from_xy([11.25, 11.26], [43.77, 43.78]), crs=4326)
-    assert deck.view_for_points(town).zoom == deck.MAX_ZOOM
-    assert deck.view_for_points(town, max_zoom=8.0).zoom == 8.0
+    assert framing.view_for_points(town, width=800, height=600).zoom == framing.MAX_ZOOM
+    assert framing.view_for_points(town, width=800, height=600, max_zoom=8.0).zoom == 8.0
 
 
 def test_view_for_points_ignores_a_far_outlier_among_many() -> None:
     rng = np.random.default_rng(1)
     lon, lat = rng.uniform(10, 12, 199), rng.uniform(43, 44, 199)
     points = gpd.GeoSeries(gpd.points_from_xy([*lon, -16.0], [*lat, 28.0]), crs=4326)
-    view = deck.view_for_points(points)
+    view = framing.view_for_points(points, width=1000, height=600)
     assert 10 < view.longitude < 12 and 43 < view.latitude < 44
     assert view.zoom > 6  # fitted to Tuscany, not stretched to the Canaries
 
@@ -205,15 +214,18 @@ def test_countries_features_draw_land_over_a_sea_backdrop_only_offline() -> None
     assert online["features"][0]["properties"]["fill"][3] == 0  # outlines over the tiles
 
 
-def _spec(**options) -> dict:
+def _layers(point_radius: float = deck.POINT_RADIUS_PX) -> list[deck.Layer]:
     rows = deck.actor_rows(sample_actors())
-    defaults = dict(
-        actors=deck.rows_json(rows),
-        regions=deck.region_features(_regions(), {}, "actors"),
-        countries=deck.countries_features({}, with_sea=True),
-        view=deck.ViewState(latitude=45.0, longitude=8.0, zoom=4.0),
-    )
-    return json.loads(deck.deck_spec(**{**defaults, **options}))
+    return [
+        deck.countries_layer(deck.countries_features({}, with_sea=True)),
+        deck.regions_layer(deck.region_features(_regions(), {}, "actors")),
+        deck.actors_layer(deck.rows_json(rows), point_radius=point_radius),
+    ]
+
+
+def _spec(layers: list[deck.Layer] | None = None, **options) -> dict:
+    view = framing.ViewState(latitude=45.0, longitude=8.0, zoom=4.0)
+    return json.loads(deck.deck_spec(_layers() if layers is None else layers, view=view, **options))
 
 
 def test_deck_spec_stacks_pickable_layers_over_the_offline_basemap() -> None:
@@ -225,9 +237,12 @@ def test_deck_spec_stacks_pickable_layers_over_the_offline_basemap() -> None:
     assert actors["@@type"] == "ScatterplotLayer"
     assert actors["radiusUnits"] == "pixels"
     assert actors["radiusMinPixels"] <= actors["getRadius"] <= actors["radiusMaxPixels"]
+    assert 2 * actors["radiusMinPixels"] >= 7  # dots stay clickable on a laptop
     assert [row["id"] for row in actors["data"]] == sample_actors()["actor_id"].tolist()
     assert regions["data"]["type"] == "FeatureCollection"
     assert spec["initialViewState"] == {"latitude": 45.0, "longitude": 8.0, "zoom": 4.0}
+    # The wheel scrolls the page, not the map (zoom buttons and Ctrl + wheel zoom).
+    assert spec["views"][0]["controller"]["scrollZoom"] is False
     # No tiles: pydeck's "no style" marker, which Streamlit does not replace by Carto's.
     assert spec["mapStyle"] == pdk.Deck(map_provider=None).map_style
     assert "mapProvider" not in spec
@@ -240,10 +255,22 @@ def test_deck_spec_uses_carto_positron_only_when_asked() -> None:
     assert spec["mapProvider"] == "carto"
 
 
-def test_deck_spec_leaves_out_layers_turned_off() -> None:
-    spec = _spec(regions=None, countries=None, point_radius=8.0)
+def test_deck_spec_draws_the_layers_it_is_given_in_order() -> None:
+    actors = _layers(point_radius=8.0)[2]
+    spec = _spec([actors])
     assert [layer["id"] for layer in spec["layers"]] == ["actors"]
     assert spec["layers"][0]["getRadius"] == 8.0
+    arcs = deck.Layer("links", "ArcLayer", '[{"a": 1}]', {"getWidth": 2})
+    spec = _spec([actors, arcs])
+    assert [layer["id"] for layer in spec["layers"]] == ["actors", "links"]
+    assert spec["layers"][1] == {
+        "@@type": "ArcLayer",
+        "id": "links",
+        "data": [{"a": 1}],
+        "getWidth": 2,
+    }
+    with pytest.raises(ValueError, match="unique"):
+        _spec([actors, actors])
 
 
 def test_prebuilt_deck_hands_its_spec_and_tooltip_to_streamlit() -> None:

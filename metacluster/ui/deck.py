@@ -31,14 +31,12 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from metacluster.framing import ViewState
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
+from metacluster.ui.state import ACTORS_LAYER, COUNTRIES_LAYER, METRICS, REGIONS_LAYER
 
 COORDINATE_DECIMALS: Final = 5
 """Decimals kept for actor positions on the map (about 1 m)."""
-
-ACTORS_LAYER: Final = "actors"
-REGIONS_LAYER: Final = "regions"
-COUNTRIES_LAYER: Final = "countries"
 
 ONLINE_BASEMAP: Final = pdk.map_styles.CARTO_LIGHT
 """Carto's Positron style: needs no token; only used when the user turns it on."""
@@ -62,25 +60,11 @@ SPREAD_STEP_M: Final = 250.0
 _GOLDEN_ANGLE: Final = math.pi * (3 - math.sqrt(5))
 _METRES_PER_DEGREE: Final = 111_320.0
 
-MAX_ZOOM: Final = 11.0
-"""The closest a fitted view comes (a town); one actor alone is shown at this zoom."""
-
-EUROPE_VIEW: Final[dict[str, float]] = {"latitude": 50.0, "longitude": 10.0, "zoom": 3.2}
-"""Where the map opens when there is nothing to fit."""
-
 _SEA: Final = (214, 226, 236, 255)
 _LAND: Final = (250, 250, 247, 255)
 _BORDER: Final = (176, 176, 176, 255)
 _RAMP_START: Final = (247, 247, 247)
-_WORLD_TILE_PX: Final = 512.0
 _WORLD_RING: Final = [[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]
-
-METRICS: Final[dict[str, tuple[str, str]]] = {
-    "actors": ("Actors", "n_total"),
-    **{helix: (f"{HELIX_LABELS[helix]} actors", f"n_{helix}") for helix in HELICES},
-    "balance": ("Helix balance index", "helix_balance"),
-}
-"""Choropleth metrics: key -> (label, column of ``aggregate_regions``)."""
 
 _METRIC_COLOURS: Final[dict[str, tuple[int, int, int]]] = {
     "actors": (37, 52, 148),
@@ -188,81 +172,6 @@ def rows_json(rows: np.ndarray, positions: np.ndarray | None = None) -> str:
     """A JSON array of the serialised rows at ``positions`` (all rows when None)."""
     chosen = rows if positions is None else rows[np.asarray(positions, dtype=np.int64)]
     return "[" + ",".join(chosen.tolist()) + "]"
-
-
-@dataclass(frozen=True)
-class ViewState:
-    """Where the map looks: centre and zoom (deck.gl ``initialViewState``)."""
-
-    latitude: float
-    longitude: float
-    zoom: float
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "latitude": round(self.latitude, 4),
-            "longitude": round(self.longitude, 4),
-            "zoom": round(self.zoom, 2),
-        }
-
-
-def _mercator_y(lat: float) -> float:
-    lat = max(min(lat, 85.0), -85.0)
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-
-def view_for_bounds(
-    bounds: tuple[float, float, float, float],
-    *,
-    width: float = 1000,
-    height: float = 600,
-    padding: float = 0.1,
-    max_zoom: float = MAX_ZOOM,
-) -> ViewState:
-    """The centre and zoom that fit (minx, miny, maxx, maxy) into a map of width × height px.
-
-    Web Mercator: at zoom z the world is 512 · 2**z pixels wide. ``padding`` is the share
-    of the map kept free on each side. A single point gets ``max_zoom``.
-    """
-    minx, miny, maxx, maxy = bounds
-    y0, y1 = _mercator_y(miny), _mercator_y(maxy)
-    centre_lat = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
-    share_x = (maxx - minx) / 360.0
-    share_y = (y1 - y0) / (2 * math.pi)
-    usable = 1 - 2 * padding
-    zooms = [
-        math.log2(usable * size / (_WORLD_TILE_PX * share))
-        for size, share in ((width, share_x), (height, share_y))
-        if share > 0
-    ]
-    zoom = min([*zooms, max_zoom])
-    return ViewState(latitude=centre_lat, longitude=(minx + maxx) / 2, zoom=max(zoom, 0.0))
-
-
-def view_for_points(
-    geometry: gpd.GeoSeries,
-    *,
-    width: float = 1000,
-    height: float = 600,
-    max_zoom: float = MAX_ZOOM,
-) -> ViewState:
-    """The view that fits the points; far outliers (1 % on each side) are left out when
-    there are 100 points or more, so that one actor in the Canaries does not zoom out all
-    of Europe."""
-    values = geometry.to_numpy()
-    points = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
-    if len(points) == 0:
-        return ViewState(**EUROPE_VIEW)
-    x, y = shapely.get_x(points), shapely.get_y(points)
-    share = 0.01 if len(points) >= 100 else 0.0
-    lo, hi = share, 1 - share
-    bounds = (
-        float(np.quantile(x, lo)),
-        float(np.quantile(y, lo)),
-        float(np.quantile(x, hi)),
-        float(np.quantile(y, hi)),
-    )
-    return view_for_bounds(bounds, width=width, height=height, max_zoom=max_zoom)
 
 
 def ramp_colours(
@@ -390,68 +299,95 @@ _ACTORS_STYLE: Final[dict[str, Any]] = {
 }
 """deck.gl properties of the three layers (the actors' radius depends on the mode)."""
 
+POINT_RADIUS_PX: Final = 5.0
+"""Actor radius on a laptop's map: a dot of at least 7 px can be clicked."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One deck.gl layer of the map: its id, deck.gl class, pre-serialised data (JSON
+    text, spliced into the spec as it is) and its other properties."""
+
+    id: str
+    kind: str
+    data: str
+    style: Mapping[str, Any]
+
+
+def countries_layer(data: str) -> Layer:
+    """The basemap of countries (``countries_features``), not pickable."""
+    return Layer(COUNTRIES_LAYER, "GeoJsonLayer", data, _COUNTRIES_STYLE)
+
+
+def regions_layer(data: str) -> Layer:
+    """The choropleth (``region_features``); a click selects a region."""
+    return Layer(REGIONS_LAYER, "GeoJsonLayer", data, _REGIONS_STYLE)
+
+
+def actors_layer(data: str, *, point_radius: float = POINT_RADIUS_PX) -> Layer:
+    """The actors (``rows_json``) as dots of ``point_radius`` px, bounded so that they
+    stay readable and clickable (at least 7 px across) at every zoom."""
+    style = {
+        **_ACTORS_STYLE,
+        "getRadius": point_radius,
+        "radiusMinPixels": max(point_radius * 0.7, 3.5),
+        "radiusMaxPixels": point_radius * 2,
+    }
+    return Layer(ACTORS_LAYER, "ScatterplotLayer", data, style)
+
+
+CONTROLLER: Final[dict[str, Any]] = {"scrollZoom": False, "doubleClickZoom": True}
+"""Map controls: dragging pans and a double click zooms, but the mouse wheel scrolls the
+page (the map spans most of its width); the zoom buttons (``ZOOM_WIDGET``) and Ctrl/⌘ +
+wheel, handled by the app's page script, zoom."""
+
 
 def deck_spec(
+    layers: Sequence[Layer],
     *,
-    actors: str | None,
-    regions: str | None,
-    countries: str | None,
     view: ViewState,
     online_basemap: bool = False,
-    point_radius: float = 5.0,
 ) -> str:
     """The deck.gl JSON spec of the map, with pre-serialised layer data spliced in.
 
     Parameters
     ----------
-    actors, regions, countries
-        JSON texts from ``rows_json``, ``region_features`` and ``countries_features``;
-        None leaves the layer out (the user turned it off).
+    layers
+        Bottom to top (e.g. ``countries_layer``, ``regions_layer``, ``actors_layer``;
+        other modules add theirs, such as arcs between partners).
     view
         The initial view state.
     online_basemap
         Draw Carto's Positron tiles under the layers (needs the internet); otherwise no
         tile server is contacted and the countries layer is the basemap.
-    point_radius
-        Actor radius in pixels (larger in presentation mode), bounded so points stay
-        readable at every zoom.
     """
     basemap = (
         pdk.Deck(map_provider="carto", map_style=ONLINE_BASEMAP)
         if online_basemap
         else (pdk.Deck(map_provider=None))
     )
-    sources = (
-        (COUNTRIES_LAYER, countries, "GeoJsonLayer", _COUNTRIES_STYLE),
-        (REGIONS_LAYER, regions, "GeoJsonLayer", _REGIONS_STYLE),
-        (
-            ACTORS_LAYER,
-            actors,
-            "ScatterplotLayer",
-            {
-                **_ACTORS_STYLE,
-                "getRadius": point_radius,
-                "radiusMinPixels": max(point_radius * 0.6, 2),
-                "radiusMaxPixels": point_radius * 2,
-            },
-        ),
-    )
-    shown = [source for source in sources if source[1] is not None]
-    layers = [
-        {"@@type": kind, "id": layer_id, "data": _PLACEHOLDER.format(layer_id), **style}
-        for layer_id, _, kind, style in shown
-    ]
+    ids = [layer.id for layer in layers]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"layer ids must be unique, got {ids}")
     spec: dict[str, Any] = {
         "initialViewState": view.as_dict(),
-        "layers": layers,
+        "layers": [
+            {
+                "@@type": layer.kind,
+                "id": layer.id,
+                "data": _PLACEHOLDER.format(layer.id),
+                **layer.style,
+            }
+            for layer in layers
+        ],
         "mapStyle": basemap.map_style,
-        "views": [{"@@type": "MapView", "controller": True}],
+        "views": [{"@@type": "MapView", "controller": CONTROLLER}],
     }
     if basemap.map_provider:
         spec["mapProvider"] = basemap.map_provider
     text = json.dumps(spec)
-    for layer_id, layer_data, _, _ in shown:
-        text = text.replace(json.dumps(_PLACEHOLDER.format(layer_id)), str(layer_data), 1)
+    for layer in layers:
+        text = text.replace(json.dumps(_PLACEHOLDER.format(layer.id)), layer.data, 1)
     return text
 
 

@@ -15,17 +15,26 @@ import geopandas as gpd
 import numpy as np
 import streamlit as st
 
-from metacluster import settings
+from metacluster import framing, settings
 from metacluster.schema import HELICES, UNKNOWN_HELIX
 from metacluster.ui import data, deck
-from metacluster.ui.state import Shown
+from metacluster.ui.state import (
+    ACTORS_LAYER,
+    COUNTRIES_LAYER,
+    METRICS,
+    REGIONS_LAYER,
+    Shown,
+)
 
 MAP_KEY: Final = "map"
-MAP_WIDTH: Final = 1000
+MAP_WIDTH: Final = 560
 MAP_HEIGHT: Final = 560
-PRESENT_WIDTH: Final = 1400
-PRESENT_HEIGHT: Final = 540
-"""Map sizes in pixels (widths: what the view is fitted for; the map fills the column)."""
+"""The map's size in the narrowest layout the app is made for (a 1280 px window with the
+sidebar open: the map column is 578 px wide): the view is fitted to it, so every filtered
+actor is inside the map at that size and at every wider one."""
+PRESENT_WIDTH: Final = 1200
+PRESENT_HEIGHT: Final = 520
+"""The presentation map's smallest size (a 1280×720 projector); it grows with the window."""
 CARTO_ATTRIBUTION: Final = "Basemap © CARTO, © OpenStreetMap contributors."
 
 
@@ -41,7 +50,7 @@ class Selected:
 def selected(event: Any) -> Selected | None:
     """The clicked actor or region in a ``st.pydeck_chart`` selection event, if any."""
     objects = (event or {}).get("selection", {}).get("objects", {}) or {}
-    for layer in (deck.ACTORS_LAYER, deck.REGIONS_LAYER):
+    for layer in (ACTORS_LAYER, REGIONS_LAYER):
         for item in objects.get(layer) or []:
             properties = item.get("properties", item) if isinstance(item, dict) else {}
             identifier = properties.get("id")
@@ -62,17 +71,17 @@ def helix_counts(actors: gpd.GeoDataFrame) -> dict[str, int]:
     return {h: int(counts.get(h, 0)) for h in (*HELICES, UNKNOWN_HELIX)}
 
 
-def map_view_state(shown: Shown, tour_view: deck.ViewState | None) -> deck.ViewState:
+def map_view_state(shown: Shown, tour_view: framing.ViewState | None) -> framing.ViewState:
     """The tour step's view when touring, else the view that fits the filtered actors."""
     if tour_view is not None:
         return tour_view
     present = shown.view.present
     width, height = (PRESENT_WIDTH, PRESENT_HEIGHT) if present else (MAP_WIDTH, MAP_HEIGHT)
-    return deck.view_for_points(shown.actors.geometry, width=width, height=height)
+    return framing.view_for_points(shown.actors.geometry, width=width, height=height)
 
 
 def show(
-    shown: Shown, regions: gpd.GeoDataFrame, tour_view: deck.ViewState | None
+    shown: Shown, regions: gpd.GeoDataFrame, tour_view: framing.ViewState | None
 ) -> Selected | None:
     """Draw the map with its legend and attribution; return what was clicked.
 
@@ -80,24 +89,21 @@ def show(
     projected screen together with the map.
     """
     view, dataset = shown.view, shown.dataset
-    actors_json = regions_json = countries_json = None
-    if deck.ACTORS_LAYER in view.layers:
+    layers = []
+    if COUNTRIES_LAYER in view.layers:
+        countries = _countries(dataset.nuts_year, data.nuts_key(), with_sea=not view.online_basemap)
+        layers.append(deck.countries_layer(countries))
+    if REGIONS_LAYER in view.layers:
+        geometries = data.region_geometries(dataset.nuts_year, view.level)
+        layers.append(deck.regions_layer(deck.region_features(regions, geometries, view.metric)))
+    if ACTORS_LAYER in view.layers:
         rows = data.actor_rows(dataset.version, dataset)
         actors_json = deck.rows_json(rows, shown.actors.index.to_numpy(dtype=np.int64))
-    if deck.REGIONS_LAYER in view.layers:
-        geometries = data.region_geometries(dataset.nuts_year, view.level)
-        regions_json = deck.region_features(regions, geometries, view.metric)
-    if deck.COUNTRIES_LAYER in view.layers:
-        countries_json = _countries(
-            dataset.nuts_year, data.nuts_key(), with_sea=not view.online_basemap
-        )
+        layers.append(deck.actors_layer(actors_json, point_radius=7.0 if view.present else 5.0))
     spec = deck.deck_spec(
-        actors=actors_json,
-        regions=regions_json,
-        countries=countries_json,
+        layers,
         view=map_view_state(shown, tour_view),
         online_basemap=view.online_basemap,
-        point_radius=7.0 if view.present else 5.0,
     )
     if view.present:
         legend(shown, regions)
@@ -121,8 +127,8 @@ def legend(shown: Shown, regions: gpd.GeoDataFrame) -> None:
     st.markdown(
         deck.helix_legend_html(helix_counts(shown.actors), large=large), unsafe_allow_html=True
     )
-    if deck.REGIONS_LAYER in shown.view.layers and len(regions):
-        _, column = deck.METRICS[shown.view.metric]
+    if REGIONS_LAYER in shown.view.layers and len(regions):
+        _, column = METRICS[shown.view.metric]
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
         st.markdown(
             deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large),

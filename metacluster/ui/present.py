@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from metacluster.ui import deck
+from metacluster import framing
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.sidebar import url_view, write_url
 from metacluster.ui.state import Shown, View
@@ -54,7 +54,7 @@ class TourStep:
     number: int
     total: int
     cluster: str
-    view: deck.ViewState
+    view: framing.ViewState
     actors: int
 
     @property
@@ -100,7 +100,7 @@ def tour_step(
         number=step,
         total=len(clusters),
         cluster=cluster,
-        view=deck.view_for_points(
+        view=framing.view_for_points(
             fitted.geometry, width=width, height=height, max_zoom=TOUR_MAX_ZOOM
         ),
         actors=len(members),
@@ -122,7 +122,7 @@ def _go(step: int) -> None:
 
 
 def _leave() -> None:
-    write_url(replace(url_view(warn=False), present=False))
+    write_url(replace(url_view(warn=False), present=False, step=0))
 
 
 def tour(shown: Shown) -> TourStep | None:

@@ -20,8 +20,7 @@ from metacluster.filter import HELIX_VALUES, Filters
 from metacluster.manifest import NUTS_YEARS
 from metacluster.schema import HELIX_LABELS
 from metacluster.ui import data, upload
-from metacluster.ui.deck import METRICS
-from metacluster.ui.state import LAYERS, Shown, View, view_from_params, view_to_params
+from metacluster.ui.state import LAYERS, METRICS, Shown, View, view_from_params, view_to_params
 
 HELIX: Final = "f_helix"
 CLUSTERS: Final = "f_cluster"

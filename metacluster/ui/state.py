@@ -14,15 +14,26 @@ from typing import TYPE_CHECKING, Final
 
 from metacluster.filter import QUERY_KEYS, Filters
 from metacluster.manifest import NUTS_YEARS
-from metacluster.schema import NUTS_LEVELS
-from metacluster.ui.deck import ACTORS_LAYER, COUNTRIES_LAYER, METRICS, REGIONS_LAYER
+from metacluster.schema import HELICES, HELIX_LABELS, NUTS_LEVELS
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from metacluster.ui.data import Dataset
 
+ACTORS_LAYER: Final = "actors"
+REGIONS_LAYER: Final = "regions"
+COUNTRIES_LAYER: Final = "countries"
 LAYERS: Final = (ACTORS_LAYER, REGIONS_LAYER, COUNTRIES_LAYER)
+"""The map's layers a view can show or hide (``hide=`` in the URL), top to bottom."""
+
+METRICS: Final[dict[str, tuple[str, str]]] = {
+    "actors": ("Actors", "n_total"),
+    **{helix: (f"{HELIX_LABELS[helix]} actors", f"n_{helix}") for helix in HELICES},
+    "balance": ("Helix balance index", "helix_balance"),
+}
+"""Choropleth metrics (``metric=`` in the URL): key -> (label, column of
+``aggregate_regions``)."""
 DEFAULT_LEVEL: Final = 2
 DEFAULT_METRIC: Final = "actors"
 VIEW_KEYS: Final = ("manifest", "level", "year", "metric", "hide", "basemap", "present", "step")
