@@ -117,13 +117,13 @@ def _zip(members: dict[str, bytes]) -> bytes:
 # --- any JSON ----------------------------------------------------------------------------------
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=30,
-)
+
+
+def _json_containers(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
+json_values = st.recursive(scalars, _json_containers, max_leaves=30)
 coordinates = st.lists(st.floats() | st.integers() | st.text(max_size=3), max_size=4)
 geometries = (
     st.none()
