@@ -17,12 +17,11 @@ from metacluster._errors import (
     NutsCodeError,
     NutsUnavailableError,
 )
-from metacluster.aggregate import aggregate_regions
+from metacluster.engine import aggregate_regions, join_nuts
 from metacluster.export import render, to_csv, to_geojson, to_kml
 from metacluster.filter import Filters, apply_filters
 from metacluster.helix import tag_helix
 from metacluster.links import links, read_links
-from metacluster.locate import join_nuts
 from metacluster.manifest import Manifest, load_manifest
 from metacluster.merge import MergeResult, merge
 from metacluster.nuts import load_nuts, lookup

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from metacluster import settings
-from metacluster.engine import check_engine
 from metacluster.nuts import load_nuts
 from metacluster.schema import HELICES, NUTS_LEVELS, UNKNOWN_HELIX
 
@@ -50,15 +49,16 @@ def aggregate_regions(
     year: int | None = None,
     include_empty: bool = False,
     scale: str | None = None,
-    engine: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Actor counts per helix, helix balance and missing helices for NUTS regions.
+
+    Counted in this process; ``metacluster.aggregate_regions`` (``engine.aggregate_regions``)
+    takes the same arguments plus ``engine`` and can count on a Dask cluster instead.
 
     Parameters
     ----------
     actors
-        Located actors (``merge`` or ``join_nuts``), possibly filtered; with the dask
-        engine also a Dask (dask-geopandas) frame of them.
+        Located actors (``merge`` or ``join_nuts``), possibly filtered.
     level
         NUTS level 0–3 to count by.
     year
@@ -68,10 +68,6 @@ def aggregate_regions(
         Also return the regions without actors, with zero counts.
     scale
         Polygon scale; None uses ``settings.display_scale``.
-    engine
-        "local" or "dask" (the counts summed over partitions on a Dask cluster, same
-        result); None means the engine chosen with ``metacluster.engine.use``.
-
     Returns
     -------
     GeoDataFrame
@@ -85,15 +81,27 @@ def aggregate_regions(
     >>> regions = aggregate_regions(europe, level=2)  # doctest: +SKIP
     >>> regions[["NUTS_ID", "n_total", "helix_balance"]].head(3)  # doctest: +SKIP
     """
-    _check_level(level)
-    if check_engine(engine) == "dask":
-        from metacluster import dask_engine  # imports Dask only when asked for
+    check_level(level)
+    return regions_from_counts(
+        helix_counts(actors, level=level),
+        level=level,
+        year=located_year(actors, year),
+        include_empty=include_empty,
+        scale=scale,
+    )
 
-        counts = dask_engine.helix_counts(actors, level=level)
-    else:
-        counts = helix_counts(actors, level=level)
-    located_year = getattr(actors, "attrs", {}).get("nuts_year")
-    year = year if year is not None else located_year or settings.nuts_year
+
+def located_year(actors: object, year: int | None) -> int:
+    """``year``, else the NUTS version the actors were located with, else the setting."""
+    located = getattr(actors, "attrs", {}).get("nuts_year")
+    return year if year is not None else located or settings.nuts_year
+
+
+def regions_from_counts(
+    counts: pd.DataFrame, *, level: int, year: int, include_empty: bool, scale: str | None
+) -> gpd.GeoDataFrame:
+    """The regions table of ``aggregate_regions`` from helix counts however they were
+    counted (here, or summed over a Dask cluster's partitions)."""
     scale = scale or settings.display_scale
     regions = load_nuts(year=year, level=level, scale=scale)
     result = summarise_counts(counts, regions, level=level, include_empty=include_empty)
@@ -122,7 +130,7 @@ def helix_counts(actors: pd.DataFrame, *, level: int) -> pd.DataFrame:
     Counts of parts of the actors add up to the counts of the whole, which is how the Dask
     engine counts partition by partition.
     """
-    _check_level(level)
+    check_level(level)
     column = f"nuts{level}"
     if column not in actors.columns:
         raise ValueError(f"the actors have no {column!r} column: locate them (join_nuts) first")
@@ -147,7 +155,7 @@ def summarise_counts(
     include_empty: bool = False,
 ) -> gpd.GeoDataFrame:
     """The regions' table from ``helix_counts``: totals, balance, missing helices, polygons."""
-    _check_level(level)
+    check_level(level)
     in_regions = counts.index.isin(regions["NUTS_ID"])
     without_region = int(counts[~in_regions].to_numpy().sum())
     if without_region:
@@ -192,6 +200,7 @@ def helix_balance(counts: np.ndarray) -> np.ndarray:
     return balance
 
 
-def _check_level(level: int) -> None:
+def check_level(level: int) -> None:
+    """Raise ValueError for a level that is not a NUTS level (0–3)."""
     if level not in NUTS_LEVELS:
         raise ValueError(f"level must be one of {NUTS_LEVELS}, not {level!r}")

@@ -2,7 +2,7 @@
 
 For layers too large for one process (10^7 actors and more) or when a Dask cluster is at
 hand. The actors become dask-geopandas partitions of neighbouring actors (sorted along a
-Hilbert curve); the join index of ``metacluster.locate`` (the NUTS polygons, trees and
+Hilbert curve); the join index (``_nuts_index.NutsIndex``: the NUTS polygons, trees and
 raster) is built once on the client and broadcast once to every worker, never shipped
 with each partition; each partition runs the local join on it, so the result is the local
 engine's result, row for row. Region counts are counted per partition and summed.
@@ -33,6 +33,7 @@ import shapely
 from distributed import Client, LocalCluster, default_client
 
 from metacluster import aggregate, locate, nuts, settings
+from metacluster._nuts_index import NutsIndex, nuts_index
 from metacluster.schema import CRS
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def join_nuts(
 ) -> gpd.GeoDataFrame:
     """``locate.join_nuts`` on checked arguments, run on Dask: the same frame, same order.
 
-    Called by ``join_nuts(..., engine="dask")``.
+    Called by ``engine.join_nuts(..., engine="dask")``.
     """
     with client() as dask_client, dask.config.set(_NO_CONVERSION):
         frame = _scattered(actors.assign(**{_ROW: np.arange(len(actors))}), dask_client)
@@ -151,7 +152,7 @@ def join_partitions(
     if frame.crs is None:
         raise ValueError("the actors have no CRS: set it first (set_crs(4326) for lon/lat)")
     scale = nuts.best_scale(year) if scale is None else nuts.check_scale(scale)
-    index = locate.nuts_index(year, scale)
+    index = nuts_index(year, scale)
     broadcast = default_client().scatter(index, broadcast=True, hash=False)
     frame = frame if frame.crs.equals(CRS) else frame.to_crs(CRS)
     meta = locate.join_with_index(frame._meta, index, year=year, snap_km=snap_km)
@@ -189,7 +190,7 @@ def _anchor_points(
     return gpd.GeoSeries(shapely.points(xy), index=geometry.index, crs=geometry.crs)
 
 
-def _bounds(index: locate._NutsIndex) -> tuple[float, float, float, float]:
+def _bounds(index: NutsIndex) -> tuple[float, float, float, float]:
     """The extent of the NUTS regions of the index, where actors are expected."""
     west, south, east, north = shapely.total_bounds(index.tree.geometries)
     return float(west), float(south), float(east), float(north)

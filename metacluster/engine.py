@@ -2,9 +2,11 @@
 
 "local" works in this process on one GeoDataFrame: the right choice up to a few million
 actors. "dask" splits the actors into spatially sorted partitions on a Dask cluster
-(``metacluster.dask_engine``) with the same results. Library calls take ``engine=``;
-``use`` chooses the engine for a whole block, which is how ``--engine dask`` reaches the
-join inside ``merge``. This module stays light: Dask is imported only when it is chosen.
+(``metacluster.dask_engine``) with the same results. The choice is made here, above the
+stages: ``join_nuts`` and ``aggregate_regions`` take ``engine=`` and run ``locate`` and
+``aggregate`` (which know nothing of engines) or their Dask counterparts; ``use`` chooses
+the engine for a whole block, which is how ``--engine dask`` reaches the join inside
+``merge``. Dask is imported only when it is chosen.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+from metacluster import aggregate, locate
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 LOCAL: Final = "local"
 DASK: Final = "dask"
@@ -61,3 +68,57 @@ def use(engine: str, *, scheduler: str | None = None) -> Iterator[None]:
             yield
     finally:
         _current.reset(token)
+
+
+def join_nuts(
+    actors: gpd.GeoDataFrame,
+    *,
+    year: int | None = None,
+    snap_km: float | None = None,
+    scale: str | None = None,
+    engine: str | None = None,
+) -> gpd.GeoDataFrame:
+    """``locate.join_nuts`` on the chosen engine (see there for the arguments and result).
+
+    ``engine`` is "local" (this process) or "dask" (partitions on a Dask cluster, same
+    result); None means the engine chosen with ``use``, "local" by default.
+    """
+    if check_engine(engine) == DASK:
+        year, snap_km, scale = locate.check_arguments(
+            actors, year=year, snap_km=snap_km, scale=scale
+        )
+        from metacluster import dask_engine  # imports Dask only when asked for
+
+        return dask_engine.join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
+    return locate.join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
+
+
+def aggregate_regions(
+    actors: gpd.GeoDataFrame,
+    *,
+    level: int = 2,
+    year: int | None = None,
+    include_empty: bool = False,
+    scale: str | None = None,
+    engine: str | None = None,
+) -> gpd.GeoDataFrame:
+    """``aggregate.aggregate_regions`` on the chosen engine (see there).
+
+    ``engine`` is "local" or "dask" (the counts summed over partitions on a Dask cluster,
+    same result; ``actors`` may then also be a dask-geopandas frame); None means the
+    engine chosen with ``use``.
+    """
+    if check_engine(engine) == DASK:
+        aggregate.check_level(level)
+        from metacluster import dask_engine  # imports Dask only when asked for
+
+        return aggregate.regions_from_counts(
+            dask_engine.helix_counts(actors, level=level),
+            level=level,
+            year=aggregate.located_year(actors, year),
+            include_empty=include_empty,
+            scale=scale,
+        )
+    return aggregate.aggregate_regions(
+        actors, level=level, year=year, include_empty=include_empty, scale=scale
+    )

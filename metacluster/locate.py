@@ -20,21 +20,26 @@ of their region; codes that contradict the coordinates are flagged. No row is dr
 
 from __future__ import annotations
 
-import functools
 import logging
-from dataclasses import dataclass
 from typing import Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyproj
 import shapely
 
 from metacluster import nuts, settings
 from metacluster._errors import NutsCodeError, NutsUnavailableError
-from metacluster.engine import check_engine
+from metacluster._nuts_index import (
+    NO_REGION,
+    CellGrid,
+    NutsIndex,
+    area_transformer,
+    nuts_index,
+    smallest_per_input,
+    take,
+)
 from metacluster.schema import NUTS_LEVELS, NUTS_MATCHES
 
 logger = logging.getLogger(__name__)
@@ -42,17 +47,8 @@ logger = logging.getLogger(__name__)
 WITHIN, SNAPPED, FROM_CODE, CODE_CONFLICT, UNMATCHED = range(len(NUTS_MATCHES))
 """Positions of the ``nuts_match`` values in ``schema.NUTS_MATCHES``."""
 
-_NONE: Final = -1
-"""Row number meaning "no region"."""
-
-_NO_ROW: Final = np.iinfo(np.int64).max
-
 _STR: Final = pd.StringDtype("pyarrow", na_value=np.nan)
 """pandas' default ``str`` dtype, built from Arrow arrays without a round trip via Python."""
-
-_TREE_NODE_CAPACITY: Final = 4
-"""Small STRtree nodes: measured fastest for these queries (points against ~1,500 polygons
-or ~10,000 boundary segments)."""
 
 
 def join_nuts(
@@ -61,9 +57,11 @@ def join_nuts(
     year: int | None = None,
     snap_km: float | None = None,
     scale: str | None = None,
-    engine: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Add the NUTS regions (levels 0–3) of each actor.
+    """Add the NUTS regions (levels 0–3) of each actor, in this process.
+
+    ``metacluster.join_nuts`` (``engine.join_nuts``) takes the same arguments plus
+    ``engine`` and runs this, or the same join on a Dask cluster.
 
     Parameters
     ----------
@@ -78,10 +76,6 @@ def join_nuts(
     scale
         GISCO scale of the geometries joined against; None means ``settings.join_scale``
         when available, else the finest scale in the source or the cache.
-    engine
-        "local" (this process) or "dask" (partitions on a Dask cluster, same result; see
-        ``metacluster.dask_engine``); None means the engine chosen with
-        ``metacluster.engine.use``, "local" by default.
 
     Returns
     -------
@@ -103,27 +97,27 @@ def join_nuts(
     NutsUnavailableError
         When no NUTS geometry of that version can be had.
     """
+    year, snap_km, scale = check_arguments(actors, year=year, snap_km=snap_km, scale=scale)
+    logger.info("joining %d actors to NUTS %d at scale %s", len(actors), year, scale)
+    return join_with_index(actors, nuts_index(year, scale), year=year, snap_km=snap_km)
+
+
+def check_arguments(
+    actors: gpd.GeoDataFrame, *, year: int | None, snap_km: float | None, scale: str | None
+) -> tuple[int, float, str]:
+    """``join_nuts``' arguments checked before any work, None replaced by the settings:
+    (year, snap_km, scale). Whichever engine joins, it checks with this."""
     year = nuts.check_year(year)
     snap_km = settings.snap_km if snap_km is None else float(snap_km)
     if not snap_km >= 0:
         raise ValueError(f"snap_km must be a distance in km, 0 or more, not {snap_km!r}")
     _check_actors(actors)
     scale = nuts.best_scale(year) if scale is None else nuts.check_scale(scale)
-    if check_engine(engine) == "dask":
-        from metacluster import dask_engine  # imports Dask only when asked for
-
-        return dask_engine.join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
-    logger.info("joining %d actors to NUTS %d at scale %s", len(actors), year, scale)
-    return join_with_index(actors, nuts_index(year, scale), year=year, snap_km=snap_km)
-
-
-def nuts_index(year: int, scale: str) -> _NutsIndex:
-    """The join index of one NUTS version and scale, built once per process and source."""
-    return _nuts_index(year, scale, nuts.source_key())
+    return year, snap_km, scale
 
 
 def join_with_index(
-    actors: gpd.GeoDataFrame, index: _NutsIndex, *, year: int, snap_km: float
+    actors: gpd.GeoDataFrame, index: NutsIndex, *, year: int, snap_km: float
 ) -> gpd.GeoDataFrame:
     """``join_nuts`` on checked arguments with a given index: what the Dask engine runs on
     each partition, with the index built once and broadcast to the workers."""
@@ -175,13 +169,13 @@ def _given_codes(actors: gpd.GeoDataFrame) -> pd.Series:
 class _Join:
     """The join's working arrays, one entry per actor, filled stage by stage."""
 
-    def __init__(self, index: _NutsIndex, has_point: np.ndarray) -> None:
+    def __init__(self, index: NutsIndex, has_point: np.ndarray) -> None:
         size = has_point.size
         self.index = index
         self.has_point = has_point
-        self.region = np.full(size, _NONE, dtype=np.int64)
+        self.region = np.full(size, NO_REGION, dtype=np.int64)
         """Row in the index's finest regions of the region each point lies in (or snapped to)."""
-        self.level_rows = np.full((len(NUTS_LEVELS), size), _NONE, dtype=np.int64)
+        self.level_rows = np.full((len(NUTS_LEVELS), size), NO_REGION, dtype=np.int64)
         """Per level, the row of the actor's region in that level's table."""
         self.match = np.full(size, UNMATCHED, dtype=np.int8)
         self.note = np.full(size, None, dtype=object)
@@ -202,9 +196,9 @@ class _Join:
         rows = np.flatnonzero(self.has_point)
         x, y = coordinates[rows, 0], coordinates[rows, 1]
         region = index.grid.lookup(x, y)
-        undecided = np.flatnonzero(region == _CellGrid.MIXED)
+        undecided = np.flatnonzero(region == CellGrid.MIXED)
         found, polygon = index.tree.query(geometries[rows[undecided]], predicate="intersects")
-        region[undecided] = _smallest_per_input(undecided.size, found, polygon)
+        region[undecided] = smallest_per_input(undecided.size, found, polygon)
         self.region[rows] = region
         self.match[rows[region >= 0]] = WITHIN
         outside = rows[region < 0]
@@ -215,7 +209,7 @@ class _Join:
     def _snap(self, rows: np.ndarray, coordinates: np.ndarray, snap_km: float) -> None:
         """Snap points outside every region to the nearest within ``snap_km``; note the rest."""
         index = self.index
-        x, y = _to_area_crs().transform(coordinates[:, 0], coordinates[:, 1])
+        x, y = area_transformer().transform(coordinates[:, 0], coordinates[:, 1])
         points = shapely.points(np.column_stack([x, y]))
         # one search without max_distance: the notes need the distance of far points too, and
         # a bounded search followed by one for the rest measured slower
@@ -226,9 +220,9 @@ class _Join:
         self.match[rows[snapped]] = SNAPPED
 
         where = (
-            _take(index.finest_codes, region).to_numpy(zero_copy_only=False)
+            take(index.finest_codes, region).to_numpy(zero_copy_only=False)
             + " ("
-            + _take(index.finest_names, region).to_numpy(zero_copy_only=False)
+            + take(index.finest_names, region).to_numpy(zero_copy_only=False)
             + "), "
             + np.char.mod("%.1f", distance / 1000).astype(object)
             + " km away"
@@ -304,7 +298,7 @@ class _Join:
         """(level, row in that level's table or -1, note) for one given code."""
         index = self.index
         if not nuts.CODE_PATTERN.fullmatch(code):
-            return _NONE, _NONE, f"nuts_code '{code}' is not a NUTS code"
+            return NO_REGION, NO_REGION, f"nuts_code '{code}' is not a NUTS code"
         level = len(code) - 2
         row = index.row_of(level, code)
         if row >= 0:
@@ -313,12 +307,16 @@ class _Join:
             region = nuts.lookup(code, year)
         except NutsCodeError:
             other = nuts.other_year(year)
-            return _NONE, _NONE, f"nuts_code {code} is neither a NUTS {year} nor {other} code"
+            return (
+                NO_REGION,
+                NO_REGION,
+                f"nuts_code {code} is neither a NUTS {year} nor {other} code",
+            )
         except NutsUnavailableError as error:
             logger.warning("could not check %s against the other NUTS version: %s", code, error)
             return (
-                _NONE,
-                _NONE,
+                NO_REGION,
+                NO_REGION,
                 (
                     f"nuts_code {code} is not a NUTS {year} code (the other NUTS version could "
                     "not be checked)"
@@ -326,8 +324,8 @@ class _Join:
             )
         if region.year == year or not region.equivalents:
             return (
-                _NONE,
-                _NONE,
+                NO_REGION,
+                NO_REGION,
                 region.note
                 or (f"nuts_code {code} has no geometry in the NUTS {year} {index.scale} files"),
             )
@@ -342,7 +340,7 @@ class _Join:
         """Write the NUTS columns into ``result`` (a copy of the actors) and return it."""
         for column, tables in (("nuts{}", self.index.codes), ("nuts{}_name", self.index.names)):
             for level in NUTS_LEVELS:
-                values = _take(tables[level], self.level_rows[level])
+                values = take(tables[level], self.level_rows[level])
                 result[column.format(level)] = pd.Series(values, index=result.index, dtype=_STR)
         labels = pa.array(NUTS_MATCHES, type=pa.large_string()).take(self.match)
         result["nuts_match"] = pd.Series(labels, index=result.index, dtype=_STR)
@@ -354,7 +352,7 @@ class _Join:
 
 
 def _set_positions(
-    result: gpd.GeoDataFrame, rows: np.ndarray, index: _NutsIndex, level_rows: np.ndarray
+    result: gpd.GeoDataFrame, rows: np.ndarray, index: NutsIndex, level_rows: np.ndarray
 ) -> None:
     """Put ``rows`` at a representative point of the finest region their code names."""
     finest = (level_rows >= 0).sum(axis=0) - 1
@@ -372,272 +370,3 @@ def _set_positions(
     ).astype("str")
     sources.iloc[rows] = "nuts"
     result["position_source"] = sources
-
-
-def _smallest_per_input(size: int, inputs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """For each of ``size`` inputs the smallest of its ``rows`` (so the smaller NUTS code
-    when a point is on a shared border or equidistant), -1 for inputs without any."""
-    smallest = np.full(size, _NO_ROW, dtype=np.int64)
-    np.minimum.at(smallest, inputs, rows)
-    smallest[smallest == _NO_ROW] = _NONE
-    return smallest
-
-
-def _take(table: pa.Array, rows: np.ndarray) -> pa.Array:
-    """``table[rows]``, null where a row is -1."""
-    return table.take(pa.array(rows, mask=rows < 0))
-
-
-@functools.cache
-def _to_area_crs() -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(4326, nuts.AREA_CRS, always_xy=True)
-
-
-@dataclass(frozen=True)
-class _NutsIndex:
-    """Everything the join needs about one NUTS version at one scale, built once."""
-
-    scale: str
-    lookups: tuple[pd.Index, ...]
-    """Per level, the codes as an index, for finding rows."""
-    codes: tuple[pa.Array, ...]
-    names: tuple[pa.Array, ...]
-    ancestors: tuple[np.ndarray, ...]
-    """Per level L, an array (4, rows of L + 1): the row at each level of the region's
-    ancestors (itself at L, -1 below L); the last column, picked by row -1, is all -1."""
-    representative_points: tuple[np.ndarray, ...]
-    finest_codes: pa.Array
-    """The finest regions, sorted by code: those of level 3 and those of a coarser level
-    without subdivisions in the files. Every point lies in at most one of them."""
-    finest_names: pa.Array
-    finest_ancestors: np.ndarray
-    """(4, finest regions + 1): the row at each level of each finest region's ancestors."""
-    tree: shapely.STRtree
-    """Polygons of the finest regions (EPSG:4326)."""
-    boundary_tree: shapely.STRtree
-    """The outer boundary segments of the finest regions in EPSG:3035 (see
-    ``_outer_segments``), for distances to regions."""
-    boundary_region: np.ndarray
-    """Finest region of each boundary segment."""
-    grid: _CellGrid
-
-    def row_of(self, level: int, code: str) -> int:
-        """The row of ``code`` in the table of ``level``, or -1."""
-        return int(self.lookups[level].get_indexer([code])[0])
-
-    def name_of(self, level: int, row: int) -> str:
-        return self.names[level][row].as_py()
-
-    def find(self, codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Level (-1 if malformed) and table row (-1 if unknown) of each code."""
-        valid = codes.str.fullmatch(nuts.CODE_PATTERN.pattern).fillna(False).to_numpy(dtype=bool)
-        level = np.where(valid, codes.str.len().fillna(0).to_numpy(dtype=np.int64) - 2, _NONE)
-        row = np.full(len(codes), _NONE, dtype=np.int64)
-        for code_level in NUTS_LEVELS:
-            at_level = np.flatnonzero(level == code_level)
-            row[at_level] = self.lookups[code_level].get_indexer(codes.iloc[at_level])
-        return level, row
-
-    @staticmethod
-    def texts_at(
-        tables: tuple[pa.Array, ...], level: int | np.ndarray, rows: np.ndarray
-    ) -> np.ndarray:
-        """``tables[level][row]`` for each row (None where the row is -1), as Python strings."""
-        level = np.broadcast_to(level, rows.shape)
-        texts = np.full(rows.size, None, dtype=object)
-        for table_level in NUTS_LEVELS:
-            at_level = np.flatnonzero(level == table_level)
-            texts[at_level] = _take(tables[table_level], rows[at_level]).to_numpy(
-                zero_copy_only=False
-            )
-        return texts
-
-    def nearest_regions(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest finest region and distance (m) of each point in EPSG:3035; for points
-        outside every region, that is the distance to the region."""
-        (found, segment), distances = self.boundary_tree.query_nearest(
-            points, return_distance=True, all_matches=True
-        )
-        distance = np.full(points.size, np.inf)
-        distance[found] = distances
-        return _smallest_per_input(points.size, found, self.boundary_region[segment]), distance
-
-
-@functools.lru_cache(maxsize=4)
-def _nuts_index(year: int, scale: str, source_key: tuple[object, ...]) -> _NutsIndex:
-    """Build (once per version, scale and source) the tables, trees and raster of the join."""
-    tables = [nuts.load_nuts(year, level, scale) for level in NUTS_LEVELS]
-    lookups = tuple(pd.Index(table["NUTS_ID"]) for table in tables)
-    ancestors = []
-    for level, table in enumerate(tables):
-        rows = np.full((len(NUTS_LEVELS), len(table) + 1), _NONE, dtype=np.int64)
-        for upper in range(level + 1):
-            rows[upper, :-1] = lookups[upper].get_indexer(table["NUTS_ID"].str[: 2 + upper])
-        ancestors.append(rows)
-    finest = _finest_regions(tables)
-    polygons = np.asarray(finest.geometry.array, dtype=object)
-    rings, ring_polygon = _rings(polygons)
-    boundary, boundary_region = _outer_segments(rings, ring_polygon)
-    finest_ancestors = np.full((len(NUTS_LEVELS), len(finest) + 1), _NONE, dtype=np.int64)
-    for level in NUTS_LEVELS:
-        at_level = np.flatnonzero(finest["LEVL_CODE"].to_numpy() == level)
-        finest_ancestors[:, at_level] = ancestors[level][:, finest["row"].to_numpy()[at_level]]
-    logger.info("building the NUTS %d %s join index (%d regions)", year, scale, len(finest))
-    return _NutsIndex(
-        scale=scale,
-        lookups=lookups,
-        codes=tuple(pa.array(table["NUTS_ID"], type=pa.large_string()) for table in tables),
-        names=tuple(pa.array(table["NAME_LATN"], type=pa.large_string()) for table in tables),
-        ancestors=tuple(ancestors),
-        representative_points=tuple(
-            shapely.point_on_surface(np.asarray(table.geometry.array, dtype=object))
-            for table in tables
-        ),
-        finest_codes=pa.array(finest["NUTS_ID"], type=pa.large_string()),
-        finest_names=pa.array(finest["NAME_LATN"], type=pa.large_string()),
-        finest_ancestors=finest_ancestors,
-        tree=shapely.STRtree(polygons, node_capacity=_TREE_NODE_CAPACITY),
-        boundary_tree=shapely.STRtree(boundary, node_capacity=_TREE_NODE_CAPACITY),
-        boundary_region=boundary_region,
-        grid=_CellGrid(rings, ring_polygon),
-    )
-
-
-def _finest_regions(tables: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Level-3 regions and the coarser regions that the next level does not subdivide,
-    sorted by code, with their ``row`` in their level's table."""
-    finest = []
-    for level, table in enumerate(tables):
-        leaves = table.assign(row=np.arange(len(table)))
-        if level < NUTS_LEVELS[-1]:
-            subdivided = tables[level + 1]["NUTS_ID"].str[:-1]
-            leaves = leaves[~leaves["NUTS_ID"].isin(subdivided)]
-        finest.append(leaves)
-    return pd.concat(finest).sort_values("NUTS_ID", ignore_index=True)
-
-
-def _rings(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All rings (outer and inner) of the polygons, and the polygon of each."""
-    parts, part_polygon = shapely.get_parts(polygons, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    return rings, part_polygon[ring_part]
-
-
-def _outer_segments(rings: np.ndarray, ring_polygon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The boundary segments that no two regions share, in EPSG:3035, with their regions.
-
-    For a point outside every region, the distance to a region is the distance to its
-    boundary, and the nearest boundary point lies on the outline of all regions together
-    (coasts, outer borders): a segment shared by two regions lies inside that outline. Short
-    segments keep each distance computation cheap; dropping the shared ones (three quarters
-    of them) keeps the tree small.
-    """
-    coordinates, ring = shapely.get_coordinates(rings, return_index=True)
-    edge = np.flatnonzero(ring[:-1] == ring[1:])
-    start, end = coordinates[edge], coordinates[edge + 1]
-    forward = (start[:, 0] < end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] < end[:, 1]))
-    low = np.where(forward[:, None], start, end)
-    high = np.where(forward[:, None], end, start)
-    _, twin, count = np.unique(
-        np.column_stack([low, high]), axis=0, return_inverse=True, return_counts=True
-    )
-    outer = count[twin] == 1
-    x, y = _to_area_crs().transform(
-        np.column_stack([start[outer, 0], end[outer, 0]]),
-        np.column_stack([start[outer, 1], end[outer, 1]]),
-    )
-    segments = shapely.linestrings(np.stack([x, y], axis=-1))
-    return segments, ring_polygon[ring[edge[outer]]]
-
-
-def _concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``, vectorised."""
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(starts, counts) + offsets
-
-
-class _CellGrid:
-    """A raster over Europe that answers point-in-polygon for points far from boundaries.
-
-    Each cell holds the row of the polygon that contains all of it, ``OUTSIDE`` when no
-    polygon touches it, or ``MIXED`` when a boundary passes through or near it. Cells are
-    filled by scanlines through their centres (even–odd rule), then every cell within a
-    quarter cell of a boundary vertex (boundaries densified to quarter-cell steps) is
-    marked MIXED: a boundary crossing a cell has such a vertex within an eighth of a cell,
-    so an unmarked cell holds no boundary and its centre speaks for all of it. Points in
-    MIXED cells, and outside the raster (overseas regions), need the exact test.
-    """
-
-    WINDOW: Final = (-32.0, 27.0, 45.0, 72.0)
-    """West, south, east, north (degrees): the Azores and Canaries to Cyprus and North Cape."""
-    CELLS_PER_DEGREE: Final = 64
-    MIXED: Final = -2
-    OUTSIDE: Final = _NONE
-
-    def __init__(self, rings: np.ndarray, ring_polygon: np.ndarray) -> None:
-        west, south, east, north = self.WINDOW
-        shape = (
-            round((north - south) * self.CELLS_PER_DEGREE),
-            round((east - west) * self.CELLS_PER_DEGREE),
-        )
-        self.cells = self._fill_by_scanlines(shape, rings, ring_polygon)  # int16: < 32,767
-        self._mark_boundaries(rings)
-
-    def _cell_of(self, values: np.ndarray, origin: float) -> np.ndarray:
-        return np.floor((values - origin) * self.CELLS_PER_DEGREE).astype(np.int64)
-
-    def _fill_by_scanlines(
-        self, shape: tuple[int, int], rings: np.ndarray, ring_polygon: np.ndarray
-    ) -> np.ndarray:
-        """Cells holding the polygon their centre lies in, OUTSIDE where none."""
-        west, south = self.WINDOW[:2]
-        coordinates, ring = shapely.get_coordinates(rings, return_index=True)
-        edge = np.flatnonzero(ring[:-1] == ring[1:])
-        (x0, y0), (x1, y1) = coordinates[edge].T, coordinates[edge + 1].T
-        # scanline r runs through the cell centres y = south + (r + 0.5) / cells_per_degree;
-        # an edge crosses the scanlines with low <= y < high (half-open: vertices count once)
-        first = np.ceil((np.minimum(y0, y1) - south) * self.CELLS_PER_DEGREE - 0.5)
-        stop = np.ceil((np.maximum(y0, y1) - south) * self.CELLS_PER_DEGREE - 0.5)
-        counts = (stop - first).astype(np.int64)
-        e = np.repeat(np.arange(edge.size), counts)
-        line = _concatenated_ranges(first.astype(np.int64), counts)
-        line_y = south + (line + 0.5) / self.CELLS_PER_DEGREE
-        crossing_x = x0[e] + (line_y - y0[e]) * (x1[e] - x0[e]) / (y1[e] - y0[e])
-        polygon = ring_polygon[ring[edge]][e]
-        order = np.lexsort((crossing_x, line, polygon))
-        crossing_x, line, polygon = crossing_x[order], line[order], polygon[order]
-        # even–odd: crossings 0-1, 2-3… of one polygon on one scanline bound its inside
-        start_col = np.ceil((crossing_x[0::2] - west) * self.CELLS_PER_DEGREE - 0.5)
-        stop_col = np.ceil((crossing_x[1::2] - west) * self.CELLS_PER_DEGREE - 0.5)
-        rows, columns = shape
-        start_col = np.clip(start_col, 0, columns).astype(np.int64)
-        stop_col = np.clip(stop_col, 0, columns).astype(np.int64)
-        span_line, span_value = line[0::2], polygon[0::2] + 1
-        keep = (span_line >= 0) & (span_line < rows) & (stop_col > start_col)
-        # polygon + 1 from each span's start to its stop, as a running sum along the rows
-        steps = np.zeros((rows, columns + 1), dtype=np.int32)
-        np.add.at(steps, (span_line[keep], start_col[keep]), span_value[keep])
-        np.add.at(steps, (span_line[keep], stop_col[keep]), -span_value[keep])
-        return (np.cumsum(steps[:, :-1], axis=1, dtype=np.int32) - 1).astype(np.int16)
-
-    def _mark_boundaries(self, rings: np.ndarray) -> None:
-        step = 0.25 / self.CELLS_PER_DEGREE
-        vertices = shapely.get_coordinates(shapely.segmentize(rings, step))
-        for dx in (-step, step):
-            for dy in (-step, step):
-                row, column, inside = self._cells(vertices[:, 0] + dx, vertices[:, 1] + dy)
-                self.cells[row[inside], column[inside]] = self.MIXED
-
-    def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Row and column of the cell of each point, and whether it is inside the raster."""
-        west, south = self.WINDOW[:2]
-        row, column = self._cell_of(y, south), self._cell_of(x, west)
-        rows, columns = self.cells.shape
-        return row, column, (row >= 0) & (row < rows) & (column >= 0) & (column < columns)
-
-    def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Polygon row, OUTSIDE, or MIXED (exact test needed) for each point."""
-        row, column, inside = self._cells(x, y)
-        answer = np.full(x.size, self.MIXED, dtype=np.int64)
-        answer[inside] = self.cells[row[inside], column[inside]]
-        return answer

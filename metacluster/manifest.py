@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from metacluster._errors import ManifestError
-from metacluster.normalise import MAPPING_KEYS
+from metacluster.columns import MAPPING_KEYS
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -36,7 +36,7 @@ import pandas as pd
 import shapely
 
 from metacluster._text import fold, fold_series
-from metacluster.locate import join_nuts
+from metacluster.engine import join_nuts
 from metacluster.manifest import Manifest, MapEntry, as_manifest
 from metacluster.read import read_layer
 from metacluster.schema import (

@@ -1,11 +1,11 @@
 """Raw cells of any format → actors in the schema, and a reason for every row left out.
 
 This is the one place that interprets a file's content, whatever its format: it finds
-which column is the name, the helix, the position…, parses and checks coordinates (decimal
-commas, swapped latitude/longitude, metres in a projected CRS), positions rows that only
-give a city, tags the helix, and rejects rows that cannot become actors (no name, no
-usable location, duplicates) with a short stable reason and the specifics. Every input row
-ends either in the actors or in the rejects.
+which column is the name, the helix, the position… (``columns``), takes the positions
+(``coordinates``: decimal commas, swapped latitude/longitude, metres in a projected CRS),
+positions rows that only give a city, tags the helix, and rejects rows that cannot become
+actors (no name, no usable location, duplicates) with a short stable reason and the
+specifics. Every input row ends either in the actors or in the rejects.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,9 +22,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-from metacluster import geocode
+from metacluster import coordinates, geocode
 from metacluster._errors import InputFileError
-from metacluster._text import fold, fold_series, map_unique
+from metacluster._rows import Outcome, layer_of
+from metacluster._text import fold_series, map_unique
+from metacluster.columns import map_columns
 from metacluster.helix import tag_helix
 from metacluster.schema import (
     ACTOR_COLUMNS,
@@ -41,283 +42,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
-    "name": (
-        "name",
-        "organisation",
-        "organization",
-        "organisation name",
-        "organization name",
-        "org name",
-        "actor",
-        "actor name",
-        "nom",
-        "nom de l'organisation",
-        "nombre",
-        "nome",
-        "denominazione",
-        "ragione sociale",
-        "naam",
-        "navn",
-        "bezeichnung",
-        "име",
-        "наименование",
-        "title",
-        "titre",
-        "titel",
-    ),
-    "helix": (
-        "helix",
-        "helix type",
-        "quadruple helix",
-        "helice",
-        "elica",
-        "activityType",
-        "sector",
-        "secteur",
-        "sektor",
-        "category",
-        "categorie",
-        "categoria",
-        "kategorie",
-        "type",
-        "typ",
-        "tipo",
-    ),
-    "organisation_type": (
-        "organisation_type",
-        "organization_type",
-        "org type",
-        "type of organisation",
-        "type of organization",
-        "type d'organisation",
-        "tipo de organizacion",
-        "tipo di organizzazione",
-        "organisationstyp",
-        "organisatietype",
-        "organisationstype",
-        "legal form",
-        "forme juridique",
-        "types",
-    ),
-    "city": (
-        "city",
-        "town",
-        "ville",
-        "ciudad",
-        "citta",
-        "stadt",
-        "ort",
-        "plaats",
-        "by",
-        "municipality",
-        "commune",
-        "municipio",
-        "comune",
-        "gemeinde",
-        "gemeente",
-        "kommune",
-        "locality",
-        "град",
-    ),
-    "country": (
-        "country",
-        "country code",
-        "CNTR_CODE",
-        "pays",
-        "pais",
-        "paese",
-        "land",
-        "staat",
-        "държава",
-    ),
-    "nuts_code": (
-        "nuts_code",
-        "nuts",
-        "nuts_id",
-        "nuts3",
-        "nuts2",
-        "nuts region",
-    ),
-    "website": (
-        "website",
-        "url",
-        "web",
-        "site",
-        "homepage",
-        "organizationURL",
-        "site web",
-        "site internet",
-        "sitio web",
-        "pagina web",
-        "sito web",
-        "sito",
-        "webseite",
-        "internet",
-        "link",
-    ),
-    "description": (
-        "description",
-        "desc",
-        "beschreibung",
-        "descripcion",
-        "descrizione",
-        "beschrijving",
-        "beskrivelse",
-        "описание",
-        "notes",
-        "comment",
-        "comments",
-    ),
-    "themes": (
-        "themes",
-        "theme",
-        "topics",
-        "topic",
-        "tags",
-        "keywords",
-        "thematiques",
-        "temas",
-        "temi",
-        "themen",
-        "thema s",
-        "emner",
-        "теми",
-    ),
-    "lat": (
-        "lat",
-        "latitude",
-        "y",
-        "breitengrad",
-        "latitud",
-        "latitudine",
-        "breedtegraad",
-        "breddegrad",
-        "ширина",
-    ),
-    "lon": (
-        "lon",
-        "lng",
-        "long",
-        "longitude",
-        "x",
-        "langengrad",
-        "longitud",
-        "longitudine",
-        "lengtegraad",
-        "laengdegrad",
-        "længdegrad",
-        "дължина",
-    ),
-    "latlon": (
-        "latlon",
-        "latlng",
-        "geolocation",
-        "coordinates",
-        "coordonnees",
-        "coordenadas",
-        "coordinate",
-        "koordinaten",
-        "geo_point_2d",
-        "geo point",
-        "coords",
-    ),
-}
-"""Schema column (plus ``lat``, ``lon`` and a combined ``latlon``) → the names files use
-for it, in order of preference; matched ignoring case, accents, spaces and punctuation
-("lat,lon", "lat_lon" and "LatLon" are one alias)."""
-
-MAPPING_KEYS: Final = tuple(COLUMN_ALIASES)
-
-EUROPE_BBOX: Final = (-32.0, 27.0, 45.0, 72.0)
-"""(min lon, min lat, max lon, max lat): generous Europe, Azores and Canaries included,
-used to notice swapped latitude/longitude."""
-
 NUTS_CODE_PATTERN: Final = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
 _ISO_NUTS_PREFIX: Final = {"GR": "EL", "GB": "UK"}
 _THEME_SEPARATORS: Final = re.compile(r"[;,|]")
-_DECIMAL_COMMA: Final = r"[+-]?\d+,\d+"
-_LATLON: Final = re.compile(
-    r"^[\[(]?\s*([+-]?\d+(?:[.,]\d+)?)\s*[,;/\s]\s*([+-]?\d+(?:[.,]\d+)?)\s*[\])]?$"
-)
 _HTML: Final = re.compile(r"<[a-zA-Z/!][^>]*>|&#?[a-zA-Z0-9]+;")
 _BARE_URL: Final = re.compile(r"https?://[^\s<>\"']+")
-_PROJECTED_MIN: Final = 1000.0
-
-
-def _column_key(name: str) -> str:
-    return fold(str(name)).replace(" ", "")
-
-
-def _alias_index() -> dict[str, tuple[str, int]]:
-    return {
-        _column_key(alias): (target, rank)
-        for target, aliases in COLUMN_ALIASES.items()
-        for rank, alias in enumerate(aliases)
-    }
-
-
-_ALIASES: Final = _alias_index()
-
-
-def is_known_column(name: str) -> bool:
-    """Whether a header cell names a column metacluster recognises (for header detection)."""
-    return _column_key(name) in _ALIASES
-
-
-# --------------------------------------------------------------------------- columns
-
-
-def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[str, str]:
-    """Which file column feeds each schema column: the explicit mapping, then aliases.
-
-    Raises InputFileError for a mapping key that is not a schema column, or a mapped
-    column the file does not have (listing the columns it has).
-    """
-    available = [str(c) for c in raw.frame.columns]
-    mapping: dict[str, str] = {}
-    for target, source in (explicit or {}).items():
-        if target not in MAPPING_KEYS:
-            raise InputFileError(
-                raw.file,
-                f"the column mapping names {target!r}, which is not a column metacluster fills",
-                f"Use keys among: {', '.join(MAPPING_KEYS)}",
-            )
-        matches = [c for c in available if c == source] or [
-            c for c in available if _column_key(c) == _column_key(source)
-        ]
-        if not matches:
-            raise InputFileError(
-                raw.file,
-                f"the column mapping asks for {target}={source!r}, but the file has no such column",
-                f"The file's columns are: {', '.join(available) or '(none)'}",
-                column=source,
-            )
-        mapping[target] = matches[0]
-    used = set(mapping.values())
-    candidates: dict[str, list[tuple[int, str]]] = {}
-    for column in available:
-        target, rank = _ALIASES.get(_column_key(column), (None, 0))
-        if target and target not in mapping and column not in used:
-            candidates.setdefault(target, []).append((rank, column))
-    for target, found in candidates.items():
-        found.sort()
-        mapping[target] = found[0][1]
-        if target == "helix" and len(found) > 1:
-            others = ", ".join(repr(c) for _, c in found[1:])
-            raw.warn(
-                f"several columns could hold the helix: using {found[0][1]!r}, not "
-                f"{others}; choose with columns={{'helix': ...}}"
-            )
-    if ("lat" in mapping) != ("lon" in mapping):
-        alone = mapping.pop("lat", None) or mapping.pop("lon")
-        raw.warn(
-            f"column {alone!r} looks like a coordinate but its partner is missing: "
-            "ignored; map both with columns={'lat': ..., 'lon': ...}"
-        )
-    if "lat" in mapping:
-        mapping.pop("latlon", None)
-    return mapping
 
 
 # --------------------------------------------------------------------------- cells
@@ -389,223 +118,6 @@ def _themes(values: pd.Series) -> pd.Series:
     return pd.Series([list(t) if t else [] for t in themes], index=values.index, dtype="object")
 
 
-def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinate cells → (floats, NaN where blank or bad; mask of bad non-blank cells).
-
-    NaN and ±Infinity count as bad cells, not as blanks.
-
-    Accepts decimal commas ("50,6292") and a trailing degree sign.
-    """
-    text = values.astype("str").fillna("").str.replace(r"[°\s]", "", regex=True)
-    comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
-    text = text.where(~comma, text.str.replace(",", ".", regex=False))
-    numbers = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
-    numbers = np.where(np.isinf(numbers), np.nan, numbers)  # "inf" parses: no coordinate
-    return numbers, (text != "").to_numpy() & np.isnan(numbers)
-
-
-def _split_latlon(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """'50.63,3.06', '50.63, 3.06', '[50.63, 3.06]', '50,63;3,06' → lat and lon cells."""
-    text = values.astype("object").where(values.notna(), "").astype(str).str.strip()
-    parts = text.str.extract(_LATLON)
-    # Unparseable non-blank cells go through as the latitude so that they are reported.
-    lat = parts[0].astype("object").where(parts[0].notna(), text.where(text != ""))
-    return lat.astype("object"), parts[1].astype("object")
-
-
-# --------------------------------------------------------------------------- rows
-
-
-class _Outcome:
-    """Per-row reject reason, column, value and detail; the first reason found wins."""
-
-    def __init__(self, rows: int) -> None:
-        self.reason, self.column, self.value, self.detail = (
-            np.full(rows, None, dtype=object) for _ in range(4)
-        )
-
-    @property
-    def open(self) -> np.ndarray:
-        """Rows not rejected so far."""
-        return pd.isna(self.reason)
-
-    def reject(
-        self,
-        mask: np.ndarray,
-        reason: str,
-        detail: str | np.ndarray,
-        *,
-        column: str | np.ndarray | None = None,
-        value: str | np.ndarray | None = None,
-    ) -> None:
-        """Reject the open rows of ``mask``; per-row arrays or one value for all."""
-        mask = np.asarray(mask, dtype=bool) & self.open
-        for target, content in ((self.detail, detail), (self.column, column), (self.value, value)):
-            target[mask] = content[mask] if isinstance(content, np.ndarray) else content
-        self.reason[mask] = reason
-
-
-@dataclass
-class _Positions:
-    """Longitude/latitude per row in EPSG:4326 (NaN = none), and what was done to them."""
-
-    x: np.ndarray
-    y: np.ndarray
-    note: np.ndarray
-    shown: np.ndarray  # the position as the file gave it, for reject messages
-    column: np.ndarray  # where it came from
-
-    @classmethod
-    def empty(cls, rows: int, column: str | None) -> _Positions:
-        return cls(
-            np.full(rows, np.nan),
-            np.full(rows, np.nan),
-            np.full(rows, None, object),
-            np.full(rows, None, object),
-            np.full(rows, column, object),
-        )
-
-
-def _from_geometry(raw: RawLayer, crs: pyproj.CRS | None) -> tuple[_Positions, pyproj.CRS]:
-    positions = _Positions.empty(len(raw.frame), "geometry")
-    source_crs = pyproj.CRS.from_user_input(raw.geometry.crs or crs or CRS)
-    geometries = raw.geometry.to_numpy()
-    present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
-    kinds = np.array(shapely.get_type_id(geometries))
-    not_point = present & (kinds != shapely.GeometryType.POINT)
-    points = geometries.copy()
-    points[not_point] = shapely.point_on_surface(geometries[not_point])
-    positions.x[present] = shapely.get_x(points[present])
-    positions.y[present] = shapely.get_y(points[present])
-    type_names = shapely.get_type_id(geometries[not_point])
-    for row, kind in zip(np.flatnonzero(not_point), type_names, strict=True):
-        name = shapely.GeometryType(kind).name.title().replace("string", "String")
-        positions.note[row] = f"representative point of a {name}"
-        raw.warn(
-            f"a {name}, not a point: placed at a point on it (position_note says so)",
-            row=raw.source_row[row],
-            layer=_layer_of(raw, row),
-            column="geometry",
-        )
-    positions.shown[present] = [
-        f"{x:.6f}, {y:.6f}" for x, y in zip(positions.x[present], positions.y[present], strict=True)
-    ]
-    return positions, source_crs
-
-
-def _from_columns(
-    raw: RawLayer, mapping: dict[str, str], positions: _Positions, outcome: _Outcome
-) -> None:
-    """Fill rows without geometry from lat/lon (or combined) columns, rejecting bad cells."""
-    if "lat" in mapping:
-        lat_cells, lon_cells = raw.frame[mapping["lat"]], raw.frame[mapping["lon"]]
-        label = f"{mapping['lat']}/{mapping['lon']}"
-    elif "latlon" in mapping:
-        lat_cells, lon_cells = _split_latlon(raw.frame[mapping["latlon"]])
-        label = mapping["latlon"]
-    else:
-        return
-    empty = np.isnan(positions.x)
-    lat, bad_lat = _numbers(lat_cells)
-    lon, bad_lon = _numbers(lon_cells)
-    shown = [
-        " / ".join(str(v) for v in pair if v is not None)
-        for pair in zip(
-            lat_cells.where(lat_cells.notna(), None),
-            lon_cells.where(lon_cells.notna(), None),
-            strict=True,
-        )
-    ]
-    shown = np.asarray(shown, dtype=object)
-    outcome.reject(
-        empty & (bad_lat | bad_lon),
-        "invalid coordinates",
-        "latitude and longitude must be decimal degrees such as 50.6292 and "
-        "3.0573 (a decimal comma is fine); fix the cell or leave it empty",
-        column=label,
-        value=shown,
-    )
-    one_only = empty & ~(bad_lat | bad_lon) & (np.isnan(lat) != np.isnan(lon))
-    outcome.reject(
-        one_only,
-        "incomplete coordinates",
-        "only one of latitude and longitude is given; fill in both or neither",
-        column=label,
-        value=shown,
-    )
-    use = empty & ~np.isnan(lat) & ~np.isnan(lon) & outcome.open
-    positions.x[use], positions.y[use] = lon[use], lat[use]
-    positions.shown[use] = shown[use]
-    positions.column[use] = label
-
-
-def _in_europe(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    west, south, east, north = EUROPE_BBOX
-    return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
-
-
-def _reproject(positions: _Positions, rows: np.ndarray, crs: pyproj.CRS) -> None:
-    transformer = pyproj.Transformer.from_crs(crs, CRS, always_xy=True)
-    positions.x[rows], positions.y[rows] = transformer.transform(
-        positions.x[rows], positions.y[rows]
-    )
-    note = f"reprojected from {crs.to_string()}"
-    positions.note[rows] = [f"{n}; {note}" if n else note for n in positions.note[rows]]
-
-
-def _check_positions(
-    raw: RawLayer,
-    positions: _Positions,
-    outcome: _Outcome,
-    geometry_crs: pyproj.CRS | None,
-    column_crs: pyproj.CRS,
-) -> None:
-    """Reproject declared CRSs, reject out-of-range and undeclared projected positions,
-    and fix swapped latitude/longitude."""
-    given = ~np.isnan(positions.x) & outcome.open
-    from_geometry = positions.column == "geometry"
-    wgs84 = pyproj.CRS.from_user_input(CRS)
-    for crs, rows in ((geometry_crs, given & from_geometry), (column_crs, given & ~from_geometry)):
-        if crs is not None and not crs.equals(wgs84, ignore_axis_order=True) and rows.any():
-            _reproject(positions, rows, crs)
-            raw.warn(f"{int(rows.sum())} position(s) reprojected from {crs.to_string()} to WGS84")
-    x, y = positions.x, positions.y
-    out_of_range = given & ((np.abs(y) > 90) | (np.abs(x) > 180))
-    projected = out_of_range & (np.abs(x) > _PROJECTED_MIN) & (np.abs(y) > _PROJECTED_MIN)
-    outcome.reject(
-        projected,
-        "projected coordinates",
-        "these look like metres in a projected coordinate system (such as "
-        "EPSG:3035), not degrees, and the file does not say which one; declare "
-        "it (GeoJSON crs member, crs= option, --crs) or export WGS84 "
-        "latitude/longitude",
-        column=positions.column,
-        value=positions.shown,
-    )
-    outcome.reject(
-        out_of_range,
-        "coordinates out of range",
-        "latitude must be within ±90 and longitude within ±180 degrees",
-        column=positions.column,
-        value=positions.shown,
-    )
-    swapped = given & outcome.open & ~_in_europe(x, y) & _in_europe(y, x)
-    positions.x[swapped], positions.y[swapped] = y[swapped].copy(), x[swapped].copy()
-    note = "latitude and longitude were swapped in the file; fixed"
-    positions.note[swapped] = [f"{n}; {note}" if n else note for n in positions.note[swapped]]
-    for row in np.flatnonzero(swapped):
-        raw.warn(
-            f"latitude and longitude swapped ({positions.shown[row]}): fixed",
-            row=raw.source_row[row],
-            layer=_layer_of(raw, row),
-            column=positions.column[row],
-        )
-
-
-def _layer_of(raw: RawLayer, row: int) -> str | None:
-    return raw.source_layer[row] if raw.source_layer else None
-
-
 def _nuts_code(value: str) -> tuple[str | None, str | None]:
     """One NUTS cell → (code or None, problem or None); GR/GB prefixes read as EL/UK."""
     code = value.upper().replace(" ", "").replace("-", "")
@@ -625,7 +137,7 @@ def _nuts_codes(raw: RawLayer, cells: pd.Series) -> tuple[pd.Series, np.ndarray]
     code = pd.Series([p[0] if p else None for p in parsed], index=text.index, dtype="object")
     for row, result in enumerate(parsed):
         if result and result[1]:
-            raw.warn(result[1], row=raw.source_row[row], layer=_layer_of(raw, row))
+            raw.warn(result[1], row=raw.source_row[row], layer=layer_of(raw, row))
     return code, (text.notna() & code.isna()).to_numpy()
 
 
@@ -640,19 +152,6 @@ def _countries(raw: RawLayer, cells: pd.Series, nuts: pd.Series, default: str | 
         )
     codes = codes.where(codes.notna(), nuts.map(lambda code: code[:2], na_action="ignore"))
     return codes.where(codes.notna(), default).astype("object")
-
-
-def _crs_option(raw: RawLayer, crs: Any) -> pyproj.CRS | None:
-    if crs is None:
-        return None
-    try:
-        return pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError as e:
-        raise InputFileError(
-            raw.file,
-            f"the coordinate system {crs!r} is not understood",
-            "Give an EPSG code such as EPSG:3035",
-        ) from e
 
 
 def _default_country(raw: RawLayer, country: str | None) -> str | None:
@@ -670,8 +169,8 @@ def _default_country(raw: RawLayer, country: str | None) -> str | None:
 
 def _locate_by_city(
     raw: RawLayer,
-    positions: _Positions,
-    outcome: _Outcome,
+    positions: coordinates.Positions,
+    outcome: Outcome,
     city: pd.Series,
     country: pd.Series,
     nuts: pd.Series,
@@ -701,7 +200,7 @@ def _locate_by_city(
         raw.warn(
             f"{detail.split(' — ')[0]}: positioned later from NUTS code {nuts.iloc[row]}",
             row=raw.source_row[row],
-            layer=_layer_of(raw, row),
+            layer=layer_of(raw, row),
         )
     rejected = np.zeros(len(outcome.reason), dtype=bool)
     rejected[missed[~has_nuts]] = True
@@ -720,7 +219,11 @@ def _locate_by_city(
 
 
 def _reject_duplicates(
-    raw: RawLayer, outcome: _Outcome, name: pd.Series, city: pd.Series, positions: _Positions
+    raw: RawLayer,
+    outcome: Outcome,
+    name: pd.Series,
+    city: pd.Series,
+    positions: coordinates.Positions,
 ) -> None:
     """Second and later rows with the same name and position (or city) as an earlier one."""
     keys = pd.DataFrame(
@@ -782,7 +285,7 @@ def _warn_unknown_helix(
             )
 
 
-def _rejects_table(raw: RawLayer, outcome: _Outcome, layers: list[str | None]) -> pd.DataFrame:
+def _rejects_table(raw: RawLayer, outcome: Outcome, layers: list[str | None]) -> pd.DataFrame:
     """The reader's rejects and the rows rejected here, in file order."""
     rejected = ~outcome.open
     rows = pd.DataFrame(
@@ -807,7 +310,7 @@ def _actors_table(
     raw: RawLayer,
     columns: dict[str, pd.Series | np.ndarray | list[Any]],
     consumed: set[str],
-    positions: _Positions,
+    positions: coordinates.Positions,
     accepted: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """Schema columns, then the file's unmapped columns under their own names."""
@@ -862,7 +365,7 @@ def normalise(
             f"are: {', '.join(map(str, raw.frame.columns)) or '(none)'}",
         )
     default_country = _default_country(raw, country)
-    declared_crs = _crs_option(raw, crs)
+    declared_crs = coordinates.crs_option(raw, crs)
     n = len(raw.frame)
 
     def cells(target: str) -> pd.Series:
@@ -870,7 +373,7 @@ def normalise(
             return raw.frame[mapping[target]].reset_index(drop=True)
         return pd.Series([None] * n, dtype="object")
 
-    outcome = _Outcome(n)
+    outcome = Outcome(n)
     name = _text(cells("name"))
     outcome.reject(
         name.isna().to_numpy(),
@@ -880,11 +383,11 @@ def normalise(
     )
 
     if raw.geometry is not None:
-        positions, geometry_crs = _from_geometry(raw, declared_crs)
+        positions, geometry_crs = coordinates.from_geometry(raw, declared_crs)
     else:
-        positions, geometry_crs = _Positions.empty(n, None), None
-    _from_columns(raw, mapping, positions, outcome)
-    _check_positions(
+        positions, geometry_crs = coordinates.Positions.empty(n, None), None
+    coordinates.from_columns(raw, mapping, positions, outcome)
+    coordinates.check_positions(
         raw, positions, outcome, geometry_crs, declared_crs or pyproj.CRS.from_user_input(CRS)
     )
     source = np.where(np.isnan(positions.x), None, "given").astype(object)

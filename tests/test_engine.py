@@ -17,7 +17,15 @@ from click.testing import CliRunner
 from distributed import Client, LocalCluster, get_task_stream
 
 from benchmarks.synthetic import synthetic_actors
-from metacluster import aggregate_regions, dask_engine, engine, join_nuts, locate, nuts, settings
+from metacluster import (
+    _nuts_index,
+    aggregate_regions,
+    dask_engine,
+    engine,
+    join_nuts,
+    nuts,
+    settings,
+)
 from metacluster.cli import main
 from metacluster.read.parquet import read_actors
 
@@ -112,7 +120,7 @@ def test_partitions_are_spatially_sorted_and_the_index_is_broadcast(
     # input partitions span Europe; sorted ones hold neighbours: far smaller boxes
     whole = shapely.box(*actors.total_bounds).area
     assert len(extents) == 8 and np.median(extents) < whole / 4
-    index_size = len(pickle.dumps(locate.nuts_index(2021, nuts.best_scale(2021))))
+    index_size = len(pickle.dumps(_nuts_index.nuts_index(2021, nuts.best_scale(2021))))
     graph_size = len(pickle.dumps(dict(joined.__dask_graph__())))
     assert graph_size < index_size / 4  # the index is referenced, not copied into tasks
 

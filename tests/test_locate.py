@@ -12,7 +12,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from metacluster import join_nuts, locate, nuts, settings
+from metacluster import _nuts_index, join_nuts, nuts, settings
 from metacluster._errors import NutsCodeError
 from metacluster.schema import NUTS_COLUMNS
 
@@ -125,7 +125,7 @@ def test_join_equals_a_separate_sjoin_at_each_level(year: int) -> None:
 @pytest.mark.parametrize("year", [2021, 2024])
 def test_the_raster_never_contradicts_the_exact_test(year: int) -> None:
     """Points right next to boundaries are where a raster shortcut could go wrong."""
-    index = locate._nuts_index(year, nuts.best_scale(year), nuts.source_key())
+    index = _nuts_index.nuts_index(year, nuts.best_scale(year))
     generator = np.random.default_rng(7)
     boundaries = shapely.boundary(nuts.load_nuts(year, 3, nuts.best_scale(year)).geometry.array)
     vertices = shapely.get_coordinates(shapely.segmentize(boundaries, 0.01))
@@ -134,7 +134,7 @@ def test_the_raster_never_contradicts_the_exact_test(year: int) -> None:
     anywhere = generator.uniform((-32.0, 27.0), (45.0, 72.0), (100_000, 2))
     x, y = np.vstack([near, anywhere]).T
     answer = index.grid.lookup(x, y)
-    decided = answer != locate._CellGrid.MIXED
+    decided = answer != _nuts_index.CellGrid.MIXED
     found, polygon = index.tree.query(shapely.points(x, y), predicate="intersects")
     exact = np.full(x.size, -1)
     exact[found] = polygon  # no ties: random points are never exactly on a boundary

@@ -10,7 +10,8 @@ import pytest
 import shapely
 
 from metacluster import InputFileError
-from metacluster.normalise import COLUMN_ALIASES, html_to_text, map_columns, normalise
+from metacluster.columns import COLUMN_ALIASES, column_key, map_columns
+from metacluster.normalise import html_to_text, normalise
 from metacluster.read import read_layer
 from metacluster.read._raw import RawLayer
 
@@ -98,9 +99,8 @@ def test_headers_in_several_languages_map_to_schema_columns(header: str, target:
 
 
 def test_each_alias_names_one_target() -> None:
-    from metacluster.normalise import _column_key
 
-    keys = [_column_key(a) for aliases in COLUMN_ALIASES.values() for a in aliases]
+    keys = [column_key(a) for aliases in COLUMN_ALIASES.values() for a in aliases]
     assert len(keys) == len(set(keys))
 
 

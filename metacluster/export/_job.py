@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
-from metacluster.aggregate import aggregate_regions
+from metacluster.engine import aggregate_regions
 from metacluster.filter import Filters, apply_filters
 
 if TYPE_CHECKING:

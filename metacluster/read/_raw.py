@@ -20,6 +20,7 @@ import pandas as pd
 
 from metacluster import settings
 from metacluster._errors import InputFileError, InputLimitError
+from metacluster.columns import is_known_column
 
 HEADER_SEARCH_ROWS = 20
 """How many rows from the top are searched for the header row (title rows above it)."""
@@ -186,8 +187,6 @@ def _looks_numeric(text: str) -> bool:
 
 def _header_score(row: list[str | None]) -> tuple[int, int]:
     """(cells naming a known column, non-empty text cells) of a candidate header row."""
-    from metacluster.normalise import is_known_column
-
     texts = [c for c in row if c and not _looks_numeric(c)]
     return sum(is_known_column(c) for c in texts), len(texts)
 

@@ -1,0 +1,276 @@
+"""Which file column feeds which actor column: aliases in the supported languages.
+
+The headers files use for each schema column, the keys a column mapping may name, and the
+matching of headers to them (ignoring case, accents, spaces and punctuation). Readers use
+``is_known_column`` to find the header row; ``normalise`` uses ``map_columns``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from metacluster._errors import InputFileError
+from metacluster._text import fold
+
+if TYPE_CHECKING:
+    from metacluster.read._raw import RawLayer
+
+COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "name": (
+        "name",
+        "organisation",
+        "organization",
+        "organisation name",
+        "organization name",
+        "org name",
+        "actor",
+        "actor name",
+        "nom",
+        "nom de l'organisation",
+        "nombre",
+        "nome",
+        "denominazione",
+        "ragione sociale",
+        "naam",
+        "navn",
+        "bezeichnung",
+        "име",
+        "наименование",
+        "title",
+        "titre",
+        "titel",
+    ),
+    "helix": (
+        "helix",
+        "helix type",
+        "quadruple helix",
+        "helice",
+        "elica",
+        "activityType",
+        "sector",
+        "secteur",
+        "sektor",
+        "category",
+        "categorie",
+        "categoria",
+        "kategorie",
+        "type",
+        "typ",
+        "tipo",
+    ),
+    "organisation_type": (
+        "organisation_type",
+        "organization_type",
+        "org type",
+        "type of organisation",
+        "type of organization",
+        "type d'organisation",
+        "tipo de organizacion",
+        "tipo di organizzazione",
+        "organisationstyp",
+        "organisatietype",
+        "organisationstype",
+        "legal form",
+        "forme juridique",
+        "types",
+    ),
+    "city": (
+        "city",
+        "town",
+        "ville",
+        "ciudad",
+        "citta",
+        "stadt",
+        "ort",
+        "plaats",
+        "by",
+        "municipality",
+        "commune",
+        "municipio",
+        "comune",
+        "gemeinde",
+        "gemeente",
+        "kommune",
+        "locality",
+        "град",
+    ),
+    "country": (
+        "country",
+        "country code",
+        "CNTR_CODE",
+        "pays",
+        "pais",
+        "paese",
+        "land",
+        "staat",
+        "държава",
+    ),
+    "nuts_code": (
+        "nuts_code",
+        "nuts",
+        "nuts_id",
+        "nuts3",
+        "nuts2",
+        "nuts region",
+    ),
+    "website": (
+        "website",
+        "url",
+        "web",
+        "site",
+        "homepage",
+        "organizationURL",
+        "site web",
+        "site internet",
+        "sitio web",
+        "pagina web",
+        "sito web",
+        "sito",
+        "webseite",
+        "internet",
+        "link",
+    ),
+    "description": (
+        "description",
+        "desc",
+        "beschreibung",
+        "descripcion",
+        "descrizione",
+        "beschrijving",
+        "beskrivelse",
+        "описание",
+        "notes",
+        "comment",
+        "comments",
+    ),
+    "themes": (
+        "themes",
+        "theme",
+        "topics",
+        "topic",
+        "tags",
+        "keywords",
+        "thematiques",
+        "temas",
+        "temi",
+        "themen",
+        "thema s",
+        "emner",
+        "теми",
+    ),
+    "lat": (
+        "lat",
+        "latitude",
+        "y",
+        "breitengrad",
+        "latitud",
+        "latitudine",
+        "breedtegraad",
+        "breddegrad",
+        "ширина",
+    ),
+    "lon": (
+        "lon",
+        "lng",
+        "long",
+        "longitude",
+        "x",
+        "langengrad",
+        "longitud",
+        "longitudine",
+        "lengtegraad",
+        "laengdegrad",
+        "længdegrad",
+        "дължина",
+    ),
+    "latlon": (
+        "latlon",
+        "latlng",
+        "geolocation",
+        "coordinates",
+        "coordonnees",
+        "coordenadas",
+        "coordinate",
+        "koordinaten",
+        "geo_point_2d",
+        "geo point",
+        "coords",
+    ),
+}
+"""Schema column (plus ``lat``, ``lon`` and a combined ``latlon``) → the names files use
+for it, in order of preference; matched ignoring case, accents, spaces and punctuation
+("lat,lon", "lat_lon" and "LatLon" are one alias)."""
+
+MAPPING_KEYS: Final = tuple(COLUMN_ALIASES)
+
+
+def column_key(name: str) -> str:
+    return fold(str(name)).replace(" ", "")
+
+
+def _alias_index() -> dict[str, tuple[str, int]]:
+    return {
+        column_key(alias): (target, rank)
+        for target, aliases in COLUMN_ALIASES.items()
+        for rank, alias in enumerate(aliases)
+    }
+
+
+_ALIASES: Final = _alias_index()
+
+
+def is_known_column(name: str) -> bool:
+    """Whether a header cell names a column metacluster recognises (for header detection)."""
+    return column_key(name) in _ALIASES
+
+
+def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[str, str]:
+    """Which file column feeds each schema column: the explicit mapping, then aliases.
+
+    Raises InputFileError for a mapping key that is not a schema column, or a mapped
+    column the file does not have (listing the columns it has).
+    """
+    available = [str(c) for c in raw.frame.columns]
+    mapping: dict[str, str] = {}
+    for target, source in (explicit or {}).items():
+        if target not in MAPPING_KEYS:
+            raise InputFileError(
+                raw.file,
+                f"the column mapping names {target!r}, which is not a column metacluster fills",
+                f"Use keys among: {', '.join(MAPPING_KEYS)}",
+            )
+        matches = [c for c in available if c == source] or [
+            c for c in available if column_key(c) == column_key(source)
+        ]
+        if not matches:
+            raise InputFileError(
+                raw.file,
+                f"the column mapping asks for {target}={source!r}, but the file has no such column",
+                f"The file's columns are: {', '.join(available) or '(none)'}",
+                column=source,
+            )
+        mapping[target] = matches[0]
+    used = set(mapping.values())
+    candidates: dict[str, list[tuple[int, str]]] = {}
+    for column in available:
+        target, rank = _ALIASES.get(column_key(column), (None, 0))
+        if target and target not in mapping and column not in used:
+            candidates.setdefault(target, []).append((rank, column))
+    for target, found in candidates.items():
+        found.sort()
+        mapping[target] = found[0][1]
+        if target == "helix" and len(found) > 1:
+            others = ", ".join(repr(c) for _, c in found[1:])
+            raw.warn(
+                f"several columns could hold the helix: using {found[0][1]!r}, not "
+                f"{others}; choose with columns={{'helix': ...}}"
+            )
+    if ("lat" in mapping) != ("lon" in mapping):
+        alone = mapping.pop("lat", None) or mapping.pop("lon")
+        raw.warn(
+            f"column {alone!r} looks like a coordinate but its partner is missing: "
+            "ignored; map both with columns={'lat': ..., 'lon': ...}"
+        )
+    if "lat" in mapping:
+        mapping.pop("latlon", None)
+    return mapping

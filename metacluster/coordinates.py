@@ -1,0 +1,233 @@
+"""Positions from a file's cells: coordinates parsed, reprojected, swaps repaired.
+
+Latitude/longitude come from geometries (any type: a point on lines and polygons) or from
+coordinate columns (separate or combined, decimal commas, degree signs); declared CRSs are
+reprojected to WGS84, undeclared projected metres and out-of-range values rejected, and
+swapped latitude/longitude repaired, each with a note on the row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from metacluster._errors import InputFileError
+from metacluster._rows import Outcome, layer_of
+from metacluster.schema import CRS
+
+if TYPE_CHECKING:
+    from metacluster.read._raw import RawLayer
+
+EUROPE_BBOX: Final = (-32.0, 27.0, 45.0, 72.0)
+"""(min lon, min lat, max lon, max lat): generous Europe, Azores and Canaries included,
+used to notice swapped latitude/longitude."""
+
+
+_DECIMAL_COMMA: Final = r"[+-]?\d+,\d+"
+_LATLON: Final = re.compile(
+    r"^[\[(]?\s*([+-]?\d+(?:[.,]\d+)?)\s*[,;/\s]\s*([+-]?\d+(?:[.,]\d+)?)\s*[\])]?$"
+)
+_PROJECTED_MIN: Final = 1000.0
+
+
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate cells → (floats, NaN where blank or bad; mask of bad non-blank cells).
+
+    NaN and ±Infinity count as bad cells, not as blanks.
+
+    Accepts decimal commas ("50,6292") and a trailing degree sign.
+    """
+    text = values.astype("str").fillna("").str.replace(r"[°\s]", "", regex=True)
+    comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
+    text = text.where(~comma, text.str.replace(",", ".", regex=False))
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
+    numbers = np.where(np.isinf(numbers), np.nan, numbers)  # "inf" parses: no coordinate
+    return numbers, (text != "").to_numpy() & np.isnan(numbers)
+
+
+def split_latlon(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """'50.63,3.06', '50.63, 3.06', '[50.63, 3.06]', '50,63;3,06' → lat and lon cells."""
+    text = values.astype("object").where(values.notna(), "").astype(str).str.strip()
+    parts = text.str.extract(_LATLON)
+    # Unparseable non-blank cells go through as the latitude so that they are reported.
+    lat = parts[0].astype("object").where(parts[0].notna(), text.where(text != ""))
+    return lat.astype("object"), parts[1].astype("object")
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class Positions:
+    """Longitude/latitude per row in EPSG:4326 (NaN = none), and what was done to them."""
+
+    x: np.ndarray
+    y: np.ndarray
+    note: np.ndarray
+    shown: np.ndarray  # the position as the file gave it, for reject messages
+    column: np.ndarray  # where it came from
+
+    @classmethod
+    def empty(cls, rows: int, column: str | None) -> Positions:
+        return cls(
+            np.full(rows, np.nan),
+            np.full(rows, np.nan),
+            np.full(rows, None, object),
+            np.full(rows, None, object),
+            np.full(rows, column, object),
+        )
+
+
+def from_geometry(raw: RawLayer, crs: pyproj.CRS | None) -> tuple[Positions, pyproj.CRS]:
+    positions = Positions.empty(len(raw.frame), "geometry")
+    source_crs = pyproj.CRS.from_user_input(raw.geometry.crs or crs or CRS)
+    geometries = raw.geometry.to_numpy()
+    present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
+    kinds = np.array(shapely.get_type_id(geometries))
+    not_point = present & (kinds != shapely.GeometryType.POINT)
+    points = geometries.copy()
+    points[not_point] = shapely.point_on_surface(geometries[not_point])
+    positions.x[present] = shapely.get_x(points[present])
+    positions.y[present] = shapely.get_y(points[present])
+    type_names = shapely.get_type_id(geometries[not_point])
+    for row, kind in zip(np.flatnonzero(not_point), type_names, strict=True):
+        name = shapely.GeometryType(kind).name.title().replace("string", "String")
+        positions.note[row] = f"representative point of a {name}"
+        raw.warn(
+            f"a {name}, not a point: placed at a point on it (position_note says so)",
+            row=raw.source_row[row],
+            layer=layer_of(raw, row),
+            column="geometry",
+        )
+    positions.shown[present] = [
+        f"{x:.6f}, {y:.6f}" for x, y in zip(positions.x[present], positions.y[present], strict=True)
+    ]
+    return positions, source_crs
+
+
+def from_columns(
+    raw: RawLayer, mapping: dict[str, str], positions: Positions, outcome: Outcome
+) -> None:
+    """Fill rows without geometry from lat/lon (or combined) columns, rejecting bad cells."""
+    if "lat" in mapping:
+        lat_cells, lon_cells = raw.frame[mapping["lat"]], raw.frame[mapping["lon"]]
+        label = f"{mapping['lat']}/{mapping['lon']}"
+    elif "latlon" in mapping:
+        lat_cells, lon_cells = split_latlon(raw.frame[mapping["latlon"]])
+        label = mapping["latlon"]
+    else:
+        return
+    empty = np.isnan(positions.x)
+    lat, bad_lat = _numbers(lat_cells)
+    lon, bad_lon = _numbers(lon_cells)
+    shown = [
+        " / ".join(str(v) for v in pair if v is not None)
+        for pair in zip(
+            lat_cells.where(lat_cells.notna(), None),
+            lon_cells.where(lon_cells.notna(), None),
+            strict=True,
+        )
+    ]
+    shown = np.asarray(shown, dtype=object)
+    outcome.reject(
+        empty & (bad_lat | bad_lon),
+        "invalid coordinates",
+        "latitude and longitude must be decimal degrees such as 50.6292 and "
+        "3.0573 (a decimal comma is fine); fix the cell or leave it empty",
+        column=label,
+        value=shown,
+    )
+    one_only = empty & ~(bad_lat | bad_lon) & (np.isnan(lat) != np.isnan(lon))
+    outcome.reject(
+        one_only,
+        "incomplete coordinates",
+        "only one of latitude and longitude is given; fill in both or neither",
+        column=label,
+        value=shown,
+    )
+    use = empty & ~np.isnan(lat) & ~np.isnan(lon) & outcome.open
+    positions.x[use], positions.y[use] = lon[use], lat[use]
+    positions.shown[use] = shown[use]
+    positions.column[use] = label
+
+
+def _in_europe(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    west, south, east, north = EUROPE_BBOX
+    return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+
+
+def _reproject(positions: Positions, rows: np.ndarray, crs: pyproj.CRS) -> None:
+    transformer = pyproj.Transformer.from_crs(crs, CRS, always_xy=True)
+    positions.x[rows], positions.y[rows] = transformer.transform(
+        positions.x[rows], positions.y[rows]
+    )
+    note = f"reprojected from {crs.to_string()}"
+    positions.note[rows] = [f"{n}; {note}" if n else note for n in positions.note[rows]]
+
+
+def check_positions(
+    raw: RawLayer,
+    positions: Positions,
+    outcome: Outcome,
+    geometry_crs: pyproj.CRS | None,
+    column_crs: pyproj.CRS,
+) -> None:
+    """Reproject declared CRSs, reject out-of-range and undeclared projected positions,
+    and fix swapped latitude/longitude."""
+    given = ~np.isnan(positions.x) & outcome.open
+    from_geometry = positions.column == "geometry"
+    wgs84 = pyproj.CRS.from_user_input(CRS)
+    for crs, rows in ((geometry_crs, given & from_geometry), (column_crs, given & ~from_geometry)):
+        if crs is not None and not crs.equals(wgs84, ignore_axis_order=True) and rows.any():
+            _reproject(positions, rows, crs)
+            raw.warn(f"{int(rows.sum())} position(s) reprojected from {crs.to_string()} to WGS84")
+    x, y = positions.x, positions.y
+    out_of_range = given & ((np.abs(y) > 90) | (np.abs(x) > 180))
+    projected = out_of_range & (np.abs(x) > _PROJECTED_MIN) & (np.abs(y) > _PROJECTED_MIN)
+    outcome.reject(
+        projected,
+        "projected coordinates",
+        "these look like metres in a projected coordinate system (such as "
+        "EPSG:3035), not degrees, and the file does not say which one; declare "
+        "it (GeoJSON crs member, crs= option, --crs) or export WGS84 "
+        "latitude/longitude",
+        column=positions.column,
+        value=positions.shown,
+    )
+    outcome.reject(
+        out_of_range,
+        "coordinates out of range",
+        "latitude must be within ±90 and longitude within ±180 degrees",
+        column=positions.column,
+        value=positions.shown,
+    )
+    swapped = given & outcome.open & ~_in_europe(x, y) & _in_europe(y, x)
+    positions.x[swapped], positions.y[swapped] = y[swapped].copy(), x[swapped].copy()
+    note = "latitude and longitude were swapped in the file; fixed"
+    positions.note[swapped] = [f"{n}; {note}" if n else note for n in positions.note[swapped]]
+    for row in np.flatnonzero(swapped):
+        raw.warn(
+            f"latitude and longitude swapped ({positions.shown[row]}): fixed",
+            row=raw.source_row[row],
+            layer=layer_of(raw, row),
+            column=positions.column[row],
+        )
+
+
+def crs_option(raw: RawLayer, crs: Any) -> pyproj.CRS | None:
+    if crs is None:
+        return None
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as e:
+        raise InputFileError(
+            raw.file,
+            f"the coordinate system {crs!r} is not understood",
+            "Give an EPSG code such as EPSG:3035",
+        ) from e
