@@ -30,7 +30,8 @@ import pandas as pd
 import shapely
 
 from metacluster._errors import InputFileError
-from metacluster.merge import normalise_name
+from metacluster.manifest import Manifest, as_manifest
+from metacluster.merge import MergeResult, merge, normalise_name
 from metacluster.read import csv as csv_reader
 from metacluster.read._raw import check_size_limit
 from metacluster.schema import CRS, REJECT_COLUMNS, empty_table
@@ -351,7 +352,7 @@ def resolve_links(
         columns=list(REJECT_COLUMNS),
     )
     if len(rejects):
-        log.warning("%s: %d of %d link rows rejected", file, len(rejects), len(table))
+        log.info("%s: %d of %d link rows rejected", file, len(rejects), len(table))
     return LinksImport(file=file, rows_in=len(table), links=links, rejects=rejects)
 
 
@@ -513,6 +514,33 @@ def _first(value: Any) -> Any:
     if isinstance(value, Iterable):
         return next(iter(value), None)
     return None
+
+
+@dataclass
+class LinkedLayer:
+    """A merged meta-cluster with its links: the merge, the links table read (None when
+    the manifest names none) and the edges."""
+
+    merged: MergeResult
+    table: LinksImport | None
+    edges: gpd.GeoDataFrame
+
+    @property
+    def actors(self) -> gpd.GeoDataFrame:
+        return self.merged.actors
+
+
+def merge_with_links(
+    manifest_or_paths: Manifest | str | Path | Sequence[str | Path],
+    *,
+    year: int | None = None,
+    progress: Any = None,
+) -> LinkedLayer:
+    """``merge`` the maps, read the manifest's links table, and build the links."""
+    manifest = as_manifest(manifest_or_paths)
+    merged = merge(manifest, year=year, progress=progress)
+    table = read_links(manifest.links, merged.actors) if manifest.links else None
+    return LinkedLayer(merged=merged, table=table, edges=links(merged.actors, table))
 
 
 # --- selection and aggregation ------------------------------------------------------------

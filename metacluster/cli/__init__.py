@@ -55,7 +55,9 @@ def main(verbose: int) -> None:
 # Each module below registers its commands on `main` when imported.
 from metacluster.cli import (  # noqa: E402,F401
     export_cmd,
+    links_cmd,
     merge_cmd,
     nuts_cmd,
+    partners_cmd,
     validate_cmd,
 )
