@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -180,17 +180,25 @@ def filters_from_options(
         raise click.UsageError(str(error)) from error
 
 
-def output_format(fmt: str | None, output: str) -> str:
-    """The format to write: --format, else the -o extension; clashes are usage errors."""
-    inferred = None if output == STDOUT else format_for_path(output)
+def output_format(fmt: str | None, output: str, *, formats: Mapping[str, Any] | None = None) -> str:
+    """The format to write: --format, else the -o extension; clashes are usage errors.
+
+    ``formats`` is the registry to choose from (name -> entry with an ``extension``);
+    None means the actor/region export ``FORMATS``.
+    """
+    if formats is None:
+        formats = FORMATS
+        inferred = None if output == STDOUT else format_for_path(output)
+    else:
+        inferred = None if output == STDOUT else _format_in(formats, output)
     if fmt is None:
         if output == STDOUT:
             return "geojson"
         if inferred is None:
             raise click.UsageError(
                 f"cannot tell the format from {Path(output).name!r}: name the file "
-                f"{', '.join('*' + f.extension for f in FORMATS.values())}, or pass "
-                f"--format {'|'.join(FORMATS)}"
+                f"{', '.join('*' + f.extension for f in formats.values())}, or pass "
+                f"--format {'|'.join(formats)}"
             )
         return inferred
     if inferred is not None and inferred != fmt:
@@ -199,6 +207,13 @@ def output_format(fmt: str | None, output: str) -> str:
             "drop --format or change the file's extension"
         )
     return fmt
+
+
+def _format_in(formats: Mapping[str, Any], output: str) -> str | None:
+    suffix = Path(output).suffix.lower()
+    if suffix == ".json" and "geojson" in formats:
+        return "geojson"
+    return next((name for name, f in formats.items() if f.extension == suffix), None)
 
 
 def open_output(output: str) -> IO[Any]:

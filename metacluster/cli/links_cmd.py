@@ -9,29 +9,10 @@ import click
 
 from metacluster.cli import _options, main
 from metacluster.export.csv import frame_to_csv
-from metacluster.export.links import LINK_FORMATS, link_format_for_path, write_links
+from metacluster.export.links import LINK_FORMATS, write_links
 from metacluster.filter import apply_filters
 from metacluster.links import ENDS, merge_with_links, select_links
 from metacluster.schema import REJECT_COLUMNS, empty_table
-
-
-def _links_format(fmt: str | None, output: str) -> str:
-    inferred = None if output == _options.STDOUT else link_format_for_path(output)
-    if fmt is None:
-        if output == _options.STDOUT:
-            return "geojson"
-        if inferred is None:
-            raise click.UsageError(
-                f"cannot tell the format from {Path(output).name!r}: name the file *.geojson, "
-                f"*.csv, *.graphml or *.gexf, or pass --format {'|'.join(LINK_FORMATS)}"
-            )
-        return inferred
-    if inferred is not None and inferred != fmt:
-        raise click.UsageError(
-            f"--format {fmt} clashes with -o {Path(output).name!r} ({inferred}): "
-            "drop --format or change the file's extension"
-        )
-    return fmt
 
 
 @main.command("links")
@@ -98,7 +79,7 @@ def links_command(
       metacluster links layers/metacluster.toml --cluster Toscana --ends either -o t.gexf
     """
     filters = _options.filters_from_options(**filter_values)
-    fmt = _links_format(fmt, output)
+    fmt = _options.output_format(fmt, output, formats=LINK_FORMATS)
     with _options.progress("Merging maps") as step:
         layer = merge_with_links(list(inputs), year=year, progress=step)
         selected = None if filters.is_empty else apply_filters(layer.actors, filters)

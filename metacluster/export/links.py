@@ -14,7 +14,6 @@ import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import geopandas as gpd
@@ -27,10 +26,18 @@ from metacluster.export.csv import LIST_SEPARATOR, frame_to_csv
 from metacluster.export.geojson import MEDIA_TYPE, generation_time, write_geojson
 from metacluster.links import actor_nuts, primary_cluster
 
-LinkWriter = Callable[
-    [BinaryIO, gpd.GeoDataFrame, pd.DataFrame, Mapping[str, Any], "dt.datetime | str | None"],
-    None,
-]
+
+@dataclass(frozen=True)
+class LinksJob:
+    """What one links export writes: the edges, the actors they link, the metadata."""
+
+    edges: gpd.GeoDataFrame
+    actors: pd.DataFrame
+    metadata: Mapping[str, Any]
+    generated_at: dt.datetime | str | None
+
+
+LinkWriter = Callable[[BinaryIO, LinksJob], None]
 
 
 @dataclass(frozen=True)
@@ -43,15 +50,10 @@ class LinkFormat:
     writer: LinkWriter
 
 
-def write_links_geojson(
-    out: BinaryIO,
-    edges: gpd.GeoDataFrame,
-    actors: pd.DataFrame,
-    metadata: Mapping[str, Any],
-    generated_at: dt.datetime | str | None,
-) -> None:
+def write_links_geojson(out: BinaryIO, job: LinksJob) -> None:
     """Links as a FeatureCollection of LineStrings (source to target)."""
-    write_geojson(edges, out, metadata={"what": "links", **metadata}, generated_at=generated_at)
+    metadata = {"what": "links", **job.metadata}
+    write_geojson(job.edges, out, metadata=metadata, generated_at=job.generated_at)
 
 
 def links_table(edges: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -67,15 +69,9 @@ def links_table(edges: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
-def write_links_csv(
-    out: BinaryIO,
-    edges: gpd.GeoDataFrame,
-    actors: pd.DataFrame,
-    metadata: Mapping[str, Any],
-    generated_at: dt.datetime | str | None,
-) -> None:
+def write_links_csv(out: BinaryIO, job: LinksJob) -> None:
     """The edge list as spreadsheet-safe CSV (see ``export.csv``)."""
-    out.write(frame_to_csv(links_table(edges)))
+    out.write(frame_to_csv(links_table(job.edges)))
 
 
 def links_graph(edges: gpd.GeoDataFrame, actors: pd.DataFrame) -> nx.MultiGraph:
@@ -116,31 +112,19 @@ def _present(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and not pd.isna(v)}
 
 
-def write_links_graphml(
-    out: BinaryIO,
-    edges: gpd.GeoDataFrame,
-    actors: pd.DataFrame,
-    metadata: Mapping[str, Any],
-    generated_at: dt.datetime | str | None,
-) -> None:
+def write_links_graphml(out: BinaryIO, job: LinksJob) -> None:
     """GraphML (yEd, Gephi, igraph) written by networkx."""
-    nx.write_graphml(links_graph(edges, actors), out, encoding="utf-8")
+    nx.write_graphml(links_graph(job.edges, job.actors), out, encoding="utf-8")
 
 
 _GEXF_DATE = re.compile(rb'lastmodifieddate="[0-9-]+"')
 
 
-def write_links_gexf(
-    out: BinaryIO,
-    edges: gpd.GeoDataFrame,
-    actors: pd.DataFrame,
-    metadata: Mapping[str, Any],
-    generated_at: dt.datetime | str | None,
-) -> None:
+def write_links_gexf(out: BinaryIO, job: LinksJob) -> None:
     """GEXF (Gephi) written by networkx, dated with the generation date."""
     buffer = io.BytesIO()
-    nx.write_gexf(links_graph(edges, actors), buffer)
-    date = generation_time(generated_at)[:10].encode()
+    nx.write_gexf(links_graph(job.edges, job.actors), buffer)
+    date = generation_time(job.generated_at)[:10].encode()
     out.write(_GEXF_DATE.sub(b'lastmodifieddate="' + date + b'"', buffer.getvalue(), count=1))
 
 
@@ -155,14 +139,6 @@ LINK_FORMATS: Final = {
 }
 
 
-def link_format_for_path(path: str | Path) -> str | None:
-    """The links format a file name asks for by its extension, or None."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".json":
-        return "geojson"
-    return next((f.name for f in LINK_FORMATS.values() if f.extension == suffix), None)
-
-
 def write_links(
     out: BinaryIO,
     edges: gpd.GeoDataFrame,
@@ -175,7 +151,7 @@ def write_links(
     """Write links in one of ``LINK_FORMATS`` into a binary file."""
     if fmt not in LINK_FORMATS:
         raise ValueError(f"unknown links format {fmt!r}; use one of {', '.join(LINK_FORMATS)}")
-    LINK_FORMATS[fmt].writer(out, edges, actors, dict(metadata or {}), generated_at)
+    LINK_FORMATS[fmt].writer(out, LinksJob(edges, actors, dict(metadata or {}), generated_at))
 
 
 def render_links(edges: gpd.GeoDataFrame, actors: pd.DataFrame, **options: Any) -> bytes:
