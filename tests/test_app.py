@@ -362,6 +362,8 @@ def test_the_selector_switches_meta_cluster_and_resets_filters() -> None:
         ("download_regions_geojson", "geojson", "regions",
          "smartculture-regions-nuts2-academia-IT.geojson"),
         ("download_regions_csv", "csv", "regions", "smartculture-regions-nuts2-academia-IT.csv"),
+        ("download_map_html", "html", "map", "smartculture-map-academia-IT.html"),
+        ("download_map_png", "png", "map", "smartculture-map-academia-IT.png"),
     ],
 )  # fmt: skip
 def test_downloads_equal_the_library_and_the_cli(

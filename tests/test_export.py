@@ -299,8 +299,14 @@ def test_registry_and_file_names() -> None:
         "csv": ".csv",
         "kml": ".kml",
         "parquet": ".parquet",
+        "html": ".html",
+        "png": ".png",
+        "svg": ".svg",
+        "pdf": ".pdf",
     }
     assert format_for_path("actors.parquet") == "parquet"
+    assert format_for_path("Map.PNG") == "png"
+    assert export_filename(Filters(countries=("IT",)), fmt="html", what="map") == "map-IT.html"
     assert FORMATS["geojson"].media_type == "application/geo+json"
     assert format_for_path("out/Europe.GeoJSON") == "geojson"
     assert format_for_path("x.json") == "geojson"

@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from metacluster.cli import _options, main
-from metacluster.export import ACTORS, REGIONS, WHAT, check_export, write
+from metacluster.export import ACTORS, FORMATS, MAP_LAYERS, REGIONS, WHAT, check_export, write
 from metacluster.merge import merge
+from metacluster.ui.state import METRICS
 
 DEFAULT_LEVEL = 2
 
@@ -20,15 +21,30 @@ DEFAULT_LEVEL = 2
 @click.option(
     "--what",
     type=click.Choice(WHAT),
-    default=ACTORS,
-    show_default=True,
-    help="Actors as points, or NUTS regions with actor counts per helix.",
+    default=None,
+    help="Actors as points, NUTS regions with actor counts per helix, the map (html, png, "
+    "svg, pdf) or a one-page region profile (pdf, with one --nuts or --cluster) "
+    "[default: actors; map for html, png, svg, pdf].",
 )
 @click.option(
     "--level",
     type=click.IntRange(0, 3),
     default=None,
-    help=f"NUTS level of the regions for --what regions [default: {DEFAULT_LEVEL}].",
+    help=f"NUTS level of the regions for --what regions or the map's choropleth "
+    f"[default: {DEFAULT_LEVEL}].",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(list(METRICS)),
+    default="actors",
+    show_default=True,
+    help="Map: what colours the regions (actors, actors of one helix, helix balance).",
+)
+@click.option(
+    "--hide",
+    multiple=True,
+    type=click.Choice(MAP_LAYERS),
+    help="Map: leave this layer out (repeatable), as the app's layer switches.",
 )
 @click.option(
     "--include-empty",
@@ -42,8 +58,10 @@ DEFAULT_LEVEL = 2
 @_options.engine_options
 def export_command(
     inputs: tuple[Path, ...],
-    what: str,
+    what: str | None,
     level: int | None,
+    metric: str,
+    hide: tuple[str, ...],
     include_empty: bool,
     year: int | None,
     fmt: str | None,
@@ -53,7 +71,8 @@ def export_command(
     scheduler: str | None,
     **filter_values: Any,
 ) -> None:
-    """Export the merged layer, filtered, as GeoJSON, CSV, KML or GeoParquet.
+    """Export the merged layer, filtered, as data (GeoJSON, CSV, KML, GeoParquet), as a
+    map (standalone HTML, PNG, SVG, PDF) or as a one-page region profile (PDF).
 
     MANIFEST_OR_FILES is a manifest (layers/*.toml) or layer files, merged as by
     `metacluster merge`. Filters combine with AND; a repeated filter option keeps actors
@@ -66,11 +85,18 @@ def export_command(
       metacluster export layers/metacluster.toml --nuts ITI --search museum -o - | jq .
       metacluster export layers/metacluster.toml --what regions --level 2 \\
           --include-empty -o regions.geojson
+      metacluster export layers/metacluster.toml --country IT -o italy.html
+      metacluster export layers/metacluster.toml --metric balance --generated-at \\
+          2024-05-01T00:00:00Z -o balance.png
+      metacluster export layers/metacluster.toml --what profile --nuts ITI1 -o iti1.pdf
     """
     filters = _options.filters_from_options(**filter_values)
     fmt = _options.output_format(fmt, output)
+    what = what or FORMATS[fmt].exports[0]
     if what == ACTORS and (level is not None or include_empty):
         raise click.UsageError("--level and --include-empty apply to --what regions only")
+    if what in (ACTORS, REGIONS) and (hide or metric != "actors"):
+        raise click.UsageError("--metric and --hide apply to maps (--format html|png|svg|pdf)")
     try:
         check_export(fmt, what)
     except ValueError as error:
@@ -80,7 +106,7 @@ def export_command(
         _options.progress("Merging maps") as step,
     ):
         result = merge(list(inputs), year=year, progress=step)
-        step("Aggregating regions" if what == REGIONS else "Writing actors")
+        step(f"Writing {what}")
         with _options.open_output(output) as stream:
             write(
                 stream,
@@ -92,6 +118,8 @@ def export_command(
                 year=year,
                 include_empty=include_empty,
                 generated_at=generated_at,
+                metric=metric,
+                layers=tuple(layer for layer in MAP_LAYERS if layer not in hide),
             )
     if output != "-":
         click.echo(f"Wrote {output} ({filters.describe()}, {what}, {fmt}).")

@@ -12,23 +12,28 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import geopandas as gpd
 
-from metacluster.export import csv, geojson, kml, parquet
-from metacluster.export._job import ACTORS, REGIONS, ExportJob
+from metacluster.export import csv, figure, geojson, html, kml, parquet
+from metacluster.export._job import ACTORS, MAP, MAP_LAYERS, PROFILE, REGIONS, ExportJob
 from metacluster.export.csv import frame_to_csv as to_csv
 from metacluster.export.geojson import to_geojson, write_geojson
 from metacluster.export.kml import to_kml
 from metacluster.export.parquet import to_parquet
 from metacluster.filter import Filters
 
-WHAT: Final = (ACTORS, REGIONS)
-WHAT_LABELS: Final = {ACTORS: "Actors", REGIONS: "Regions"}
+WHAT: Final = (ACTORS, REGIONS, MAP, PROFILE)
+WHAT_LABELS: Final = {
+    ACTORS: "Actors",
+    REGIONS: "Regions",
+    MAP: "Map",
+    PROFILE: "Region profile",
+}
 
 Writer = Callable[[BinaryIO, ExportJob], None]
 """Writes one export (``ExportJob``) into a binary file."""
@@ -36,15 +41,20 @@ Writer = Callable[[BinaryIO, ExportJob], None]
 
 @dataclass(frozen=True)
 class ExportFormat:
-    """An export format: its name, label, file extension, media type, what it can hold
-    (the first is its default) and the function that writes it."""
+    """An export format: its name, label, file extension, media type and, for each thing
+    it can hold ("actors", "regions", "map", "profile"; the first is its default), the
+    function that writes it."""
 
     name: str
     label: str
     extension: str
     media_type: str
-    exports: tuple[str, ...]
-    writer: Writer
+    writers: Mapping[str, Writer]
+
+    @property
+    def exports(self) -> tuple[str, ...]:
+        """What the format can hold, its default first."""
+        return tuple(self.writers)
 
 
 def _write_geojson(out: BinaryIO, job: ExportJob) -> None:
@@ -69,13 +79,29 @@ def _write_parquet(out: BinaryIO, job: ExportJob) -> None:
     out.write(parquet.to_parquet(job.frame, metadata=job.metadata, generated_at=job.generated_at))
 
 
+def _data(writer: Writer, *, regions: bool = True) -> dict[str, Writer]:
+    return {ACTORS: writer, REGIONS: writer} if regions else {ACTORS: writer}
+
+
 FORMATS: Final = {
     f.name: f
     for f in (
-        ExportFormat("geojson", "GeoJSON", ".geojson", geojson.MEDIA_TYPE, WHAT, _write_geojson),
-        ExportFormat("csv", "CSV", ".csv", "text/csv", WHAT, _write_csv),
-        ExportFormat("kml", "KML", ".kml", kml.MEDIA_TYPE, (ACTORS,), _write_kml),
-        ExportFormat("parquet", "GeoParquet", ".parquet", parquet.MEDIA_TYPE, WHAT, _write_parquet),
+        ExportFormat("geojson", "GeoJSON", ".geojson", geojson.MEDIA_TYPE, _data(_write_geojson)),
+        ExportFormat("csv", "CSV", ".csv", "text/csv", _data(_write_csv)),
+        ExportFormat("kml", "KML", ".kml", kml.MEDIA_TYPE, _data(_write_kml, regions=False)),
+        ExportFormat(
+            "parquet", "GeoParquet", ".parquet", parquet.MEDIA_TYPE, _data(_write_parquet)
+        ),
+        ExportFormat("html", "HTML", ".html", html.MEDIA_TYPE, {MAP: html.write}),
+        ExportFormat("png", "PNG", ".png", figure.MEDIA_TYPES["png"], {MAP: figure.write_png}),
+        ExportFormat("svg", "SVG", ".svg", figure.MEDIA_TYPES["svg"], {MAP: figure.write_svg}),
+        ExportFormat(
+            "pdf",
+            "PDF",
+            ".pdf",
+            figure.MEDIA_TYPES["pdf"],
+            {MAP: figure.write_pdf_map},
+        ),
     )
 }
 """Every export format by name; the CLI's ``--format`` choices and the app's download
@@ -130,6 +156,8 @@ def write(
     include_empty: bool = False,
     generated_at: dt.datetime | str | None = None,
     name: str | None = None,
+    metric: str = "actors",
+    layers: tuple[str, ...] = MAP_LAYERS,
 ) -> None:
     """Write one export into a binary file: the format's writer (``FORMATS``) gets the
     filtered actors and, if it asks for them, their region aggregates. GeoJSON is streamed
@@ -147,14 +175,19 @@ def write(
     fmt
         A name in ``FORMATS``: "geojson", "csv", "kml", "parquet".
     what
-        "actors" (points) or "regions" (NUTS polygons with helix counts; not KML).
+        "actors" (points) or "regions" (NUTS polygons with helix counts; not KML) for
+        the data formats; "map" (html, png, svg, pdf) or "profile" (pdf) for the
+        artefacts people pass around. ``FORMATS[fmt].exports`` says which.
     level, year, include_empty
-        For regions: see ``aggregate_regions``.
+        For regions and the map's choropleth: see ``aggregate_regions``.
     generated_at
         Time recorded in GeoJSON metadata; see ``geojson.generation_time``.
     name
-        Title of the layer (KML document name, GeoJSON metadata); None uses the title
-        ``merge`` recorded in ``actors.attrs``.
+        Title of the layer (KML document name, GeoJSON metadata, map title); None uses
+        the title ``merge`` recorded in ``actors.attrs``.
+    metric, layers
+        For maps: the choropleth's metric (``metacluster.ui.state.METRICS``) and the
+        layers drawn (a subset of ``MAP_LAYERS``), as in the app's view.
     """
     export_format = check_export(fmt, what)
     job = ExportJob(
@@ -166,22 +199,26 @@ def write(
         include_empty=include_empty,
         generated_at=generated_at,
         name=name or actors.attrs.get("title"),
+        metric=metric,
+        layers=layers,
     )
-    export_format.writer(out, job)
+    export_format.writers[what](out, job)
 
 
 def export_filename(
     filters: Filters | None, *, fmt: str, what: str = ACTORS, level: int = 2
 ) -> str:
-    """A descriptive file name: "actors-academia-IT.geojson", "regions-nuts2-all.csv"."""
+    """A descriptive file name: "actors-academia-IT.geojson", "regions-nuts2-all.csv",
+    "map-IT.html", "profile-ITI1.pdf"."""
     export_format = check_export(fmt, what)
     slug = (filters or Filters()).describe()
-    stem = f"regions-nuts{level}-{slug}" if what == REGIONS else f"actors-{slug}"
+    stem = f"regions-nuts{level}-{slug}" if what == REGIONS else f"{what}-{slug}"
     return stem + export_format.extension
 
 
 __all__ = [
     "FORMATS",
+    "MAP_LAYERS",
     "WHAT",
     "WHAT_LABELS",
     "ExportFormat",

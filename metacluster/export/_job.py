@@ -13,14 +13,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
+from metacluster import settings
 from metacluster.engine import aggregate_regions
+from metacluster.export.geojson import generation_time
 from metacluster.filter import Filters, apply_filters
+from metacluster.schema import HELICES, HELIX_LABELS, UNKNOWN_HELIX
+from metacluster.ui.state import LAYERS
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 ACTORS: Final = "actors"
 REGIONS: Final = "regions"
+MAP: Final = "map"
+PROFILE: Final = "profile"
+MAP_LAYERS: Final = LAYERS
+"""The layers a map export can show: the app's (``actors``, ``regions``, ``countries``)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class ExportJob:
     include_empty: bool = False
     generated_at: dt.datetime | str | None = None
     name: str | None = None
+    metric: str = "actors"
+    layers: tuple[str, ...] = MAP_LAYERS
 
     @cached_property
     def selected(self) -> gpd.GeoDataFrame:
@@ -60,6 +70,40 @@ class ExportJob:
         return column if column in self.frame.columns else None
 
     @cached_property
+    def generated(self) -> dt.datetime:
+        """The generation time (``generated_at``, else ``SOURCE_DATE_EPOCH``, else now)."""
+        return dt.datetime.fromisoformat(generation_time(self.generated_at).replace("Z", "+00:00"))
+
+    @cached_property
+    def helix_totals(self) -> dict[str, int]:
+        """Selected actors per helix, the four helices then unknown (legends)."""
+        helix = self.selected.get("helix")
+        counts = {} if helix is None else helix.value_counts().to_dict()
+        totals = {h: int(counts.get(h, 0)) for h in HELICES}
+        totals[UNKNOWN_HELIX] = len(self.selected) - sum(totals.values())
+        return totals
+
+    @property
+    def title(self) -> str:
+        """The map's title: the layer's name, else "metacluster"."""
+        return self.name or "metacluster"
+
+    @cached_property
+    def summary(self) -> str:
+        """What is shown, in words: filters, count and the choropleth."""
+        shown = f"{len(self.selected):,} of {len(self.actors):,} actors"
+        text = f"{filters_in_words(self.filters)} · {shown}"
+        year = self.year or self.actors.attrs.get("nuts_year")
+        if "regions" in self.layers:
+            text += f" · regions: NUTS {self.level}" + (f" ({year})" if year else "")
+        return text
+
+    @property
+    def credits(self) -> str:
+        """Attribution and generation date, as printed under every map."""
+        return f"{settings.attribution} · Generated {self.generated:%Y-%m-%d}"
+
+    @cached_property
     def metadata(self) -> dict[str, Any]:
         """What was exported, recorded in GeoJSON and GeoParquet files."""
         metadata: dict[str, Any] = {
@@ -80,3 +124,32 @@ class ExportJob:
                 actors_without_region=regions.attrs.get("actors_without_region"),
             )
         return metadata
+
+
+def filters_in_words(filters: Filters) -> str:
+    """The filters as a reader would say them: "Academia & research in IT, search
+    'museum'", or "All actors".
+
+    Examples
+    --------
+    >>> filters_in_words(Filters(helix=("academia",), countries=("IT",), search="museum"))
+    "Academia & research · country IT · search 'museum'"
+    """
+    parts = []
+    if filters.helix:
+        parts.append(" or ".join(HELIX_LABELS.get(h, h) for h in filters.helix))
+    for label, values in (
+        ("regional cluster", filters.clusters),
+        ("country", filters.countries),
+        ("NUTS region", filters.nuts),
+    ):
+        if values:
+            parts.append(f"{label} {' or '.join(values)}")
+    if filters.themes:
+        joiner = " and " if filters.themes_mode == "all" else " or "
+        parts.append(f"theme {joiner.join(filters.themes)}")
+    if filters.search:
+        parts.append(f"search {filters.search!r}")
+    if filters.bbox:
+        parts.append("inside " + ", ".join(f"{v:g}" for v in filters.bbox))
+    return " · ".join(parts) if parts else "All actors"

@@ -1,4 +1,5 @@
-"""Download buttons: the filtered layer and its regions in every export format.
+"""Download buttons: the filtered layer and its regions in every data format, and the
+view as a standalone map (HTML), a figure (PNG, SVG, PDF) or a region profile (PDF).
 
 The bytes come from ``metacluster.export.render``, the function behind ``metacluster
 export``, with the same filters, level and NUTS year and a time stamp fixed per data
@@ -56,27 +57,32 @@ def download(shown: Shown, fmt: str, what: str) -> Download:
             level=view.level,
             year=view.year,
             generated_at=dataset.generated_at,
+            metric=view.metric,
+            layers=view.layers,
         )
 
     return Download(file_name=file_name, mime=FORMATS[fmt].media_type, data=data)
 
 
 def downloads(shown: Shown) -> None:
-    """One button per export; each file is generated when its button is clicked."""
+    """One button per export, a row per kind (actors, regions, map…); each file is
+    generated when its button is clicked."""
     st.caption(
         f"{len(shown.actors):,} actors · filters: {shown.view.filters.describe()} · "
         f"regions at NUTS level {shown.view.level}, version {shown.dataset.nuts_year}"
     )
-    columns = st.columns(len(DOWNLOADS))
-    for column, (label, fmt, what) in zip(columns, DOWNLOADS, strict=True):
-        item = download(shown, fmt, what)
-        column.download_button(
-            label,
-            data=item.data,
-            file_name=item.file_name,
-            mime=item.mime,
-            on_click="ignore",
-            key=f"download_{what}_{fmt}",
-            icon=":material/download:",
-            width="stretch",
-        )
+    width = max(sum(1 for _, _, w in DOWNLOADS if w == what) for what in WHAT)
+    for what in WHAT:
+        row = [(label, fmt) for label, fmt, w in DOWNLOADS if w == what]
+        for column, (label, fmt) in zip(st.columns(width), row, strict=False):
+            item = download(shown, fmt, what)
+            column.download_button(
+                label,
+                data=item.data,
+                file_name=item.file_name,
+                mime=item.mime,
+                on_click="ignore",
+                key=f"download_{what}_{fmt}",
+                icon=":material/download:",
+                width="stretch",
+            )
