@@ -5,7 +5,7 @@
 The actors are made inside the workers (``dd.from_map`` over chunks of
 ``benchmarks.synthetic``), never all in one process, then go through the Dask engine:
 ``join_partitions`` (the NUTS index broadcast once, the local join per partition) and
-``helix_counts`` summed into the NUTS-2 table. Two runs: all ``n`` actors in the
+``helix_counts_by_region`` summed into the NUTS-2 table. Two runs: all ``n`` actors in the
 partitions they were made in (memory stays flat), and ``n / 5`` with the spatial sort
 along a Hilbert curve first (a full shuffle: on one machine it dominates time and memory,
 so it runs on fewer actors). Measured for each:
@@ -84,7 +84,7 @@ def _join_and_count(n: int, workers: int, *, spatial_sort: bool) -> dict[str, fl
             meta = synthetic_actors(1, seed=0).iloc[:0]
             frame = dd.from_map(_chunk, range(len(sizes)), sizes, meta=meta)
             joined = dask_engine.join_partitions(frame, year=2021, spatial_sort=spatial_sort)
-            counts = dask_engine.helix_counts(joined, level=2)
+            counts = dask_engine.helix_counts_by_region(joined, level=2)
         regions = aggregate.summarise_counts(
             counts, nuts.load_nuts(2021, 2), level=2, include_empty=False
         )

@@ -22,7 +22,7 @@ import pyproj
 import shapely
 
 from metacluster import nuts
-from metacluster.schema import NUTS_LEVELS
+from metacluster.schema import EUROPE_BBOX, NUTS_LEVELS
 
 logger = logging.getLogger(__name__)
 
@@ -235,8 +235,7 @@ class CellGrid:
     MIXED cells, and outside the raster (overseas regions), need the exact test.
     """
 
-    WINDOW: Final = (-32.0, 27.0, 45.0, 72.0)
-    """West, south, east, north (degrees): the Azores and Canaries to Cyprus and North Cape."""
+    WINDOW: Final = EUROPE_BBOX
     CELLS_PER_DEGREE: Final = 64
     MIXED: Final = -2
     OUTSIDE: Final = NO_REGION

@@ -26,7 +26,7 @@ import pandas as pd
 
 from metacluster import settings
 from metacluster.nuts import load_nuts
-from metacluster.schema import HELICES, NUTS_LEVELS, UNKNOWN_HELIX
+from metacluster.schema import HELICES, NUTS_LEVELS, UNKNOWN_HELIX, helix_or_unknown
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def aggregate_regions(
     """
     check_level(level)
     return regions_from_counts(
-        helix_counts(actors, level=level),
+        helix_counts_by_region(actors, level=level),
         level=level,
         year=located_year(actors, year),
         include_empty=include_empty,
@@ -120,11 +120,11 @@ def summarise_regions(
 
     ``regions`` holds the NUTS polygons of that level (``load_nuts`` columns).
     """
-    counts = helix_counts(actors, level=level)
+    counts = helix_counts_by_region(actors, level=level)
     return summarise_counts(counts, regions, level=level, include_empty=include_empty)
 
 
-def helix_counts(actors: pd.DataFrame, *, level: int) -> pd.DataFrame:
+def helix_counts_by_region(actors: pd.DataFrame, *, level: int) -> pd.DataFrame:
     """Actors per region code (index; missing codes as one NaN row) and helix (``COUNT_COLUMNS``).
 
     Counts of parts of the actors add up to the counts of the whole, which is how the Dask
@@ -134,7 +134,7 @@ def helix_counts(actors: pd.DataFrame, *, level: int) -> pd.DataFrame:
     column = f"nuts{level}"
     if column not in actors.columns:
         raise ValueError(f"the actors have no {column!r} column: locate them (join_nuts) first")
-    helix = actors["helix"].where(actors["helix"].isin(HELICES), UNKNOWN_HELIX)
+    helix = helix_or_unknown(actors["helix"])
     pairs = pd.DataFrame({"region": actors[column], "helix": helix})
     return (
         pairs.groupby(["region", "helix"], dropna=False, observed=True)
@@ -154,7 +154,8 @@ def summarise_counts(
     level: int,
     include_empty: bool = False,
 ) -> gpd.GeoDataFrame:
-    """The regions' table from ``helix_counts``: totals, balance, missing helices, polygons."""
+    """The regions' table from ``helix_counts_by_region``: totals, balance, missing helices,
+    polygons."""
     check_level(level)
     in_regions = counts.index.isin(regions["NUTS_ID"])
     without_region = int(counts[~in_regions].to_numpy().sum())

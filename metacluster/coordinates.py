@@ -19,14 +19,10 @@ import shapely
 
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
-from metacluster.schema import CRS
+from metacluster.schema import CRS, EUROPE_BBOX
 
 if TYPE_CHECKING:
     from metacluster.read._raw import RawLayer
-
-EUROPE_BBOX: Final = (-32.0, 27.0, 45.0, 72.0)
-"""(min lon, min lat, max lon, max lat): generous Europe, Azores and Canaries included,
-used to notice swapped latitude/longitude."""
 
 
 _DECIMAL_COMMA: Final = r"[+-]?\d+,\d+"

@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 from distributed import Client, LocalCluster, default_client
 
-from metacluster import aggregate, locate, nuts, settings
+from metacluster import aggregate, locate, nuts
 from metacluster._nuts_index import NutsIndex, nuts_index
 from metacluster.schema import CRS
 
@@ -146,9 +146,7 @@ def join_partitions(
         ``client``), to which the join index is broadcast.
     """
     year = nuts.check_year(year)
-    snap_km = settings.snap_km if snap_km is None else float(snap_km)
-    if not snap_km >= 0:
-        raise ValueError(f"snap_km must be a distance in km, 0 or more, not {snap_km!r}")
+    snap_km = locate.check_snap_km(snap_km)
     if frame.crs is None:
         raise ValueError("the actors have no CRS: set it first (set_crs(4326) for lon/lat)")
     scale = nuts.best_scale(year) if scale is None else nuts.check_scale(scale)
@@ -196,8 +194,8 @@ def _bounds(index: NutsIndex) -> tuple[float, float, float, float]:
     return float(west), float(south), float(east), float(north)
 
 
-def helix_counts(actors: dd.DataFrame | pd.DataFrame, *, level: int) -> pd.DataFrame:
-    """``aggregate.helix_counts`` counted per partition on Dask and summed.
+def helix_counts_by_region(actors: dd.DataFrame | pd.DataFrame, *, level: int) -> pd.DataFrame:
+    """``aggregate.helix_counts_by_region`` counted per partition on Dask and summed.
 
     ``actors`` is a Dask frame of located actors (``join_partitions``), or an in-memory
     frame, which is partitioned first.
@@ -205,8 +203,10 @@ def helix_counts(actors: dd.DataFrame | pd.DataFrame, *, level: int) -> pd.DataF
     with client() as dask_client, dask.config.set(_NO_CONVERSION):
         if isinstance(actors, pd.DataFrame):
             actors = _scattered(actors, dask_client)
-        meta = aggregate.helix_counts(actors._meta, level=level)
-        parts = actors.map_partitions(aggregate.helix_counts, level=level, meta=meta).compute()
+        meta = aggregate.helix_counts_by_region(actors._meta, level=level)
+        parts = actors.map_partitions(
+            aggregate.helix_counts_by_region, level=level, meta=meta
+        ).compute()
     counts = parts.groupby(level=0, dropna=False, sort=False).sum()
     return counts.reindex(columns=meta.columns).astype("int64")
 

@@ -113,7 +113,7 @@ def aggregate_regions(
         from metacluster import dask_engine  # imports Dask only when asked for
 
         return aggregate.regions_from_counts(
-            dask_engine.helix_counts(actors, level=level),
+            dask_engine.helix_counts_by_region(actors, level=level),
             level=level,
             year=aggregate.located_year(actors, year),
             include_empty=include_empty,

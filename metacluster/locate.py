@@ -108,12 +108,18 @@ def check_arguments(
     """``join_nuts``' arguments checked before any work, None replaced by the settings:
     (year, snap_km, scale). Whichever engine joins, it checks with this."""
     year = nuts.check_year(year)
-    snap_km = settings.snap_km if snap_km is None else float(snap_km)
-    if not snap_km >= 0:
-        raise ValueError(f"snap_km must be a distance in km, 0 or more, not {snap_km!r}")
+    snap_km = check_snap_km(snap_km)
     _check_actors(actors)
     scale = nuts.best_scale(year) if scale is None else nuts.check_scale(scale)
     return year, snap_km, scale
+
+
+def check_snap_km(snap_km: float | None) -> float:
+    """The snap distance to use: ``snap_km`` or ``settings.snap_km``, checked (0 or more)."""
+    snap_km = settings.snap_km if snap_km is None else float(snap_km)
+    if not snap_km >= 0:
+        raise ValueError(f"snap_km must be a distance in km, 0 or more, not {snap_km!r}")
+    return snap_km
 
 
 def join_with_index(
@@ -306,11 +312,11 @@ class _Join:
         try:
             region = nuts.lookup(code, year)
         except NutsCodeError:
-            other = nuts.other_year(year)
+            others = nuts.years_text(nuts.other_years(year))
             return (
                 NO_REGION,
                 NO_REGION,
-                f"nuts_code {code} is neither a NUTS {year} nor {other} code",
+                f"nuts_code {code} is neither a NUTS {year} nor {others} code",
             )
         except NutsUnavailableError as error:
             logger.warning("could not check %s against the other NUTS version: %s", code, error)

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from metacluster import nuts
 from metacluster._errors import ManifestError
 from metacluster.columns import MAPPING_KEYS
 
@@ -50,9 +51,6 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 MANIFEST_SUFFIX: Final = ".toml"
-NUTS_YEARS: Final = (2021, 2024)
-_NUTS_CODE = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
-_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
 _TOP_KEYS: Final = ("partnership", "maps", "links")
 _PARTNERSHIP_REQUIRED: Final = ("name",)
@@ -246,9 +244,9 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
     _check_keys(partnership, _PARTNERSHIP_REQUIRED, _PARTNERSHIP_OPTIONAL, where=where)
     title = _text(partnership, "title", where, required=False)
     nuts_year = partnership.get("nuts_year")
-    if nuts_year is not None and (isinstance(nuts_year, bool) or nuts_year not in NUTS_YEARS):
+    if nuts_year is not None and (isinstance(nuts_year, bool) or nuts_year not in nuts.YEARS):
         raise ManifestError(
-            f"{where}: nuts_year = {nuts_year!r} is not a NUTS version; use one of {NUTS_YEARS}."
+            f"{where}: nuts_year = {nuts_year!r} is not a NUTS version; use one of {nuts.YEARS}."
         )
     raw_maps = data.get("maps")
     if not isinstance(raw_maps, list) or not raw_maps:
@@ -280,14 +278,14 @@ def _parse_map(raw: Any, index: int, manifest: Path) -> MapEntry:
     file = (manifest.parent / _text(raw, "file", where)).resolve()
     _check_file_exists(file, where=f"{where} file")
     home_nuts = _text(raw, "home_nuts", where).upper()
-    if not _NUTS_CODE.match(home_nuts):
+    if not nuts.CODE_PATTERN.fullmatch(home_nuts):
         raise ManifestError(
             f"{where}: home_nuts = {raw['home_nuts']!r} is not a NUTS code (e.g. FRE1, ITI4)."
         )
     country = _text(raw, "country", where, required=False)
     if country is not None:
         country = country.upper()
-        if not _COUNTRY_CODE.match(country):
+        if not nuts.COUNTRY_CODE_PATTERN.fullmatch(country):
             raise ManifestError(
                 f"{where}: country = {raw['country']!r} is not a two-letter code (e.g. FR, IT)."
             )

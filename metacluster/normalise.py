@@ -22,7 +22,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from metacluster import coordinates, geocode
+from metacluster import coordinates, geocode, nuts
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
 from metacluster._text import fold_series, map_unique
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NUTS_CODE_PATTERN: Final = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
-_ISO_NUTS_PREFIX: Final = {"GR": "EL", "GB": "UK"}
 _THEME_SEPARATORS: Final = re.compile(r"[;,|]")
 _HTML: Final = re.compile(r"<[a-zA-Z/!][^>]*>|&#?[a-zA-Z0-9]+;")
 _BARE_URL: Final = re.compile(r"https?://[^\s<>\"']+")
@@ -121,11 +119,11 @@ def _themes(values: pd.Series) -> pd.Series:
 def _nuts_code(value: str) -> tuple[str | None, str | None]:
     """One NUTS cell → (code or None, problem or None); GR/GB prefixes read as EL/UK."""
     code = value.upper().replace(" ", "").replace("-", "")
-    if code[:2] in _ISO_NUTS_PREFIX:
-        code = _ISO_NUTS_PREFIX[code[:2]] + code[2:]
-        if NUTS_CODE_PATTERN.match(code):
+    if code[:2] in nuts.ISO_TO_NUTS_COUNTRY:
+        code = nuts.ISO_TO_NUTS_COUNTRY[code[:2]] + code[2:]
+        if nuts.CODE_PATTERN.fullmatch(code):
             return code, f"NUTS code {value!r} uses an ISO country prefix: read as {code}"
-    if NUTS_CODE_PATTERN.match(code):
+    if nuts.CODE_PATTERN.fullmatch(code):
         return code, None
     return None, f"invalid NUTS code {value!r} (expected e.g. FRE11): ignored"
 

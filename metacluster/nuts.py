@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -38,7 +38,8 @@ from metacluster._errors import NutsCodeError, NutsUnavailableError
 logger = logging.getLogger(__name__)
 
 YEARS: Final = (2021, 2024)
-"""The NUTS versions metacluster knows."""
+"""The NUTS versions metacluster knows, oldest first: the one place to add a version (plus
+its files in the mirror)."""
 
 LEVELS: Final = (0, 1, 2, 3)
 
@@ -55,6 +56,14 @@ AREA_CRS: Final = 3035
 """ETRS89-LAEA Europe: equal-area, so overlap shares are shares of real area."""
 
 CODE_PATTERN: Final = re.compile(r"[A-Z]{2}[A-Z0-9]{0,3}")
+"""A NUTS code of any level (use with ``fullmatch``): country code, then one letter or digit
+per level."""
+
+COUNTRY_CODE_PATTERN: Final = re.compile(r"[A-Z]{2}")
+"""A two-letter country code (use with ``fullmatch``)."""
+
+ISO_TO_NUTS_COUNTRY: Final[dict[str, str]] = {"GR": "EL", "GB": "UK"}
+"""ISO 3166-1 country codes that NUTS (Eurostat) spells differently."""
 
 _frames: dict[tuple[object, ...], gpd.GeoDataFrame] = {}
 _scales: dict[tuple[object, ...], str] = {}
@@ -134,9 +143,19 @@ def check_scale(scale: str | None, *, default: str | None = None) -> str:
     return scale
 
 
-def other_year(year: int) -> int:
-    """The other NUTS version (2021 ↔ 2024)."""
-    return YEARS[1 - YEARS.index(year)]
+def other_years(year: int) -> tuple[int, ...]:
+    """The known NUTS versions other than ``year``, nearest first (newer first on a tie)."""
+    return tuple(sorted((y for y in YEARS if y != year), key=lambda y: (abs(y - year), -y)))
+
+
+def years_text(years: Sequence[int]) -> str:
+    """NUTS versions in words: "2021", "2021 or 2024", "2016, 2021 or 2024".
+
+    >>> years_text([2016, 2021, 2024])
+    '2016, 2021 or 2024'
+    """
+    names = [str(y) for y in years]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def normalise_code(code: object) -> str:
@@ -158,7 +177,7 @@ def load_nuts(
     Parameters
     ----------
     year
-        NUTS version, 2021 or 2024; None means ``settings.nuts_year``.
+        NUTS version (one of ``YEARS``); None means ``settings.nuts_year``.
     level
         0 (countries) to 3.
     scale
@@ -483,13 +502,18 @@ def lookup(code: str, year: int | None = None, *, scale: str | None = None) -> N
     region = _region(code, year, scale)
     if region is not None:
         return region
-    other = other_year(year)
-    region = _region(code, other, scale)
-    if region is None:
+    found = (
+        (other, candidate)
+        for other in other_years(year)
+        if (candidate := _region(code, other, scale)) is not None
+    )
+    match = next(found, None)
+    if match is None:
         raise NutsCodeError(
-            f"{code} is not a NUTS {year} code, nor a NUTS {other} code: check it against "
-            "Eurostat's NUTS classification"
+            f"{code} is not a NUTS {year} code, nor a NUTS {years_text(other_years(year))} "
+            "code: check it against Eurostat's NUTS classification"
         )
+    other, region = match
     equivalents = _equivalents(code, region.level, other, year, scale)
     if equivalents:
         matches = ", ".join(f"{c} {n} ({share:.0%})" for c, n, share in equivalents)

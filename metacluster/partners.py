@@ -13,7 +13,6 @@ so that one region at 100,000 actors takes well under 200 ms (``benchmarks/links
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 
 from metacluster.links import actor_nuts, primary_cluster
 from metacluster.merge import haversine_km
+from metacluster.nuts import CODE_PATTERN
 from metacluster.schema import HELICES
 
 THEME_WEIGHT: Final = 0.6
@@ -40,8 +40,6 @@ LANGUAGES: Final[dict[str, tuple[str, ...]]] = {
     "SE": ("sv",), "SI": ("sl",), "SK": ("sk",), "UK": ("en",),
 }  # fmt: skip
 """Official languages per country (Eurostat codes): the same-language tie-breaker."""
-
-_NUTS_CODE = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
 
 SUGGESTION_COLUMNS: Final = (
     "actor_id",
@@ -64,7 +62,7 @@ SUGGESTION_COLUMNS: Final = (
 def region_mask(actors: pd.DataFrame, region: str) -> np.ndarray:
     """The actors of a region: a NUTS code of any level (its actors' NUTS-3 codes start
     with it) or a regional cluster's name (actors listed in that cluster)."""
-    if _NUTS_CODE.match(region):
+    if CODE_PATTERN.fullmatch(region):
         nuts = actor_nuts(actors).fillna("")
         inside = nuts.str.startswith(region).to_numpy()
         if inside.any():

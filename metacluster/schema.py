@@ -21,6 +21,13 @@ HELICES: Final[tuple[str, ...]] = ("academia", "business", "government", "civil_
 
 UNKNOWN_HELIX: Final = "unknown"
 
+HELIX_VALUES: Final[tuple[str, ...]] = (*HELICES, UNKNOWN_HELIX)
+"""Every value the ``helix`` column can hold, in display order."""
+
+EUROPE_BBOX: Final = (-32.0, 27.0, 45.0, 72.0)
+"""(west, south, east, north) in degrees: generous Europe, the Azores and Canaries to Cyprus
+and North Cape (used to notice swapped latitude/longitude, and as the join's raster)."""
+
 HELIX_LABELS: Final[dict[str, str]] = {
     "academia": "Academia & research",
     "business": "Business & industry",
@@ -97,6 +104,26 @@ REJECT_COLUMNS: Final[tuple[str, ...]] = (
 WARNING_COLUMNS: Final[tuple[str, ...]] = ("file", "layer", "row", "column", "message")
 
 
+def helix_or_unknown(helix: pd.Series) -> pd.Series:
+    """``helix`` with every value outside the four helices (None, odd text) as ``unknown``.
+
+    >>> helix_or_unknown(pd.Series(["business", "Business", None])).tolist()
+    ['business', 'unknown', 'unknown']
+    """
+    return helix.where(helix.isin(HELICES), UNKNOWN_HELIX)
+
+
+def actors_per_helix(helix: pd.Series) -> dict[str, int]:
+    """How many values of ``helix`` fall in each of ``HELIX_VALUES`` (all five keys, odd
+    values counted as unknown).
+
+    >>> actors_per_helix(pd.Series(["business", "business", "nonsense"]))
+    {'academia': 0, 'business': 2, 'government': 0, 'civil_society': 0, 'unknown': 1}
+    """
+    counts = helix_or_unknown(helix).value_counts()
+    return {h: int(counts.get(h, 0)) for h in HELIX_VALUES}
+
+
 def empty_actors() -> gpd.GeoDataFrame:
     """An actors GeoDataFrame with the schema's columns and no rows."""
     columns = {c: pd.Series(dtype="object") for c in ACTOR_COLUMNS if c != "geometry"}
@@ -132,8 +159,7 @@ class ImportResult:
 
     def helix_counts(self) -> dict[str, int]:
         """Accepted actors per helix, ``unknown`` included when present."""
-        counts = self.actors["helix"].value_counts() if len(self.actors) else pd.Series(dtype=int)
-        return {h: int(counts.get(h, 0)) for h in (*HELICES, UNKNOWN_HELIX) if counts.get(h, 0)}
+        return {h: n for h, n in actors_per_helix(self.actors["helix"]).items() if n}
 
     def reason_counts(self) -> dict[str, int]:
         """Rejected rows per reason."""

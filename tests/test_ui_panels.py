@@ -6,9 +6,15 @@ import pandas as pd
 import pytest
 
 from metacluster.merge import MergeReport
-from metacluster.schema import HELIX_LABELS, REJECT_COLUMNS, WARNING_COLUMNS, ImportResult
+from metacluster.schema import (
+    HELIX_LABELS,
+    REJECT_COLUMNS,
+    WARNING_COLUMNS,
+    ImportResult,
+    actors_per_helix,
+)
 from metacluster.ui import panels
-from metacluster.ui.mapview import Selected, helix_counts, selected
+from metacluster.ui.mapview import Selected, selected
 from tests.ui_sample import XSS_NAME, sample_actors
 
 
@@ -105,10 +111,10 @@ def test_escape_markdown(text: str, shown: str) -> None:
     assert panels.escape_markdown(text) == shown
 
 
-def test_helix_counts_fold_odd_values_into_unknown() -> None:
+def test_actors_per_helix_fold_odd_values_into_unknown() -> None:
     actors = sample_actors()
     actors.loc[0, "helix"] = "artists"
-    assert helix_counts(actors) == {
+    assert actors_per_helix(actors["helix"]) == {
         "academia": 1, "business": 1, "government": 1, "civil_society": 1, "unknown": 2,
     }  # fmt: skip
 

@@ -7,8 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from metacluster.filter import HELIX_VALUES, Filters
-from metacluster.ui.state import METRICS
-from metacluster.ui.state import LAYERS, View, view_from_params, view_to_params
+from metacluster.ui.state import LAYERS, METRICS, View, view_from_params, view_to_params
 
 _words = st.text(alphabet="abcdefgh -é", min_size=1, max_size=12).filter(lambda t: t.strip())
 

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 
 from metacluster import engine as engines
+from metacluster import nuts
 from metacluster.export import FORMATS, format_for_path
 from metacluster.export.geojson import generation_time
 from metacluster.filter import HELIX_VALUES, THEMES_MODES, Filters, parse_bbox
@@ -44,7 +45,7 @@ inputs_argument = click.argument(
 
 year_option = click.option(
     "--year",
-    type=click.Choice(["2021", "2024"]),
+    type=click.Choice([str(year) for year in nuts.YEARS]),
     default=None,
     callback=lambda _ctx, _param, value: int(value) if value else None,
     help="NUTS version to join to (default: the manifest's nuts_year, else 2021).",

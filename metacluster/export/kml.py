@@ -21,7 +21,7 @@ import numpy as np
 from metacluster import settings
 from metacluster.export.csv import LIST_SEPARATOR, point_coordinates
 from metacluster.export.geojson import POINT_PRECISION, json_column
-from metacluster.schema import CRS, HELICES, HELIX_COLOURS, UNKNOWN_HELIX
+from metacluster.schema import CRS, HELICES, HELIX_COLOURS, UNKNOWN_HELIX, helix_or_unknown
 
 KML_NAMESPACE: Final = "http://www.opengis.net/kml/2.2"
 MEDIA_TYPE: Final = "application/vnd.google-earth.kml+xml"
@@ -63,7 +63,7 @@ def to_kml(actors: gpd.GeoDataFrame, *, name: str | None = None) -> bytes:
         actors = actors.to_crs(CRS)
     coordinates = point_coordinates(actors.geometry.to_numpy()).round(POINT_PRECISION)
     lon, lat = coordinates[:, 0].tolist(), coordinates[:, 1].tolist()
-    helix = actors["helix"].where(actors["helix"].isin(HELICES), UNKNOWN_HELIX).to_numpy()
+    helix = helix_or_unknown(actors["helix"]).to_numpy()
     data_columns = [
         c for c in actors.columns if c not in (*_PLACEMARK_COLUMNS, actors.geometry.name)
     ]

@@ -30,7 +30,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import requests
 import streamlit as st
 
@@ -39,8 +38,9 @@ from metacluster._errors import InputFileError, ManifestError
 from metacluster.filter import Filters, apply_filters, searchable_text
 from metacluster.manifest import Manifest, load_manifest
 from metacluster.merge import MergeReport, merge
-from metacluster.nuts import load_nuts
+from metacluster.nuts import load_nuts, source_key
 from metacluster.read._raw import check_size_limit
+from metacluster.read.parquet import python_lists
 from metacluster.schema import MERGE_COLUMNS
 from metacluster.ui import deck
 
@@ -117,10 +117,6 @@ def _stamp(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
     return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
 
 
-def nuts_key() -> tuple[str, str]:
-    return (str(settings.nuts_source), str(settings.cache_folder))
-
-
 def _newest(stamp: tuple[tuple[str, int, int], ...]) -> dt.datetime:
     newest_ns = max(mtime for _, mtime, _ in stamp)
     return dt.datetime.fromtimestamp(newest_ns // 1_000_000_000, tz=dt.timezone.utc)
@@ -184,12 +180,12 @@ def load_manifest_dataset(path: Path, year: int | None = None) -> Dataset:
     again only when a file changes."""
     manifest = load_manifest(path)
     stamp = _stamp([path, *(entry.file for entry in manifest.maps)])
-    return _merged_manifest(str(path), stamp, year, nuts_key())
+    return _merged_manifest(str(path), stamp, year, source_key())
 
 
 @st.cache_resource(show_spinner="Merging the regional maps…", max_entries=8)
 def _merged_manifest(
-    path: str, stamp: tuple[tuple[str, int, int], ...], year: int | None, source: tuple[str, str]
+    path: str, stamp: tuple[tuple[str, int, int], ...], year: int | None, source: tuple[object, ...]
 ) -> Dataset:
     version = _version(stamp, year, source)
     return _from_merge(load_manifest(path), version, _newest(stamp), year)
@@ -218,12 +214,7 @@ def _override(path: str, stamp: tuple[tuple[str, int, int], ...]) -> Dataset:
         )
     listed = [column for column in _LIST_COLUMNS if column in actors.columns]
     if listed and file.suffix.lower() == ".parquet":
-        # GeoPandas gives Parquet lists back as numpy arrays, the schema has Python lists:
-        # Arrow converts them in C (a loop over 100 000 arrays would take 0.6 s).
-        table = pq.read_table(file, columns=listed)
-        for column in listed:
-            values = table.column(column).to_pylist()
-            actors[column] = pd.Series(values, index=actors.index, dtype=object)
+        python_lists(actors, file, listed)
     clusters = (
         pd.Series(actors["regional_cluster"]).explode().dropna().drop_duplicates().tolist()
         if "regional_cluster" in actors.columns
@@ -286,14 +277,14 @@ def load_upload(files: Sequence[tuple[str, bytes]], year: int | None = None) -> 
         taken.add(safe)
         named.append((safe, data))
     digest = _version(tuple((name, hashlib.sha256(data).hexdigest()) for name, data in named))
-    return _merged_upload(digest, year, nuts_key(), tuple(named))
+    return _merged_upload(digest, year, source_key(), tuple(named))
 
 
 @st.cache_resource(show_spinner="Merging the uploaded maps…", max_entries=4)
 def _merged_upload(
     digest: str,
     year: int | None,
-    source: tuple[str, str],
+    source: tuple[object, ...],
     _files: tuple[tuple[str, bytes], ...],
 ) -> Dataset:
     with tempfile.TemporaryDirectory(prefix="metacluster-upload-") as folder:
@@ -318,14 +309,14 @@ def actor_rows(version: str, _dataset: Dataset) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def nuts_geometries(year: int, level: int, source: tuple[str, str]) -> dict[str, str]:
+def nuts_geometries(year: int, level: int, source: tuple[object, ...]) -> dict[str, str]:
     """Region geometries at the display scale as GeoJSON text, by NUTS code."""
     return deck.geometry_json(load_nuts(year=year, level=level, scale=settings.display_scale))
 
 
 def region_geometries(year: int, level: int) -> dict[str, str]:
     """``nuts_geometries`` for the current NUTS source (read once per source)."""
-    return nuts_geometries(year, level, nuts_key())
+    return nuts_geometries(year, level, source_key())
 
 
 @dataclass(frozen=True)

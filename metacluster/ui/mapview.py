@@ -16,7 +16,8 @@ import numpy as np
 import streamlit as st
 
 from metacluster import framing, settings
-from metacluster.schema import HELICES, UNKNOWN_HELIX
+from metacluster.nuts import source_key
+from metacluster.schema import actors_per_helix
 from metacluster.ui import data, deck
 from metacluster.ui.state import (
     ACTORS_LAYER,
@@ -60,15 +61,8 @@ def selected(event: Any) -> Selected | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _countries(year: int, nuts_key: tuple[str, str], *, with_sea: bool) -> str:
+def _countries(year: int, nuts_key: tuple[object, ...], *, with_sea: bool) -> str:
     return deck.countries_features(data.nuts_geometries(year, 0, nuts_key), with_sea=with_sea)
-
-
-def helix_counts(actors: gpd.GeoDataFrame) -> dict[str, int]:
-    """Actors per helix (values outside the four helices count as unknown)."""
-    helix = actors["helix"].where(actors["helix"].isin(HELICES), UNKNOWN_HELIX)
-    counts = helix.value_counts()
-    return {h: int(counts.get(h, 0)) for h in (*HELICES, UNKNOWN_HELIX)}
 
 
 def map_view_state(shown: Shown, tour_view: framing.ViewState | None) -> framing.ViewState:
@@ -91,7 +85,7 @@ def show(
     view, dataset = shown.view, shown.dataset
     layers = []
     if COUNTRIES_LAYER in view.layers:
-        countries = _countries(dataset.nuts_year, data.nuts_key(), with_sea=not view.online_basemap)
+        countries = _countries(dataset.nuts_year, source_key(), with_sea=not view.online_basemap)
         layers.append(deck.countries_layer(countries))
     if REGIONS_LAYER in view.layers:
         geometries = data.region_geometries(dataset.nuts_year, view.level)
@@ -125,7 +119,8 @@ def legend(shown: Shown, regions: gpd.GeoDataFrame) -> None:
     """Helix colours with counts and the choropleth's ramp."""
     large = shown.view.present
     st.markdown(
-        deck.helix_legend_html(helix_counts(shown.actors), large=large), unsafe_allow_html=True
+        deck.helix_legend_html(actors_per_helix(shown.actors["helix"]), large=large),
+        unsafe_allow_html=True,
     )
     if REGIONS_LAYER in shown.view.layers and len(regions):
         _, column = METRICS[shown.view.metric]

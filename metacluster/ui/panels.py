@@ -17,11 +17,18 @@ import streamlit as st
 from metacluster.aggregate import aggregate_regions
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import MergeReport
-from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
+from metacluster.schema import (
+    HELICES,
+    HELIX_COLOURS,
+    HELIX_LABELS,
+    UNKNOWN_HELIX,
+    actors_per_helix,
+    helix_or_unknown,
+)
 from metacluster.ui import data
 from metacluster.ui.deck import join_lists
 from metacluster.ui.export import downloads
-from metacluster.ui.mapview import Selected, helix_counts
+from metacluster.ui.mapview import Selected
 from metacluster.ui.state import Shown
 
 TABLE_COLUMNS: Final = {
@@ -168,7 +175,7 @@ def region_profile(shown: Shown, regions_table: gpd.GeoDataFrame, code: str) -> 
     name = str(rows["NAME_LATN"].iloc[0]) if len(rows) else code
     st.markdown(f"#### {escape_markdown(name)} ({escape_markdown(code)})")
     inside = shown.actors[shown.actors[f"nuts{level}"] == code]
-    counts = helix_counts(inside)
+    counts = actors_per_helix(inside["helix"])
     if len(rows):
         missing = rows["missing_helices"].iloc[0]
         if len(missing):
@@ -190,7 +197,7 @@ def cluster_helix_counts(actors: pd.DataFrame, clusters: Sequence[str]) -> pd.Da
     exploded = pd.DataFrame(
         {
             "cluster": actors["regional_cluster"].to_numpy(),
-            "helix": actors["helix"].where(actors["helix"].isin(HELICES), UNKNOWN_HELIX).to_numpy(),
+            "helix": helix_or_unknown(actors["helix"]).to_numpy(),
         }
     ).explode("cluster")
     exploded = exploded.dropna(subset=["cluster"])

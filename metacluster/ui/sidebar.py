@@ -17,7 +17,7 @@ import streamlit as st
 
 from metacluster._errors import ManifestError
 from metacluster.filter import HELIX_VALUES, Filters
-from metacluster.manifest import NUTS_YEARS
+from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELIX_LABELS
 from metacluster.ui import data, upload
 from metacluster.ui.state import LAYERS, METRICS, Shown, View, view_from_params, view_to_params

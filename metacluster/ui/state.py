@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 from metacluster.filter import QUERY_KEYS, Filters
-from metacluster.manifest import NUTS_YEARS
+from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELICES, HELIX_LABELS, NUTS_LEVELS
 
 if TYPE_CHECKING:
