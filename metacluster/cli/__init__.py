@@ -10,50 +10,8 @@ Exit codes: 0 success; 1 the input or the data could not be used; 2 wrong usage;
 
 from __future__ import annotations
 
-import logging
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
-
-import click
-
-from metacluster._errors import MetaclusterError
-
-EXIT_DATA_ERROR = 1
-EXIT_REJECTED_ROWS = 3
-
-
-def _package_version() -> str:
-    try:
-        return version("metacluster")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "0+unknown"
-
-
-class _Group(click.Group):
-    """A click group that turns the library's domain errors into clean messages."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except MetaclusterError as error:
-            raise click.ClickException(str(error)) from error
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_package_version(), "--version", prog_name="metacluster")
-@click.option("-v", "--verbose", count=True, help="Log progress (-v) or details (-vv) to stderr.")
-def main(verbose: int) -> None:
-    """Map regional innovation ecosystems along the quadruple helix.
-
-    Read regional maps (KML/KMZ, CSV, XLSX, GeoJSON…), join actors to Eurostat NUTS
-    regions, merge them into one European layer, filter and export it.
-    """
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-
-
 # Each module below registers its commands on `main` when imported.
-from metacluster.cli import (  # noqa: E402,F401
+from metacluster.cli import (  # noqa: F401
     export_cmd,
     links_cmd,
     merge_cmd,
@@ -61,3 +19,6 @@ from metacluster.cli import (  # noqa: E402,F401
     partners_cmd,
     validate_cmd,
 )
+from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
+
+__all__ = ["EXIT_DATA_ERROR", "EXIT_REJECTED_ROWS", "main"]

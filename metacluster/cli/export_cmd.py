@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from metacluster.cli import _options, main
+from metacluster.cli import _options
+from metacluster.cli._group import main
 from metacluster.export import ACTORS, FORMATS, MAP_LAYERS, REGIONS, WHAT, check_export, write
 from metacluster.merge import merge
 from metacluster.ui.state import METRICS

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from metacluster.cli import _options, main
+from metacluster.cli import _options
+from metacluster.cli._group import main
 from metacluster.export.csv import frame_to_csv
 from metacluster.export.links import LINK_FORMATS, write_links
 from metacluster.filter import apply_filters

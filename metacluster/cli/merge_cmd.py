@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from metacluster.cli import _options, main
+from metacluster.cli import _options
+from metacluster.cli._group import main
 from metacluster.export import write
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import NO_LOCATION, MergeReport, merge

@@ -12,7 +12,7 @@ import json
 import click
 
 from metacluster import nuts, settings
-from metacluster.cli import main
+from metacluster.cli._group import main
 
 
 @main.group(name="nuts")

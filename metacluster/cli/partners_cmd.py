@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from metacluster.cli import _options, main
+from metacluster.cli import _options
+from metacluster.cli._group import main
 from metacluster.export.csv import frame_to_csv
 from metacluster.links import merge_with_links
 from metacluster.partners import suggest_partners

@@ -16,7 +16,7 @@ import click
 import pandas as pd
 
 from metacluster._errors import MetaclusterError
-from metacluster.cli import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
+from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
 from metacluster.export.csv import frame_to_csv
 from metacluster.read import detect_format, read_layer
 from metacluster.schema import REJECT_COLUMNS, ImportResult
