@@ -388,6 +388,108 @@ class _EndpointLookup:
         return position.to_numpy(), count
 
 
+# --- participations (CORDIS-shaped) ---------------------------------------------------
+
+
+@dataclass
+class ParticipationsImport:
+    """A participations table after matching: each actor's projects (by position in the
+    actors) and the rows that name no actor, or several."""
+
+    file: str
+    rows_in: int
+    projects: pd.Series
+    rejects: pd.DataFrame = field(default_factory=lambda: empty_table(REJECT_COLUMNS))
+
+    @property
+    def participations(self) -> int:
+        return self.rows_in - len(self.rejects)
+
+
+def read_participations(path: str | Path, actors: pd.DataFrame) -> ParticipationsImport:
+    """Read a CORDIS-shaped participations table and match its organisations to actors.
+
+    One row per participation: ``name`` (the organisation, matched to an actor's name as
+    link endpoints are), ``projectAcronym`` (the project's key; ``projectID`` when there
+    is no acronym); other CORDIS columns (``organisationID``, ``role``, ``activityType``,
+    ``ecContribution``…) are read and left aside. A row whose organisation is on no map,
+    or matches several actors, is rejected with the reason.
+    """
+    path = Path(path)
+    check_size_limit(path, path.stat().st_size)
+    raw = csv_reader.read(path)
+    table = raw.frame.copy()
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    if "name" not in table.columns:
+        raise InputFileError(
+            path,
+            "has no 'name' column",
+            "A participations table needs the organisation's name and projectAcronym or "
+            "projectID, as in CORDIS exports",
+            column="name",
+        )
+    rows = np.asarray(raw.source_row)
+    project = _text_column(table, "projectacronym")
+    project = project.where(project.notna(), _text_column(table, "projectid"))
+    names = _text_column(table, "name")
+    position, count = _EndpointLookup(actors).match(names)
+    reason = pd.Series(None, index=table.index, dtype=object)
+    reason[count.to_numpy() > 1] = "organisation ambiguous"
+    reason[count.to_numpy() == 0] = "organisation not on the maps"
+    reason[names.isna()] = "missing organisation"
+    reason[project.isna()] = "missing project"
+    detail = reason.map(_PARTICIPATION_DETAILS)
+    bad = reason.notna().to_numpy()
+    rejects = pd.DataFrame(
+        {
+            "file": path.name,
+            "layer": None,
+            "row": rows[bad],
+            "column": np.where(reason[bad] == "missing project", "projectAcronym", "name"),
+            "value": names[bad].to_numpy(),
+            "reason": reason[bad].to_numpy(),
+            "detail": detail[bad].to_numpy(),
+        },
+        columns=list(REJECT_COLUMNS),
+    )
+    if raw.rejects:
+        earlier = pd.DataFrame(raw.rejects, columns=list(REJECT_COLUMNS))
+        rejects = pd.concat([earlier, rejects], ignore_index=True)
+    kept = pd.Series(project[~bad].to_numpy(), index=position[~bad])
+    projects = kept.groupby(level=0).agg(lambda s: sorted(set(s)))
+    log.info(
+        "%s: %d participations matched, %d rejected", path.name, int((~bad).sum()), len(rejects)
+    )
+    return ParticipationsImport(
+        file=path.name, rows_in=len(table) + len(raw.rejects), projects=projects, rejects=rejects
+    )
+
+
+_PARTICIPATION_DETAILS: Final = {
+    "organisation ambiguous": "the name matches several actors; give the name as on its map",
+    "organisation not on the maps": "no actor of the maps has this name; add it to a map "
+    "or correct the spelling",
+    "missing organisation": "the name cell is empty",
+    "missing project": "give the project's acronym (projectAcronym) or id (projectID)",
+}
+
+
+def with_projects(actors: gpd.GeoDataFrame, extra: ParticipationsImport) -> gpd.GeoDataFrame:
+    """The actors with the table's projects added to their ``projects`` lists."""
+    result = actors.copy()
+    own = (
+        _project_lists(actors)
+        if "projects" in actors.columns
+        else pd.Series([[] for _ in range(len(actors))], index=actors.index)
+    )
+    added = extra.projects.reindex(range(len(actors)))
+    result["projects"] = [
+        sorted(set(mine) | set(more if isinstance(more, list) else []))
+        for mine, more in zip(own.tolist(), added.tolist(), strict=True)
+    ]
+    return result
+
+
 # --- the edges ----------------------------------------------------------------------------
 
 
@@ -522,12 +624,15 @@ class LinkedLayer:
     the manifest names none) and the edges."""
 
     merged: MergeResult
+    actors: gpd.GeoDataFrame
     table: LinksImport | None
+    participations: ParticipationsImport | None
     edges: gpd.GeoDataFrame
 
-    @property
-    def actors(self) -> gpd.GeoDataFrame:
-        return self.merged.actors
+    def rejects(self) -> pd.DataFrame:
+        """The rejected rows of the links and participations tables."""
+        parts = [t.rejects for t in (self.table, self.participations) if t is not None]
+        return pd.concat(parts, ignore_index=True) if parts else empty_table(REJECT_COLUMNS)
 
 
 def merge_with_links(
@@ -536,11 +641,23 @@ def merge_with_links(
     year: int | None = None,
     progress: Any = None,
 ) -> LinkedLayer:
-    """``merge`` the maps, read the manifest's links table, and build the links."""
+    """``merge`` the maps, add the manifest's participations to the actors' projects,
+    read its links table, and build the links."""
     manifest = as_manifest(manifest_or_paths)
     merged = merge(manifest, year=year, progress=progress)
-    table = read_links(manifest.links, merged.actors) if manifest.links else None
-    return LinkedLayer(merged=merged, table=table, edges=links(merged.actors, table))
+    actors = merged.actors
+    participations = None
+    if manifest.participations:
+        participations = read_participations(manifest.participations, actors)
+        actors = with_projects(actors, participations)
+    table = read_links(manifest.links, actors) if manifest.links else None
+    return LinkedLayer(
+        merged=merged,
+        actors=actors,
+        table=table,
+        participations=participations,
+        edges=links(actors, table),
+    )
 
 
 # --- selection and aggregation ------------------------------------------------------------

@@ -14,6 +14,7 @@ one regional map named after the file.
 Example manifest::
 
     links = "links.csv"               # optional: explicit links between actors
+    participations = "cordis.csv"     # optional: project participations (CORDIS-shaped)
 
     [partnership]
     name = "SmartCulture"
@@ -52,7 +53,7 @@ else:  # pragma: no cover - Python 3.10
 
 MANIFEST_SUFFIX: Final = ".toml"
 
-_TOP_KEYS: Final = ("partnership", "maps", "links")
+_TOP_KEYS: Final = ("partnership", "maps", "links", "participations")
 _PARTNERSHIP_REQUIRED: Final = ("name",)
 _PARTNERSHIP_OPTIONAL: Final = ("title", "description", "nuts_year")
 _MAP_REQUIRED: Final = ("file", "cluster", "partner", "home_nuts")
@@ -96,7 +97,9 @@ class Manifest:
 
     ``path`` is the manifest file, or None for an ad-hoc manifest made from layer files.
     ``nuts_year`` None means "use ``settings.nuts_year``". ``links`` is the explicit links
-    table (``links = "links.csv"`` at the top of the manifest), read by ``links.read_links``.
+    table (``links = "links.csv"`` at the top of the manifest), read by ``links.read_links``;
+    ``participations`` a CORDIS-shaped table of project participations
+    (``links.read_participations``) that fills the actors' ``projects``.
     """
 
     name: str
@@ -106,6 +109,7 @@ class Manifest:
     path: Path | None
     maps: tuple[MapEntry, ...]
     links: Path | None = None
+    participations: Path | None = None
 
     @property
     def clusters(self) -> tuple[str, ...]:
@@ -218,11 +222,7 @@ def _combine(parts: list[Manifest]) -> Manifest:
     _check_unique([entry.cluster for entry in maps], "cluster", "the combined inputs")
     _check_unique([str(entry.file) for entry in maps], "file", "the combined inputs")
     names = [part.name for part in parts]
-    tables = [part.links for part in parts if part.links is not None]
-    if len(tables) > 1:
-        raise ManifestError(
-            "Several of the manifests name a links table: combine them into one table."
-        )
+    tables = {key: _one_table(parts, key) for key in ("links", "participations")}
     return Manifest(
         name=" + ".join(names),
         title=" + ".join(part.title for part in parts),
@@ -230,7 +230,8 @@ def _combine(parts: list[Manifest]) -> Manifest:
         nuts_year=years.pop() if years else None,
         path=None,
         maps=maps,
-        links=tables[0] if tables else None,
+        links=tables["links"],
+        participations=tables["participations"],
     )
 
 
@@ -255,10 +256,6 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
     _check_unique([entry.cluster for entry in maps], "cluster", name)
     _check_unique([str(entry.file) for entry in maps], "file", name)
     partnership_name = _text(partnership, "name", where)
-    links = _text(data, "links", name, required=False)
-    if links is not None:
-        links = (path.parent / links).resolve()
-        _check_file_exists(links, where=f"{name} links")
     return Manifest(
         name=partnership_name,
         title=title or partnership_name,
@@ -266,8 +263,26 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
         nuts_year=nuts_year,
         path=path,
         maps=maps,
-        links=links,
+        links=_table_file(data, "links", path),
+        participations=_table_file(data, "participations", path),
     )
+
+
+def _table_file(data: Mapping[str, Any], key: str, path: Path) -> Path | None:
+    """The file a top-level key (links, participations) names, checked to exist."""
+    value = _text(data, key, path.name, required=False)
+    if value is None:
+        return None
+    file = (path.parent / value).resolve()
+    _check_file_exists(file, where=f"{path.name} {key}")
+    return file
+
+
+def _one_table(parts: list[Manifest], key: str) -> Path | None:
+    files = [getattr(part, key) for part in parts if getattr(part, key) is not None]
+    if len(files) > 1:
+        raise ManifestError(f"Several of the manifests name a {key} table: combine them into one.")
+    return files[0] if files else None
 
 
 def _parse_map(raw: Any, index: int, manifest: Path) -> MapEntry:

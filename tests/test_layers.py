@@ -25,6 +25,7 @@ import pytest
 import shapely
 
 from metacluster import settings
+from metacluster.links import merge_with_links, pair_matrix
 from metacluster.manifest import load_manifest
 from metacluster.merge import MergeResult, merge
 from metacluster.read import read_layer
@@ -357,3 +358,37 @@ def test_every_actor_gets_a_region(merged: MergeResult) -> None:
         ("Pernik Municipality", "BG414"),
         ('South-West University "Neofit Rilski"', "BG413"),
     ]
+
+
+# layers/README.md, "Links": counted from links.csv and cordis-participations.csv.
+# Participations: SmartCulture 8 partners (28 pairs), HERITAGE3D 10 (45), MUSEXR 8 (28),
+# OPENCULTDATA 9 of 10 on the maps (36), GAMES4HERITAGE 6 (15), AVARCHIVES 6 of 7 (15).
+EXPECTED_PROJECT_LINKS = 28 + 45 + 28 + 36 + 15 + 15
+# links.csv: 16 rows; the Policy and Ecosystems workshops both link Aarhus University and
+# EuraTechnologies (one "event" link of weight 2).
+EXPECTED_TABLE_LINKS = {"event": 9, "mentoring": 3, "staff exchange": 1, "publication": 1, "MoU": 1}
+# inside one cluster: Toscana 3 (Firenze, ISTI, Uffizi in HERITAGE3D), Madrid 2 (UPM-Factum
+# Arte, Prado-BNE), Noord-Brabant 1 (TU/e-MU), Nord-Pas de Calais 1 (Lille-EuraTechnologies
+# event), Yugozapaden 1 (TU Sofia-Muzeiko)
+EXPECTED_INSIDE_CLUSTERS = 3 + 2 + 1 + 1 + 1
+
+
+def test_sample_links_and_participations(nuts_mirror: Path, tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "nuts_source", str(nuts_mirror))
+        patch.setattr(settings, "cache_folder", tmp_path)
+        layer = merge_with_links(LAYERS / "metacluster.toml")
+    kinds = layer.edges["kind"].value_counts().to_dict()
+    assert kinds == {"project": EXPECTED_PROJECT_LINKS, **EXPECTED_TABLE_LINKS}
+    assert layer.table is not None and layer.table.summary()["rejected"] == 0
+    assert layer.participations is not None and layer.participations.rows_in == 49
+    assert layer.participations.rejects["value"].tolist() == [
+        "Europeana Foundation",
+        "Netherlands Institute for Sound and Vision",
+    ]
+    inside = layer.edges["source_cluster"] == layer.edges["target_cluster"]
+    assert int(inside.sum()) == EXPECTED_INSIDE_CLUSTERS
+    matrix = pair_matrix(layer.edges)
+    assert len(matrix) == 8 and (matrix.to_numpy().sum(axis=1) > 0).all()
+    workshops = layer.edges[layer.edges["kind"] == "event"]
+    assert workshops["weight"].max() == 2.0

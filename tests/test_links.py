@@ -253,3 +253,33 @@ def test_manifest_names_its_links_table(tmp_path: Path):
     (tmp_path / "m.toml").write_text(text.replace("links.csv", "nope.csv"), encoding="utf-8")
     with pytest.raises(ManifestError, match=r"m\.toml links: file .*nope\.csv.* not found"):
         load_manifest(tmp_path / "m.toml")
+
+
+def test_participations_table_fills_projects_and_reports_rows(tmp_path: Path):
+    from metacluster.links import read_participations, with_projects
+
+    path = tmp_path / "cordis.csv"
+    path.write_text(
+        "projectID;projectAcronym;name;role\n"
+        "1;NEW;Université de Lille;coordinator\n"
+        "1;NEW;Aarhus University;participant\n"
+        "2;;Aarhus University;participant\n"
+        "3;GHOST;Not On Any Map;participant\n"
+        "3;GHOST;Museo Galileo;participant\n"
+        ";;Sofia Tech Park;participant\n",
+        encoding="utf-8",
+    )
+    actors = make_actors()
+    table = read_participations(path, actors)
+    assert table.rows_in == 6 and table.participations == 3
+    assert table.rejects[["row", "column", "reason"]].values.tolist() == [
+        [4, "name", "organisation not on the maps"],
+        [5, "name", "organisation ambiguous"],
+        [6, "projectAcronym", "missing project"],
+    ]
+    projects = with_projects(actors, table)["projects"].tolist()
+    assert projects[0] == ["NEW", "SC", "X"] and projects[3] == ["2", "NEW"]
+    edges = links(with_projects(actors, table))
+    assert edges[(edges["source"] == "a") & (edges["target"] == "d")]["projects"].tolist() == [
+        ["NEW"]
+    ]
