@@ -69,3 +69,15 @@ class NutsUnavailableError(MetaclusterError, OSError):
 
 class NutsCodeError(MetaclusterError, ValueError):
     """A NUTS code is malformed or unknown in the requested NUTS version."""
+
+
+class WorkspaceError(MetaclusterError):
+    """A partnership workspace cannot be opened or changed as asked."""
+
+
+class WorkspaceAccessError(WorkspaceError, PermissionError):
+    """A write without a token, with a wrong, revoked or other map's token."""
+
+
+class PublishConflictError(WorkspaceError):
+    """A map was published by someone else since the version a publish was based on."""
