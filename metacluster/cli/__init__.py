@@ -18,6 +18,7 @@ from metacluster.cli import (  # noqa: F401
     nuts_cmd,
     partners_cmd,
     validate_cmd,
+    workspace_cmd,
 )
 from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
 

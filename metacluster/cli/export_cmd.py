@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+import geopandas as gpd
 
 from metacluster.cli import _options
 from metacluster.cli._group import main
 from metacluster.export import ACTORS, FORMATS, MAP_LAYERS, REGIONS, WHAT, check_export, write
+from metacluster.filter import Filters
 from metacluster.merge import merge
 from metacluster.ui.state import METRICS
 
@@ -91,6 +93,50 @@ def export_command(
           2024-05-01T00:00:00Z -o balance.png
       metacluster export layers/metacluster.toml --what profile --nuts ITI1 -o iti1.pdf
     """
+    filters, fmt, what = checked_export(
+        filter_values,
+        what=what,
+        level=level,
+        metric=metric,
+        hide=hide,
+        include_empty=include_empty,
+        fmt=fmt,
+        output=output,
+    )
+    with (
+        _options.engine_from_options(engine=engine, scheduler=scheduler),
+        _options.progress("Merging maps") as step,
+    ):
+        result = merge(list(inputs), year=year, progress=step)
+        step(f"Writing {what}")
+        write_export(
+            result.actors,
+            filters,
+            fmt=fmt,
+            what=what,
+            level=level,
+            metric=metric,
+            hide=hide,
+            year=year,
+            include_empty=include_empty,
+            output=output,
+            generated_at=generated_at,
+        )
+
+
+def checked_export(
+    filter_values: dict[str, Any],
+    *,
+    what: str | None,
+    level: int | None,
+    metric: str,
+    hide: tuple[str, ...],
+    include_empty: bool,
+    fmt: str | None,
+    output: str,
+) -> tuple[Filters, str, str]:
+    """Filters, format and what to export; every usage error is raised before any work
+    (``workspace export`` shares this)."""
     filters = _options.filters_from_options(**filter_values)
     fmt = _options.output_format(fmt, output)
     what = what or FORMATS[fmt].exports[0]
@@ -102,25 +148,37 @@ def export_command(
         check_export(fmt, what)
     except ValueError as error:
         raise click.UsageError(f"--what {what} --format {fmt}: {error}") from error
-    with (
-        _options.engine_from_options(engine=engine, scheduler=scheduler),
-        _options.progress("Merging maps") as step,
-    ):
-        result = merge(list(inputs), year=year, progress=step)
-        step(f"Writing {what}")
-        with _options.open_output(output) as stream:
-            write(
-                stream,
-                result.actors,
-                filters,
-                fmt=fmt,
-                what=what,
-                level=DEFAULT_LEVEL if level is None else level,
-                year=year,
-                include_empty=include_empty,
-                generated_at=generated_at,
-                metric=metric,
-                layers=tuple(layer for layer in MAP_LAYERS if layer not in hide),
-            )
-    if output != "-":
+    return filters, fmt, what
+
+
+def write_export(
+    actors: gpd.GeoDataFrame,
+    filters: Filters,
+    *,
+    fmt: str,
+    what: str,
+    level: int | None,
+    metric: str,
+    hide: tuple[str, ...],
+    year: int | None,
+    include_empty: bool,
+    output: str,
+    generated_at: str | None,
+) -> None:
+    """Write the export to -o (atomically, no half-written file) or stdout."""
+    with _options.open_output(output) as stream:
+        write(
+            stream,
+            actors,
+            filters,
+            fmt=fmt,
+            what=what,
+            level=DEFAULT_LEVEL if level is None else level,
+            year=year,
+            include_empty=include_empty,
+            generated_at=generated_at,
+            metric=metric,
+            layers=tuple(layer for layer in MAP_LAYERS if layer not in hide),
+        )
+    if output != _options.STDOUT:
         click.echo(f"Wrote {output} ({filters.describe()}, {what}, {fmt}).")

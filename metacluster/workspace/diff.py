@@ -104,9 +104,7 @@ def _keyed(actors: gpd.GeoDataFrame) -> dict[tuple[str, int], dict[str, Any]]:
     present = [field for field in COMPARED if field in actors.columns]
     records = actors[present].to_dict("records")
     keyed = {}
-    for key, count, record, point in zip(
-        names, occurrence, records, actors.geometry, strict=True
-    ):
+    for key, count, record, point in zip(names, occurrence, records, actors.geometry, strict=True):
         record = {field: _plain(value) for field, value in record.items()}
         record["position"] = (
             None

@@ -132,13 +132,17 @@ class Workspace:
                 "`metacluster workspace init MANIFEST --db FILE`."
             )
         workspace = cls(_db.create_engine(url), url.render_as_string(hide_password=True))
-        with workspace._write() as connection:
-            if _db.schema_version(connection) == 0:
-                raise WorkspaceError(
-                    f"{workspace.where} holds no workspace: create one with "
-                    "`metacluster workspace init MANIFEST --db ...`."
-                )
-            _db.migrate(connection, workspace.where)
+        try:
+            with workspace._write() as connection:
+                if _db.schema_version(connection) == 0:
+                    raise WorkspaceError(
+                        f"{workspace.where} holds no workspace: create one with "
+                        "`metacluster workspace init MANIFEST --db ...`."
+                    )
+                _db.migrate(connection, workspace.where)
+        except BaseException:
+            workspace.close()
+            raise
         return workspace
 
     def close(self) -> None:
@@ -153,9 +157,11 @@ class Workspace:
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         """One write transaction (SQLite: holding the write lock from its start)."""
-        with self.engine.connect().execution_options(write=True) as connection:
-            with connection.begin():
-                yield connection
+        with (
+            self.engine.connect().execution_options(write=True) as connection,
+            connection.begin(),
+        ):
+            yield connection
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -163,9 +169,11 @@ class Workspace:
         options: dict[str, Any] = {}
         if self.engine.dialect.name == "postgresql":
             options["isolation_level"] = "REPEATABLE READ"
-        with self.engine.connect().execution_options(**options) as connection:
-            with connection.begin():
-                yield connection
+        with (
+            self.engine.connect().execution_options(**options) as connection,
+            connection.begin(),
+        ):
+            yield connection
 
     # --- reading ------------------------------------------------------------------------
 
@@ -267,9 +275,7 @@ class Workspace:
             row = _map_row(connection, slug)
             year = int(connection.scalar(sa.select(workspace_table.c.nuts_year)))
             base = connection.scalar(
-                sa.select(versions_table.c.number).where(
-                    versions_table.c.id == row.current_version
-                )
+                sa.select(versions_table.c.number).where(versions_table.c.id == row.current_version)
             )
             current = _version_result(connection, row.current_version)
         result = _read_located(path, orjson.loads(row.read_options), year)
@@ -293,9 +299,7 @@ class Workspace:
             principal = _authorise(connection, token, slug=draft.map_slug)
             row = _map_row(connection, draft.map_slug, lock=True)
             current = connection.scalar(
-                sa.select(versions_table.c.number).where(
-                    versions_table.c.id == row.current_version
-                )
+                sa.select(versions_table.c.number).where(versions_table.c.id == row.current_version)
             )
             if check_base and current != draft.base_version:
                 raise PublishConflictError(
@@ -385,15 +389,27 @@ def init_workspace(
             f" or one is called {COORDINATOR!r}: rename a cluster"
         )
     year = manifest.nuts_year or settings.nuts_year
-    results = [
-        _read_located(
-            entry.file, _read_options(entry), year
-        )
-        for entry in manifest.maps
-    ]
+    results = [_read_located(entry.file, _read_options(entry), year) for entry in manifest.maps]
     url = _db.database_url(target)
     engine = _db.create_engine(url)
     workspace = Workspace(engine, url.render_as_string(hide_password=True))
+    try:
+        handed_out = _create(workspace, manifest, slugs, results, year)
+    except BaseException:
+        workspace.close()
+        raise
+    logger.info("created workspace %s with %d maps", workspace.where, len(slugs))
+    return workspace, handed_out
+
+
+def _create(
+    workspace: Workspace,
+    manifest: Manifest,
+    slugs: list[str],
+    results: list[ImportResult],
+    year: int,
+) -> dict[str, str]:
+    """Fill an empty database with a new workspace; returns the tokens handed out."""
     handed_out: dict[str, str] = {}
     with workspace._write() as connection:
         if _db.schema_version(connection) > 0:
@@ -427,8 +443,7 @@ def init_workspace(
             )
             handed_out[slug] = _new_token(connection, slug, entry.partner or entry.cluster)
         handed_out[COORDINATOR] = _new_token(connection, None, COORDINATOR)
-    logger.info("created workspace %s with %d maps", workspace.where, len(slugs))
-    return workspace, handed_out
+    return handed_out
 
 
 def _insert_workspace(connection: Connection, manifest: Manifest, year: int) -> None:
@@ -577,9 +592,7 @@ def _make_current(connection: Connection, slug: str, version_id: int) -> None:
     connection.execute(
         sa.update(maps_table).where(maps_table.c.slug == slug).values(current_version=version_id)
     )
-    connection.execute(
-        sa.update(workspace_table).values(revision=workspace_table.c.revision + 1)
-    )
+    connection.execute(sa.update(workspace_table).values(revision=workspace_table.c.revision + 1))
 
 
 def _insert_version(
