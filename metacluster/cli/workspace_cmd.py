@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from metacluster.cli import _options, export_cmd, main
+from metacluster.cli import _options, export_cmd
+from metacluster.cli._group import main
 from metacluster.workspace import COORDINATOR, DATABASE_URL_ENV, Workspace, init_workspace
 
 TOKEN_ENV = "METACLUSTER_TOKEN"
