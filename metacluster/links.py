@@ -599,7 +599,10 @@ def primary_cluster(actors: pd.DataFrame) -> pd.Series:
     """Each actor's cluster: the first of its ``regional_cluster`` list (or the text)."""
     if "regional_cluster" not in actors.columns:
         return pd.Series([None] * len(actors), index=actors.index, dtype=object)
-    return actors["regional_cluster"].map(_first)
+    values = actors["regional_cluster"]
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        return values.astype(object).where(values.notna(), None)
+    return pd.Series([_first(v) for v in values.tolist()], index=actors.index, dtype=object)
 
 
 def actor_nuts(actors: pd.DataFrame) -> pd.Series:
@@ -611,11 +614,10 @@ def actor_nuts(actors: pd.DataFrame) -> pd.Series:
 
 
 def _first(value: Any) -> Any:
-    if isinstance(value, str) or value is None:
-        return value
-    if isinstance(value, Iterable):
-        return next(iter(value), None)
-    return None
+    kind = type(value)
+    if kind is list or kind is tuple or kind is np.ndarray:
+        return value[0] if len(value) else None
+    return value if kind is str else None
 
 
 @dataclass

@@ -5,7 +5,7 @@ theme overlap with the region (Jaccard index of the candidate's themes and all t
 of the region's actors) and network proximity (1 for a partner of one of the region's
 actors, 0.5 for a partner of such a partner, 0 otherwise):
 ``score = 0.6 × overlap + 0.4 × proximity``. Ties go to the same language (or country),
-then to the nearest. Every suggestion says why in one line.
+then to the nearest, then to the actor listed first. Every suggestion says why in one line.
 
 All steps are whole-column operations (themes exploded once, links matched with ``isin``),
 so that one region at 100,000 actors takes well under 200 ms (``benchmarks/links.py``).
@@ -17,6 +17,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from metacluster.links import actor_nuts, primary_cluster
 from metacluster.merge import haversine_km
@@ -63,16 +65,11 @@ def region_mask(actors: pd.DataFrame, region: str) -> np.ndarray:
     """The actors of a region: a NUTS code of any level (its actors' NUTS-3 codes start
     with it) or a regional cluster's name (actors listed in that cluster)."""
     if CODE_PATTERN.fullmatch(region):
-        nuts = actor_nuts(actors).fillna("")
-        inside = nuts.str.startswith(region).to_numpy()
+        nuts = actor_nuts(actors).astype("string[pyarrow]")
+        inside = nuts.str.startswith(region).fillna(False).to_numpy(dtype=bool)
         if inside.any():
             return inside
-    if "regional_cluster" in actors.columns:
-        clusters = actors["regional_cluster"].map(
-            lambda v: [v] if isinstance(v, str) else list(v) if v is not None else []
-        )
-        return clusters.map(lambda names: region in names).to_numpy(dtype=bool)
-    return np.zeros(len(actors), dtype=bool)
+    return _in_clusters(actors, {region})
 
 
 def suggest_partners(
@@ -120,58 +117,75 @@ def suggest_partners(
         raise ValueError(
             f"no actor is in {region!r}: give a NUTS code (e.g. ITI17, ITI1) or a cluster name"
         )
-    ids = actors["actor_id"].astype(str).to_numpy()
-    clusters = primary_cluster(actors).to_numpy(dtype=object)
-    home_clusters = set(clusters[inside]) - {None}
-    candidate = (
-        (actors["helix"] == helix).to_numpy()
-        & ~inside
-        & ~pd.Series(clusters).isin(home_clusters).to_numpy()
-    )
-    pool = actors[candidate]
-    pool_ids = ids[candidate]
+    candidate = (actors["helix"] == helix).to_numpy(dtype=bool) & ~inside
+    candidate &= ~_in_clusters(actors, _clusters_of(actors, inside))
+    positions = np.flatnonzero(candidate)
     overlap, shared = _theme_overlap(actors, inside, candidate)
-    proximity, connections = _proximity(links, ids[inside], pool_ids)
-    distance = _distance(actors, inside, candidate)
-    same_language = _same_language(actors, inside, candidate)
-    score = THEME_WEIGHT * overlap + NETWORK_WEIGHT * proximity
+    closeness, connections = _proximity(links, actors, inside)
+    proximity = closeness[candidate]
     result = pd.DataFrame(
         {
-            "actor_id": pool_ids,
-            "name": pool["name"].to_numpy(),
-            "helix": helix,
-            "cluster": clusters[candidate],
-            "country": pool["country"].to_numpy() if "country" in pool else None,
-            "nuts3": actor_nuts(pool).to_numpy(),
-            "score": score.round(4),
+            "position": positions,
+            "score": (THEME_WEIGHT * overlap + NETWORK_WEIGHT * proximity).round(4),
             "theme_overlap": overlap.round(4),
             "proximity": proximity,
-            "distance_km": distance.round(0),
-            "same_language": same_language,
-        }
+            "distance_km": _distance(actors, inside, candidate).round(0),
+            "same_language": _same_language(actors, inside, candidate),
+        },
+        index=pd.RangeIndex(len(positions)),
     )
     result = result.sort_values(
-        ["score", "same_language", "distance_km", "name"],
+        ["score", "same_language", "distance_km", "position"],
         ascending=[False, False, True, True],
         na_position="last",
         kind="stable",
     )
     if top is not None:
         result = result.head(top)
-    themes = shared.groupby("row")["theme"].agg(sorted)
-    result.insert(8, "shared_themes", [themes.get(i, []) for i in result.index])
-    result.insert(10, "via", connections.reindex(result["actor_id"]).to_numpy())
-    result["why"] = [
-        _why(row.shared_themes, row.via, row.same_language, row.distance_km)
-        for row in result.itertuples(index=False)
-    ]
-    return result.reset_index(drop=True)
-
-
-def _theme_lists(themes: pd.Series) -> pd.Series:
-    return themes.map(
-        lambda v: [v] if isinstance(v, str) else list(v) if isinstance(v, (list, tuple)) else []
+    chosen = actors.iloc[result["position"].to_numpy()]
+    shown = shared[shared["row"].isin(result.index)]
+    themes = {row: sorted(group) for row, group in shown.groupby("row")["theme"]}
+    via = _via(links, connections, result["position"].to_numpy())
+    suggestions = pd.DataFrame(
+        {
+            "actor_id": chosen["actor_id"].astype(str).to_numpy(),
+            "name": chosen["name"].to_numpy(dtype=object),
+            "helix": helix,
+            "cluster": primary_cluster(chosen).to_numpy(),
+            "country": chosen["country"].to_numpy() if "country" in chosen else None,
+            "nuts3": actor_nuts(chosen).to_numpy(),
+            "score": result["score"].to_numpy(),
+            "theme_overlap": result["theme_overlap"].to_numpy(),
+            "shared_themes": [themes.get(i, []) for i in result.index],
+            "proximity": result["proximity"].to_numpy(),
+            "via": via,
+            "distance_km": result["distance_km"].to_numpy(),
+            "same_language": result["same_language"].to_numpy(),
+        }
     )
+    suggestions["why"] = [
+        _why(row.shared_themes, row.via, row.same_language, row.distance_km)
+        for row in suggestions.itertuples(index=False)
+    ]
+    return suggestions
+
+
+def _clusters_of(actors: pd.DataFrame, mask: np.ndarray) -> set[str]:
+    """Every regional cluster the masked actors belong to."""
+    if "regional_cluster" not in actors.columns:
+        return set()
+    return set(actors["regional_cluster"][mask].explode().dropna())
+
+
+def _in_clusters(actors: pd.DataFrame, clusters: set[str]) -> np.ndarray:
+    """Whether each actor belongs to one of ``clusters`` (lists exploded, not looped)."""
+    if "regional_cluster" not in actors.columns or not clusters:
+        return np.zeros(len(actors), dtype=bool)
+    exploded = actors["regional_cluster"].reset_index(drop=True).explode()
+    hits = exploded.index.to_numpy()[exploded.isin(clusters).to_numpy()]
+    result = np.zeros(len(actors), dtype=bool)
+    result[hits] = True
+    return result
 
 
 def _theme_overlap(
@@ -182,9 +196,8 @@ def _theme_overlap(
     n = int(candidate.sum())
     if "themes" not in actors.columns:
         return np.zeros(n), pd.DataFrame({"row": [], "theme": []})
-    region_themes = set(_theme_lists(actors["themes"][inside]).explode().dropna())
-    exploded = _theme_lists(actors["themes"][candidate]).reset_index(drop=True).explode()
-    exploded = exploded.dropna()
+    region_themes = set(actors["themes"][inside].explode().dropna())
+    exploded = actors["themes"][candidate].reset_index(drop=True).explode().dropna()
     pairs = pd.DataFrame({"row": exploded.index.to_numpy(), "theme": exploded.to_numpy()})
     pairs = pairs.drop_duplicates()
     is_shared = pairs["theme"].isin(region_themes).to_numpy()
@@ -196,48 +209,91 @@ def _theme_overlap(
 
 
 def _proximity(
-    links: pd.DataFrame | None, region_ids: np.ndarray, pool_ids: np.ndarray
-) -> tuple[np.ndarray, pd.Series]:
-    """1 / 0.5 / 0 per candidate, and who connects each connected actor to the region."""
-    proximity = np.zeros(len(pool_ids))
+    links: pd.DataFrame | None, actors: pd.DataFrame, inside: np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Per actor 1 / 0.5 / 0, and, by actor position, the link that connects it to the
+    region (``edge``, ``step`` 1 or 2): the reasons are written for the suggestions shown.
+
+    Link ends are turned into actor positions once (an Arrow hash lookup per end); the rest
+    is boolean indexing."""
+    closeness = np.zeros(len(actors))
     if links is None or links.empty:
-        return proximity, pd.Series(dtype=object)
-    both = _directed(links)
-    region = pd.Index(region_ids)
-    direct = both[both["actor"].isin(region) & ~both["other"].isin(region)]
-    direct = direct.sort_values(["weight", "actor_name"], ascending=[False, True])
-    first = direct.drop_duplicates("other").set_index("other")
-    second = both[both["actor"].isin(first.index) & ~both["other"].isin(region)]
-    second = second[~second["other"].isin(first.index)].sort_values(
-        ["weight", "actor_name"], ascending=[False, True]
-    )
-    second_first = second.drop_duplicates("other").set_index("other")
-    pool = pd.Index(pool_ids)
-    proximity[pool.isin(second_first.index)] = SECOND
-    proximity[pool.isin(first.index)] = DIRECT
-    in_context = first["context"].map(lambda c: f" in {c}" if c else "")
-    via = pd.concat(
-        [
-            "partner of " + first["actor_name"] + in_context,
-            "partner of a partner: " + second_first["actor_name"],
-        ]
-    )
-    return proximity, via
+        return closeness, pd.DataFrame({"edge": [], "end": [], "step": []})
+    source, target = _positions(actors["actor_id"], links["source"], links["target"])
+    known = (source >= 0) & (target >= 0)
+    ends = source, target, known, links["weight"].to_numpy()
+    first = _nearest_ends(ends, inside, exclude=inside)
+    partners = np.zeros(len(actors), dtype=bool)
+    partners[first.index.to_numpy(dtype=np.int64)] = True
+    second = _nearest_ends(ends, partners, exclude=inside | partners)
+    closeness[second.index.to_numpy(dtype=np.int64)] = SECOND
+    closeness[first.index.to_numpy(dtype=np.int64)] = DIRECT
+    return closeness, pd.concat([first.assign(step=1), second.assign(step=2)])
 
 
-def _directed(links: pd.DataFrame) -> pd.DataFrame:
-    """Each link in both directions: actor, its name, the other end, weight, context."""
-    context = links["projects"].map(lambda p: ", ".join(p) if isinstance(p, list) else "")
-    context = context.where(context != "", links["label"].fillna(links["kind"]))
-    return pd.DataFrame(
+def _via(links: pd.DataFrame | None, connections: pd.DataFrame, positions: np.ndarray) -> list:
+    """ "partner of X in P" / "partner of a partner: X" for the actors at ``positions``."""
+    if links is None or connections.empty:
+        return [None] * len(positions)
+    found = connections.reindex(positions)
+    texts: list[str | None] = []
+    for edge, end, step in zip(found["edge"], found["end"], found["step"], strict=True):
+        if pd.isna(edge):
+            texts.append(None)
+            continue
+        link = links.iloc[int(edge)]
+        name = link["source_name"] if end == "source" else link["target_name"]
+        if step == 2:
+            texts.append(f"partner of a partner: {name}")
+            continue
+        projects, label = link["projects"], link["label"]
+        if isinstance(projects, list) and projects:
+            context = ", ".join(projects)
+        else:
+            context = label if isinstance(label, str) and label else str(link["kind"])
+        texts.append(f"partner of {name} in {context}")
+    return texts
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string[pyarrow]").array)
+
+
+def _positions(ids: pd.Series, *ends: pd.Series) -> list[np.ndarray]:
+    """Each link end's actor position (-1 when unknown), by one Arrow hash lookup over all
+    ends (several times faster than pandas' object index on 100,000s of text ids)."""
+    every = pa.concat_arrays([_arrow(end) for end in ends])
+    found = pc.index_in(every, value_set=_arrow(ids)).fill_null(-1).to_numpy()
+    return np.split(found.astype(np.int64), len(ends))
+
+
+def _nearest_ends(
+    ends: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    at: np.ndarray,
+    *,
+    exclude: np.ndarray,
+) -> pd.DataFrame:
+    """For each actor linked to an actor of ``at`` (and not in ``exclude``): its strongest
+    such link (``edge``) and which end of it is the ``at`` actor (``end``), indexed by the
+    actor's position; ties go to the first link."""
+    source, target, known, weight = ends
+    safe_source, safe_target = np.where(known, source, 0), np.where(known, target, 0)
+    from_source = known & at[safe_source] & ~exclude[safe_target]
+    from_target = known & at[safe_target] & ~exclude[safe_source]
+    edge = np.r_[np.flatnonzero(from_source), np.flatnonzero(from_target)]
+    found = pd.DataFrame(
         {
-            "actor": np.r_[links["source"].to_numpy(), links["target"].to_numpy()],
-            "actor_name": np.r_[links["source_name"].to_numpy(), links["target_name"].to_numpy()],
-            "other": np.r_[links["target"].to_numpy(), links["source"].to_numpy()],
-            "weight": np.r_[links["weight"].to_numpy(), links["weight"].to_numpy()],
-            "context": np.r_[context.to_numpy(), context.to_numpy()],
+            "other": np.r_[target[from_source], source[from_target]],
+            "edge": edge,
+            "end": np.r_[
+                np.full(int(from_source.sum()), "source", dtype=object),
+                np.full(int(from_target.sum()), "target", dtype=object),
+            ],
+            "weight": weight[edge],
         }
     )
+    found = found.sort_values(["weight", "edge"], ascending=[False, True], kind="stable")
+    return found.drop_duplicates("other").set_index("other")[["edge", "end"]]
 
 
 def _distance(actors: pd.DataFrame, inside: np.ndarray, candidate: np.ndarray) -> np.ndarray:

@@ -127,3 +127,20 @@ def test_app_benchmark_runs_at_small_n(
     helix = next(r for r in rows if r["benchmark"] == "app: filter change (helix)")
     assert not helix["note"].endswith("300 of 300 actors")  # the filter took effect
     assert "metacluster app, 300 synthetic actors" in capsys.readouterr().out
+
+
+def test_links_benchmark_runs_and_both_ways_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import links
+
+    results = links.main(20_000, 3_000, 400, 3_000, naive_pairs=50_000)
+    assert results["links"]["same"] == 1.0
+    assert results["links"]["sample_pairs"] < results["links"]["pairs"]
+    assert results["links"]["naive_s"] == pytest.approx(
+        results["links"]["naive_sample_s"]
+        * results["links"]["pairs"]
+        / results["links"]["sample_pairs"]
+    )
+    assert results["partners"]["same"] == 1.0
+    out = capsys.readouterr().out
+    assert "same edges and cluster counts on the sample: True" in out
+    assert "same top 10 as the naive loop: True" in out
