@@ -34,6 +34,8 @@ test: $(VENV)/.test-installed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check metacluster tests benchmarks app.py layers
 	$(BIN)/ruff format --check metacluster tests benchmarks app.py layers
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules metacluster
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,6 @@ class Outcome:
         self.reason[mask] = reason
 
 
-def layer_of(raw: RawLayer, row: int) -> str | None:
+def layer_of(raw: RawLayer, row: int | np.integer[Any]) -> str | None:
     """The layer of a row of ``raw`` (None for single-layer files)."""
     return raw.source_layer[row] if raw.source_layer else None

@@ -253,7 +253,7 @@ def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[s
     used = set(mapping.values())
     candidates: dict[str, list[tuple[int, str]]] = {}
     for column in available:
-        target, rank = _ALIASES.get(column_key(column), (None, 0))
+        target, rank = _ALIASES.get(column_key(column), ("", 0))
         if target and target not in mapping and column not in used:
             candidates.setdefault(target, []).append((rank, column))
     for target, found in candidates.items():

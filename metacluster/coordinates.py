@@ -82,6 +82,8 @@ class Positions:
 
 def from_geometry(raw: RawLayer, crs: pyproj.CRS | None) -> tuple[Positions, pyproj.CRS]:
     positions = Positions.empty(len(raw.frame), "geometry")
+    if raw.geometry is None:
+        raise ValueError("from_geometry needs a layer with a geometry column")
     source_crs = pyproj.CRS.from_user_input(raw.geometry.crs or crs or CRS)
     geometries = raw.geometry.to_numpy()
     present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
@@ -122,15 +124,17 @@ def from_columns(
     empty = np.isnan(positions.x)
     lat, bad_lat = _numbers(lat_cells)
     lon, bad_lon = _numbers(lon_cells)
-    shown = [
-        " / ".join(str(v) for v in pair if v is not None)
-        for pair in zip(
-            lat_cells.where(lat_cells.notna(), None),
-            lon_cells.where(lon_cells.notna(), None),
-            strict=True,
-        )
-    ]
-    shown = np.asarray(shown, dtype=object)
+    shown = np.asarray(
+        [
+            " / ".join(str(v) for v in pair if v is not None)
+            for pair in zip(
+                lat_cells.where(lat_cells.notna(), None),
+                lon_cells.where(lon_cells.notna(), None),
+                strict=True,
+            )
+        ],
+        dtype=object,
+    )
     outcome.reject(
         empty & (bad_lat | bad_lon),
         "invalid coordinates",

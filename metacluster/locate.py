@@ -190,7 +190,7 @@ class _Join:
         """Set the notes of ``rows`` (texts in the same order), after any they already have."""
         texts = np.full(rows.size, texts, dtype=object) if isinstance(texts, str) else texts
         before = self.note[rows]
-        earlier = np.not_equal(before, None)
+        earlier = pd.notna(before)
         texts[earlier] = before[earlier] + "; " + texts[earlier]
         self.note[rows] = texts
 

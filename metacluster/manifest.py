@@ -125,8 +125,8 @@ class Manifest:
 
         Examples
         --------
-        >>> Manifest.from_files(["layers/lazio_actors.csv"]).clusters
-        ('Lazio Actors',)
+        >>> Manifest.from_files(["layers/nord-pas-de-calais.kml"]).clusters
+        ('Nord Pas De Calais',)
         """
         files = [Path(p).resolve() for p in paths]
         if not files:
@@ -166,9 +166,9 @@ def load_manifest(path: str | Path) -> Manifest:
 
     Examples
     --------
-    >>> manifest = load_manifest("layers/metacluster.toml")  # doctest: +SKIP
-    >>> manifest.clusters[:2]  # doctest: +SKIP
-    ('Nord-Pas de Calais', 'Lazio')
+    >>> manifest = load_manifest("layers/metacluster.toml")
+    >>> manifest.clusters[:2]
+    ('Nord-Pas de Calais', 'Noord-Brabant')
     """
     path = Path(path)
     if not path.is_file():

@@ -388,7 +388,8 @@ def normalise(
     coordinates.check_positions(
         raw, positions, outcome, geometry_crs, declared_crs or pyproj.CRS.from_user_input(CRS)
     )
-    source = np.where(np.isnan(positions.x), None, "given").astype(object)
+    source = np.full(n, "given", dtype=object)
+    source[np.isnan(positions.x)] = None
 
     nuts, nuts_invalid = _nuts_codes(raw, cells("nuts_code"))
     countries = _countries(raw, cells("country"), nuts, default_country)
@@ -410,7 +411,7 @@ def normalise(
     )
     _reject_duplicates(raw, outcome, name, city, positions)
 
-    layers = list(raw.source_layer) if raw.source_layer else [None] * n
+    layers: list[str | None] = list(raw.source_layer) if raw.source_layer else [None] * n
     layer_hint = pd.Series(
         [
             layer if raw.layer_is_helix_hint and layer != raw.default_layer else None

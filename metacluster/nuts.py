@@ -394,7 +394,7 @@ def fetch(
         One per file, in the cache folder; ``downloaded`` is False for files that were
         already cached and valid.
     """
-    years = [check_year(year) for year in (years or [None])]
+    years = [check_year(year) for year in years] if years else [check_year(None)]
     levels = [check_level(level) for level in (levels or LEVELS)]
     scale = check_scale(scale)
     stored = []

@@ -11,7 +11,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 import click
 from rich.console import Console
@@ -20,7 +20,8 @@ from metacluster import engine as engines
 from metacluster import nuts
 from metacluster.export import FORMATS, format_for_path
 from metacluster.export.geojson import generation_time
-from metacluster.filter import HELIX_VALUES, THEMES_MODES, Filters, parse_bbox
+from metacluster.filter import THEMES_MODES, Filters, parse_bbox
+from metacluster.schema import HELIX_VALUES
 
 F = TypeVar("F", bound=Callable[..., Any])
 STDOUT = "-"
@@ -217,9 +218,9 @@ def _format_in(formats: Mapping[str, Any], output: str) -> str | None:
     return next((name for name, f in formats.items() if f.extension == suffix), None)
 
 
-def open_output(output: str) -> IO[Any]:
+def open_output(output: str) -> BinaryIO:
     """The -o file opened for writing atomically (no half-written file), or stdout for '-'."""
-    return click.open_file(output, "wb", atomic=output != STDOUT)
+    return cast(BinaryIO, click.open_file(output, "wb", atomic=output != STDOUT))
 
 
 @contextlib.contextmanager

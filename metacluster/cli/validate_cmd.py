@@ -17,6 +17,7 @@ import pandas as pd
 
 from metacluster._errors import MetaclusterError
 from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
+from metacluster.cli._options import open_output
 from metacluster.export.csv import frame_to_csv
 from metacluster.read import detect_format, read_layer
 from metacluster.schema import REJECT_COLUMNS, ImportResult
@@ -144,10 +145,7 @@ def validate(
             if rejects
             else pd.DataFrame(columns=list(REJECT_COLUMNS))
         )
-        data = frame_to_csv(table)
-        if rejects_path == "-":
-            click.get_binary_stream("stdout").write(data)
-        else:
-            Path(rejects_path).write_bytes(data)
+        with open_output(rejects_path) as stream:
+            stream.write(frame_to_csv(table))
     if failed or rejected:
         click.get_current_context().exit(EXIT_DATA_ERROR if failed else EXIT_REJECTED_ROWS)

@@ -217,8 +217,10 @@ def export_filename(
 
 
 __all__ = [
+    "ACTORS",
     "FORMATS",
     "MAP_LAYERS",
+    "REGIONS",
     "WHAT",
     "WHAT_LABELS",
     "ExportFormat",

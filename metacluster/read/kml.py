@@ -169,7 +169,8 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
         raise InputFileError(
             path, f"has no layer (folder) named {layer!r}", f"Choose one of: {', '.join(layers)}"
         )
-    records, geometries, rows, row_layers = [], [], [], []
+    records, geometries, rows = [], [], []
+    row_layers: list[str | None] = []
     for number, (layer_name, placemark) in enumerate(placemarks, start=1):
         if layer is not None and layer_name != layer:
             continue
@@ -177,6 +178,7 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
         try:
             geometry = _geometry(element) if element is not None else None
         except (ValueError, shapely.errors.GEOSException) as e:
+            assert element is not None  # only a geometry element can fail to parse
             raw.reject(
                 number,
                 "invalid coordinates",

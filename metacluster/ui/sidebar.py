@@ -16,9 +16,9 @@ from typing import Any, Final
 import streamlit as st
 
 from metacluster._errors import ManifestError
-from metacluster.filter import HELIX_VALUES, Filters
+from metacluster.filter import Filters
 from metacluster.nuts import YEARS as NUTS_YEARS
-from metacluster.schema import HELIX_LABELS
+from metacluster.schema import HELIX_LABELS, HELIX_VALUES
 from metacluster.ui import data, upload
 from metacluster.ui.state import LAYERS, METRICS, Shown, View, view_from_params, view_to_params
 
@@ -210,7 +210,7 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
     sidebar = st.sidebar
     sidebar.subheader("Filters")
     count = sidebar.empty()
-    _multiselect("Helix", list(HELIX_VALUES), HELIX, format_func=HELIX_LABELS.get)
+    _multiselect("Helix", list(HELIX_VALUES), HELIX, format_func=HELIX_LABELS.__getitem__)
     _multiselect("Regional cluster", list(options.clusters), CLUSTERS)
     _multiselect("Country", list(options.countries), COUNTRIES)
     _multiselect(
@@ -242,7 +242,7 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
         list(LEVEL_LABELS),
         key=LEVEL,
         on_change=_on_change,
-        format_func=LEVEL_LABELS.get,
+        format_func=LEVEL_LABELS.__getitem__,
     )
     sidebar.selectbox(
         "NUTS version",
