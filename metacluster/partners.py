@@ -231,7 +231,9 @@ def _proximity(
     return closeness, pd.concat([first.assign(step=1), second.assign(step=2)])
 
 
-def _via(links: pd.DataFrame | None, connections: pd.DataFrame, positions: np.ndarray) -> list:
+def _via(
+    links: pd.DataFrame | None, connections: pd.DataFrame, positions: np.ndarray
+) -> list[str | None]:
     """ "partner of X in P" / "partner of a partner: X" for the actors at ``positions``."""
     if links is None or connections.empty:
         return [None] * len(positions)
