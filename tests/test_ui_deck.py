@@ -273,12 +273,6 @@ def test_deck_spec_draws_the_layers_it_is_given_in_order() -> None:
         _spec([actors, actors])
 
 
-def test_prebuilt_deck_hands_its_spec_and_tooltip_to_streamlit() -> None:
-    prebuilt = deck.PrebuiltDeck('{"layers": []}')
-    assert prebuilt.to_json() == '{"layers": []}'
-    assert prebuilt._tooltip == deck.TOOLTIP  # what st.pydeck_chart reads
-
-
 def test_legends_show_counts_and_the_ramp() -> None:
     legend = deck.helix_legend_html({"academia": 1234, "business": 2})
     assert "Academia &amp; research (1,234)" in legend
