@@ -8,12 +8,13 @@ instead of the bundled manifests (``benchmarks/app.py`` does).
 
 import streamlit as st
 
-from metacluster.ui import guard, mapview, panels, present, sidebar
+from metacluster.ui import guard, mapview, panels, present, sidebar, workspace
 
 # No page_icon: a Material icon there is fetched from Google, and the app must work offline.
 st.set_page_config(page_title="metacluster", layout="wide")
 
 with guard.shown_errors():
+    workspace.take_token()  # before the URL is read: an upload link's token leaves it
     view = sidebar.url_view()
     present.page_setup(view)
     shown = sidebar.controls(sidebar.data_source(view), view)

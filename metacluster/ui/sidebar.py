@@ -19,7 +19,7 @@ from metacluster._errors import ManifestError
 from metacluster.filter import Filters
 from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELIX_LABELS, HELIX_VALUES
-from metacluster.ui import data, upload
+from metacluster.ui import data, upload, workspace
 from metacluster.ui.state import LAYERS, METRICS, Shown, View, view_from_params, view_to_params
 
 HELIX: Final = "f_helix"
@@ -152,6 +152,9 @@ def data_source(view: View) -> data.Dataset:
         if not view.present:
             st.sidebar.caption(f"Data: `{override.name}` ({data.DATA_OVERRIDE_ENV})")
         return data.load_override(override)
+    shared = workspace.data_source(present=view.present)
+    if shared is not None:
+        return shared
     titles = data.manifests()
     if not titles:
         raise ManifestError(

@@ -262,6 +262,11 @@ class Workspace:
         with self._read() as connection:
             return _authorise(connection, token, slug=slug)
 
+    def identify(self, token: str | None) -> Principal:
+        """Who a valid, unrevoked token belongs to (what the app shows it may do)."""
+        with self._read() as connection:
+            return _identify(connection, token)
+
     # --- writing ------------------------------------------------------------------------
 
     def prepare(self, slug: str, path: str | Path, *, token: str | None) -> Draft:
@@ -526,8 +531,19 @@ def _map_states(connection: Connection) -> list[MapState]:
 
 
 def _authorise(connection: Connection, token: str | None, *, slug: str | None) -> Principal:
-    """The token's owner if it may write ``slug`` (None: coordinator's work); the messages
-    never repeat the token."""
+    """The token's owner if it may write ``slug`` (None: coordinator's work)."""
+    principal = _identify(connection, token)
+    if principal.is_coordinator or (slug is not None and principal.map_slug == slug):
+        return principal
+    if slug is None:
+        raise WorkspaceAccessError("Only the coordinator's token can do this.")
+    raise WorkspaceAccessError(
+        f"This token publishes the map {principal.map_slug!r} only, not {slug!r}."
+    )
+
+
+def _identify(connection: Connection, token: str | None) -> Principal:
+    """The owner of a valid, unrevoked token; the messages never repeat the token."""
     if not token:
         raise WorkspaceAccessError(
             "No token given: only partners (with their upload link or --token) and the "
@@ -545,14 +561,7 @@ def _authorise(connection: Connection, token: str | None, *, slug: str | None) -
         raise WorkspaceAccessError(
             "This token was revoked: ask the coordinator for the new link of your map."
         )
-    principal = Principal(label=row.label, map_slug=row.map_slug)
-    if principal.is_coordinator or (slug is not None and principal.map_slug == slug):
-        return principal
-    if slug is None:
-        raise WorkspaceAccessError("Only the coordinator's token can do this.")
-    raise WorkspaceAccessError(
-        f"This token publishes the map {principal.map_slug!r} only, not {slug!r}."
-    )
+    return Principal(label=row.label, map_slug=row.map_slug)
 
 
 def _new_token(connection: Connection, slug: str | None, label: str) -> str:
