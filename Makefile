@@ -10,19 +10,26 @@ METACLUSTER_NUTS_SOURCE ?= $(abspath ../shared/nuts)
 export METACLUSTER_NUTS_SOURCE
 endif
 
-.PHONY: run test lint bench cli-smoke clean
+.PHONY: run test lint bench cli-smoke constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.run-installed: requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+# constraints.txt pins every package (pip freeze of a working environment) so that a fresh
+# clone installs what was tested: Streamlit's minor version matters (PrebuiltDeck and the
+# app tests use its internals). Refresh it after changing requirements*.txt or the extras:
+# make constraints.
+PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
+
+$(VENV)/.run-installed: requirements.txt pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
+# The tests also cover the optional Dask engine: the metacluster[dask] extra.
 $(VENV)/.test-installed: requirements-dev.txt $(VENV)/.run-installed
-	$(BIN)/pip install -q -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt -e '.[dask]'
 	touch $@
 
 run: $(VENV)/.run-installed
@@ -39,6 +46,11 @@ lint: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks
+
+constraints: $(VENV)/.test-installed
+	{ printf '%s\n' "$$(head -2 constraints.txt)"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^metacluster'; } > constraints.new
+	mv constraints.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache

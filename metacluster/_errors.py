@@ -71,6 +71,10 @@ class NutsCodeError(MetaclusterError, ValueError):
     """A NUTS code is malformed or unknown in the requested NUTS version."""
 
 
+class EngineUnavailableError(MetaclusterError, ImportError):
+    """The chosen engine's optional dependencies are not installed (``metacluster[dask]``)."""
+
+
 class WorkspaceError(MetaclusterError):
     """A partnership workspace cannot be opened or changed as asked."""
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
+from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
 from metacluster import aggregate, locate
+from metacluster._errors import EngineUnavailableError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -26,6 +28,19 @@ DASK: Final = "dask"
 ENGINES: Final = (LOCAL, DASK)
 
 _current: ContextVar[str] = ContextVar("metacluster_engine", default=LOCAL)
+
+
+def _dask_engine() -> ModuleType:
+    """The Dask engine module, imported only when chosen: Dask is the optional extra
+    ``metacluster[dask]``, so ``make run`` and the library work without it."""
+    try:
+        from metacluster import dask_engine
+    except ImportError as error:
+        raise EngineUnavailableError(
+            f"the dask engine needs Dask ({error}): install it with "
+            "pip install 'metacluster[dask]', or use the local engine"
+        ) from error
+    return dask_engine
 
 
 def check_engine(engine: str | None) -> str:
@@ -60,9 +75,7 @@ def use(engine: str, *, scheduler: str | None = None) -> Iterator[None]:
     token = _current.set(engine)
     try:
         if engine == DASK:
-            from metacluster import dask_engine  # imports Dask only when asked for
-
-            with dask_engine.client(scheduler):
+            with _dask_engine().client(scheduler):
                 yield
         else:
             yield
@@ -87,9 +100,7 @@ def join_nuts(
         year, snap_km, scale = locate.check_arguments(
             actors, year=year, snap_km=snap_km, scale=scale
         )
-        from metacluster import dask_engine  # imports Dask only when asked for
-
-        return dask_engine.join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
+        return _dask_engine().join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
     return locate.join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
 
 
@@ -110,8 +121,7 @@ def aggregate_regions(
     """
     if check_engine(engine) == DASK:
         aggregate.check_level(level)
-        from metacluster import dask_engine  # imports Dask only when asked for
-
+        dask_engine = _dask_engine()
         return aggregate.regions_from_counts(
             dask_engine.helix_counts_by_region(actors, level=level),
             level=level,
