@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 
 from metacluster import framing, settings
 from metacluster.nuts import load_nuts
-from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
+from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX, helix_or_unknown
 from metacluster.ui import deck
 from metacluster.ui.state import METRICS
 
@@ -174,7 +174,7 @@ def _draw_actors(ax: Axes, actors: gpd.GeoDataFrame, marker_size: float) -> None
     lon, lat = deck.spread_stacked(shapely.get_x(geometry), shapely.get_y(geometry))
     points = _to_mercator(shapely.points(lon, lat))
     x, y = shapely.get_x(points), shapely.get_y(points)
-    helix = actors["helix"].where(actors["helix"].isin(HELICES), UNKNOWN_HELIX).to_numpy()
+    helix = helix_or_unknown(actors["helix"]).to_numpy()
     for value in (*HELICES, UNKNOWN_HELIX):
         chosen = helix == value
         if chosen.any():
