@@ -21,6 +21,7 @@ from typing import Final
 import pandas as pd
 import streamlit as st
 
+from metacluster._errors import WorkspaceAccessError
 from metacluster.ui import data, guard
 from metacluster.workspace import DATABASE_URL_ENV, Draft, Principal, Workspace
 
@@ -123,12 +124,12 @@ def _principal(workspace: Workspace) -> Principal | None:
     token = st.session_state.get(TOKEN)
     if not token:
         return None
-    principal = None
-    with guard.shown_errors():
-        principal = workspace.identify(token)
-    if principal is None:
+    try:
+        return workspace.identify(token)
+    except WorkspaceAccessError as error:
         del st.session_state[TOKEN]
-    return principal
+        st.error(str(error), icon=":material/error:")
+        return None
 
 
 def _publish_panel(workspace: Workspace) -> None:

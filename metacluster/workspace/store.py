@@ -278,9 +278,12 @@ class Workspace:
         path = Path(path)
         with self._read() as connection:
             row = _map_row(connection, slug)
-            year = int(connection.scalar(sa.select(workspace_table.c.nuts_year)))
-            base = connection.scalar(
-                sa.select(versions_table.c.number).where(versions_table.c.id == row.current_version)
+            year = int(_required(connection, sa.select(workspace_table.c.nuts_year)))
+            base = _required(
+                connection,
+                sa.select(versions_table.c.number).where(
+                    versions_table.c.id == row.current_version
+                ),
             )
             current = _version_result(connection, row.current_version)
         result = _read_located(path, orjson.loads(row.read_options), year)
@@ -347,9 +350,7 @@ class Workspace:
                 published_by=principal.label,
                 note=f"restored version {number}",
             )
-            new_id = connection.execute(
-                sa.insert(versions_table).values(**fields)
-            ).inserted_primary_key[0]
+            new_id = _inserted_id(connection.execute(sa.insert(versions_table).values(**fields)))
             copied = [c for c in actors_table.c if c.name != "version_id"]
             connection.execute(
                 sa.insert(actors_table).from_select(
@@ -590,6 +591,21 @@ def _revoke(connection: Connection, slug: str | None) -> str:
     return label
 
 
+def _required(connection: Connection, query: sa.Select[Any]) -> Any:
+    """A value the workspace always has (its NUTS year, a current version's number)."""
+    value = connection.scalar(query)
+    if value is None:
+        raise WorkspaceError("This workspace database is incomplete: restore it from a backup.")
+    return value
+
+
+def _inserted_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise WorkspaceError("The database did not return the new version's id.")
+    return int(key[0])
+
+
 def _next_number(connection: Connection, slug: str) -> int:
     last = connection.scalar(
         sa.select(sa.func.max(versions_table.c.number)).where(versions_table.c.map_slug == slug)
@@ -621,23 +637,25 @@ def _insert_version(
         "rejects": _records(result.rejects),
         "warnings": _records(result.warnings),
     }
-    version_id = connection.execute(
-        sa.insert(versions_table).values(
-            map_slug=slug,
-            number=number,
-            published_at=_now(),
-            published_by=by,
-            note=note,
-            file_name=file_name,
-            file_sha256=hashlib.sha256(data).hexdigest(),
-            file_bytes=data,
-            rows_in=result.rows_in,
-            accepted=result.accepted,
-            rejected=result.rejected,
-            columns=orjson.dumps(columns).decode(),
-            report=orjson.dumps(report).decode(),
+    version_id = _inserted_id(
+        connection.execute(
+            sa.insert(versions_table).values(
+                map_slug=slug,
+                number=number,
+                published_at=_now(),
+                published_by=by,
+                note=note,
+                file_name=file_name,
+                file_sha256=hashlib.sha256(data).hexdigest(),
+                file_bytes=data,
+                rows_in=result.rows_in,
+                accepted=result.accepted,
+                rejected=result.rejected,
+                columns=orjson.dumps(columns).decode(),
+                report=orjson.dumps(report).decode(),
+            )
         )
-    ).inserted_primary_key[0]
+    )
     _insert_actors(connection, version_id, result.actors, columns)
     _make_current(connection, slug, version_id)
     return number
