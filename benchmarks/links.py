@@ -71,7 +71,7 @@ def ours_links(
     org_codes, orgs = pd.factorize(org, sort=True)
     project_codes, _ = pd.factorize(project)
     left, right, _shared = coparticipation_pairs(org_codes, project_codes)
-    source, target, weight, _order = collapse_pairs(left, right, len(orgs))
+    source, target, weight, _order = collapse_pairs(left, right, len(orgs), with_order=False)
     a = cluster[orgs[source]]
     b = cluster[orgs[target]]
     low, high = np.minimum(a, b), np.maximum(a, b)

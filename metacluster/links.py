@@ -31,7 +31,7 @@ import shapely
 
 from metacluster._errors import InputFileError
 from metacluster.manifest import Manifest, as_manifest
-from metacluster.merge import MergeResult, merge, normalise_name
+from metacluster.merge import merge, normalise_name
 from metacluster.read import csv as csv_reader
 from metacluster.read._raw import check_size_limit
 from metacluster.schema import CRS, REJECT_COLUMNS, empty_table
@@ -130,26 +130,35 @@ def coparticipation_pairs(
         return empty, empty, empty
     starts = np.flatnonzero(np.r_[True, projects[1:] != projects[:-1]])
     sizes = np.diff(np.r_[starts, n])
-    # Member at offset o of a project of size k pairs with the k-1-o members after it.
+    # Member at offset o of a project of size k pairs with the k-1-o members after it:
+    # pair j of member i is (i, i + 1 + j - first pair of i), one repeat for each side.
     offset = np.arange(n) - np.repeat(starts, sizes)
     following = np.repeat(sizes, sizes) - 1 - offset
-    left_pos = np.repeat(np.arange(n), following)
-    block_start = np.repeat(np.cumsum(following) - following, following)
-    right_pos = left_pos + 1 + (np.arange(len(left_pos)) - block_start)
+    first_pair = np.cumsum(following) - following
+    total = int(following.sum())
+    index = np.int32 if max(total, n) < 2**31 - 1 else np.int64
+    left_pos = np.repeat(np.arange(n, dtype=index), following)
+    right_pos = np.arange(1, total + 1, dtype=index)
+    right_pos += np.repeat((np.arange(n) - first_pair).astype(index), following)
     return actors[left_pos], actors[right_pos], projects[left_pos]
 
 
 def collapse_pairs(
-    left: np.ndarray, right: np.ndarray, n_actors: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    left: np.ndarray, right: np.ndarray, n_actors: int, *, with_order: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Repeated pairs as one edge: (left, right, count, order).
 
     ``order`` sorts the input pairs by edge, so ``np.split(values[order],
-    np.cumsum(count)[:-1])`` gives each edge's values (its shared projects).
+    np.cumsum(count)[:-1])`` gives each edge's values (its shared projects); without
+    ``with_order`` it is None and the keys are sorted in place of an argsort (faster when
+    only the edges and their counts are wanted).
     """
     key = left.astype(np.int64) * n_actors + right
-    order = np.argsort(key, kind="stable")
-    unique, counts = np.unique(key[order], return_counts=True)
+    order = np.argsort(key, kind="stable") if with_order else None
+    ordered = key[order] if order is not None else np.sort(key)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    unique = ordered[starts]
+    counts = np.diff(np.r_[starts, len(ordered)])
     return unique // n_actors, unique % n_actors, counts, order
 
 
@@ -622,10 +631,10 @@ def _first(value: Any) -> Any:
 
 @dataclass
 class LinkedLayer:
-    """A merged meta-cluster with its links: the merge, the links table read (None when
-    the manifest names none) and the edges."""
+    """Merged actors with their links: the actors (``projects`` completed from the
+    participations table), the links table and participations read (None when the
+    manifest names none) and the edges."""
 
-    merged: MergeResult
     actors: gpd.GeoDataFrame
     table: LinksImport | None
     participations: ParticipationsImport | None
@@ -637,29 +646,28 @@ class LinkedLayer:
         return pd.concat(parts, ignore_index=True) if parts else empty_table(REJECT_COLUMNS)
 
 
+def link_layer(manifest: Manifest | None, actors: gpd.GeoDataFrame) -> LinkedLayer:
+    """The links of merged actors: the manifest's participations added to their projects,
+    its links table read against them, and the edges (``links``)."""
+    participations = None
+    if manifest is not None and manifest.participations:
+        participations = read_participations(manifest.participations, actors)
+        actors = with_projects(actors, participations)
+    table = None
+    if manifest is not None and manifest.links:
+        table = read_links(manifest.links, actors)
+    return LinkedLayer(actors, table, participations, links(actors, table))
+
+
 def merge_with_links(
     manifest_or_paths: Manifest | str | Path | Sequence[str | Path],
     *,
     year: int | None = None,
     progress: Any = None,
 ) -> LinkedLayer:
-    """``merge`` the maps, add the manifest's participations to the actors' projects,
-    read its links table, and build the links."""
+    """``merge`` the maps, then ``link_layer``."""
     manifest = as_manifest(manifest_or_paths)
-    merged = merge(manifest, year=year, progress=progress)
-    actors = merged.actors
-    participations = None
-    if manifest.participations:
-        participations = read_participations(manifest.participations, actors)
-        actors = with_projects(actors, participations)
-    table = read_links(manifest.links, actors) if manifest.links else None
-    return LinkedLayer(
-        merged=merged,
-        actors=actors,
-        table=table,
-        participations=participations,
-        edges=links(actors, table),
-    )
+    return link_layer(manifest, merge(manifest, year=year, progress=progress).actors)
 
 
 # --- selection and aggregation ------------------------------------------------------------

@@ -163,7 +163,12 @@ def test_app_opens_on_the_bundled_meta_cluster(smartculture: gpd.GeoDataFrame) -
     assert at.title[0].value == manifest.title
     total = len(smartculture)
     assert count_line(at) == f"**{total:,} of {total:,} actors**"
-    assert [item["id"] for item in spec(at)["layers"]] == ["countries", "regions", "actors"]
+    assert [item["id"] for item in spec(at)["layers"]] == [
+        "countries",
+        "regions",
+        "links",
+        "actors",
+    ]
     actors = layer(at, "actors")
     assert sorted(row["id"] for row in actors["data"]) == sorted(smartculture["actor_id"])
     assert actors["pickable"] and layer(at, "regions")["pickable"]
@@ -255,7 +260,8 @@ def test_a_copied_url_reopens_the_same_view(smartculture: gpd.GeoDataFrame) -> N
     assert at.selectbox(key="v_level").value == 3
     assert at.selectbox(key="v_metric").value == "balance"
     assert at.toggle(key="v_layer_countries").value is False
-    assert [item["id"] for item in spec(at)["layers"]] == ["regions", "actors"]
+    # Università degli Studi di Firenze and CNR-ISTI share a project: links stay on
+    assert [item["id"] for item in spec(at)["layers"]] == ["regions", "links", "actors"]
     assert {len(f["properties"]["id"]) for f in layer(at, "regions")["data"]["features"]} == {5}
     assert at.query_params == query  # nothing lost or added
     kept = smartculture["helix"].isin(["academia", "government"]) & (smartculture["nuts0"] == "IT")

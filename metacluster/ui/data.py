@@ -93,6 +93,8 @@ class Dataset:
     homes
         Each regional cluster's home region (the manifest's ``home_nuts``), where the tour
         looks; empty for data that does not say (ad-hoc uploads, the override file).
+    manifest
+        The manifest merged (its links and participations tables), None for the override.
     nuts_year
         NUTS version the actors were joined to.
     generated_at
@@ -110,6 +112,7 @@ class Dataset:
     nuts_year: int
     generated_at: dt.datetime
     homes: Mapping[str, str] = field(default_factory=dict)
+    manifest: Manifest | None = None
 
 
 def _stamp(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
@@ -153,6 +156,7 @@ def _from_merge(
         nuts_year=int(year),
         generated_at=generated_at,
         homes={entry.cluster: entry.home_nuts for entry in manifest.maps if entry.home_nuts},
+        manifest=manifest,
     )
 
 
@@ -179,7 +183,8 @@ def load_manifest_dataset(path: Path, year: int | None = None) -> Dataset:
     """A manifest's maps, merged (joined to NUTS ``year``, None: the manifest's): read
     again only when a file changes."""
     manifest = load_manifest(path)
-    stamp = _stamp([path, *(entry.file for entry in manifest.maps)])
+    tables = [table for table in (manifest.links, manifest.participations) if table]
+    stamp = _stamp([path, *(entry.file for entry in manifest.maps), *tables])
     return _merged_manifest(str(path), stamp, year, source_key())
 
 

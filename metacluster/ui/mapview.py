@@ -19,9 +19,11 @@ from metacluster import framing, settings
 from metacluster.nuts import source_key
 from metacluster.schema import actors_per_helix
 from metacluster.ui import data, deck
+from metacluster.ui import links as links_ui
 from metacluster.ui.state import (
     ACTORS_LAYER,
     COUNTRIES_LAYER,
+    LINKS_LAYER,
     METRICS,
     REGIONS_LAYER,
     Shown,
@@ -90,6 +92,9 @@ def show(
     if REGIONS_LAYER in view.layers:
         geometries = data.region_geometries(dataset.nuts_year, view.level)
         layers.append(deck.regions_layer(deck.region_features(regions, geometries, view.metric)))
+    arcs = links_ui.arcs_layer(shown) if LINKS_LAYER in view.layers else None
+    if arcs is not None:
+        layers.append(arcs)
     if ACTORS_LAYER in view.layers:
         rows = data.actor_rows(dataset.version, dataset)
         actors_json = deck.rows_json(rows, shown.actors.index.to_numpy(dtype=np.int64))
@@ -122,6 +127,7 @@ def legend(shown: Shown, regions: gpd.GeoDataFrame) -> None:
         deck.helix_legend_html(actors_per_helix(shown.actors["helix"]), large=large),
         unsafe_allow_html=True,
     )
+    links_ui.legend(shown)
     if REGIONS_LAYER in shown.view.layers and len(regions):
         _, column = METRICS[shown.view.metric]
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))

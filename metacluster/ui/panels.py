@@ -26,6 +26,7 @@ from metacluster.schema import (
     helix_or_unknown,
 )
 from metacluster.ui import data
+from metacluster.ui import links as links_ui
 from metacluster.ui.deck import join_lists
 from metacluster.ui.export import downloads
 from metacluster.ui.mapview import Selected
@@ -164,6 +165,7 @@ def details(shown: Shown, regions_table: gpd.GeoDataFrame, selection: Selected |
         if website.startswith(("https://", "http://")):
             st.link_button("Website", website, icon=":material/open_in_new:")
         st.dataframe(actor_fields(actor), hide_index=True, width="stretch")
+        links_ui.actor_links(shown, selection.id)
         return
     region_profile(shown, regions_table, selection.id)
 
@@ -183,6 +185,8 @@ def region_profile(shown: Shown, regions_table: gpd.GeoDataFrame, code: str) -> 
             st.warning(f"Missing helices: {labels}", icon=":material/warning:")
     st.vega_lite_chart(helix_bar_spec(counts), width="stretch", height=160)
     st.dataframe(actors_table(inside), hide_index=True, width="stretch")
+    missing = list(rows["missing_helices"].iloc[0]) if len(rows) else []
+    links_ui.region_links(shown, code, missing)
 
 
 # --- summary ---------------------------------------------------------------------------
@@ -269,6 +273,8 @@ def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
         st.success("Every region with actors has all four helices.")
     else:
         st.dataframe(table, hide_index=True, width="stretch")
+        with st.expander("Find partners for a region missing a helix"):
+            links_ui.find_partners_for_missing(shown, regions_table)
 
 
 # --- table -----------------------------------------------------------------------------
@@ -346,9 +352,12 @@ def import_report(report: MergeReport | None, *, key: str = "report") -> None:
 
 def tabs(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
     """Summary, table, export and import report; only the open tab's content runs."""
-    summary_tab, table_tab, export_tab, report_tab = st.tabs(
-        ["Summary", "Table", "Export", "Import report"], key=TABS, on_change="rerun"
+    summary_tab, links_tab, table_tab, export_tab, report_tab = st.tabs(
+        ["Summary", "Links", "Table", "Export", "Import report"], key=TABS, on_change="rerun"
     )
+    if links_tab.open:
+        with links_tab:
+            links_ui.links_tab(shown)
     if summary_tab.open:
         with summary_tab:
             summary(shown, regions_table)

@@ -20,6 +20,7 @@ from metacluster.filter import Filters
 from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELIX_LABELS, HELIX_VALUES
 from metacluster.ui import data, upload, workspace
+from metacluster.ui import links as links_ui
 from metacluster.ui.state import LAYERS, METRICS, Shown, View, view_from_params, view_to_params
 
 HELIX: Final = "f_helix"
@@ -256,6 +257,7 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
     )
     for layer, key in LAYER_KEYS.items():
         sidebar.toggle(f"Show {layer}", key=key, on_change=_on_change)
+    links_ui.sidebar_options()
     sidebar.toggle(
         "Online basemap",
         key=BASEMAP,

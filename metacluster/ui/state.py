@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 ACTORS_LAYER: Final = "actors"
 REGIONS_LAYER: Final = "regions"
 COUNTRIES_LAYER: Final = "countries"
-LAYERS: Final = (ACTORS_LAYER, REGIONS_LAYER, COUNTRIES_LAYER)
+LINKS_LAYER: Final = "links"
+LAYERS: Final = (ACTORS_LAYER, LINKS_LAYER, REGIONS_LAYER, COUNTRIES_LAYER)
 """The map's layers a view can show or hide (``hide=`` in the URL), top to bottom."""
 
 METRICS: Final[dict[str, tuple[str, str]]] = {

@@ -1,0 +1,431 @@
+"""Links in the app: arcs on the map, the cluster × cluster matrix, partners in the actor
+card and the region profile, and the partner finder.
+
+The edges are built once per data version (``link_layer``) and their arc rows serialised
+once (``_arc_rows``, one JSON object per link), like the actor rows: a rerun only picks the
+links whose ends pass the filters and splices them into the spec (no ``Deck.to_json``).
+A link is shown when both ends pass the filters, or, with the sidebar switch, when one does
+(so that a region's outside partners appear). Suggestions of the partner finder are drawn
+as arcs from the region to each suggested actor.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from metacluster.export.csv import frame_to_csv
+from metacluster.export.links import render_links
+from metacluster.links import (
+    LinkedLayer,
+    bridging_actors,
+    link_layer,
+    pair_counts,
+    pair_matrix,
+    partner_regions,
+)
+from metacluster.partners import suggest_partners
+from metacluster.schema import HELIX_LABELS
+from metacluster.ui import deck
+from metacluster.ui.data import Dataset
+from metacluster.ui.state import LINKS_LAYER, Shown
+
+EITHER_END: Final = "links_either_end"
+"""Session key of the switch: show links with one end outside the filters."""
+SUGGESTION: Final = "links_suggestion"
+"""Session key of the partner finder's last request: (region, helix)."""
+SUGGESTED_KIND: Final = "suggested partner"
+
+KIND_COLOURS: Final[dict[str, tuple[int, int, int]]] = {
+    "project": (86, 180, 233),
+    "event": (213, 94, 0),
+    "mentoring": (117, 112, 179),
+    "staff exchange": (27, 158, 119),
+    "publication": (102, 102, 102),
+    "MoU": (166, 118, 29),
+    SUGGESTED_KIND: (220, 20, 140),
+}
+OTHER_COLOUR: Final = (140, 140, 140)
+"""Kinds outside ``KIND_COLOURS`` (any text a links table uses)."""
+
+_ARC_STYLE: Final[dict[str, Any]] = {
+    "pickable": True,
+    "autoHighlight": True,
+    "getSourcePosition": "@@=s",
+    "getTargetPosition": "@@=t",
+    "getSourceColor": "@@=c",
+    "getTargetColor": "@@=c",
+    "getWidth": "@@=w",
+    "widthUnits": "pixels",
+    "getHeight": 0.5,
+}
+
+
+def kind_colour(kind: str) -> tuple[int, int, int]:
+    return KIND_COLOURS.get(kind, OTHER_COLOUR)
+
+
+def arc_width(weight: np.ndarray) -> np.ndarray:
+    """Pixels: 1.5 for one shared project or activity, growing with the log of the
+    weight, at most 8."""
+    return np.minimum(8.0, 1.5 + 1.5 * np.log2(np.maximum(weight, 1.0)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def linked(version: str, _dataset: Dataset) -> LinkedLayer:
+    """The dataset's links (manifest tables read once per data version)."""
+    return link_layer(_dataset.manifest, _dataset.actors)
+
+
+def _display_positions(actors: pd.DataFrame) -> pd.DataFrame:
+    """Each actor's position as drawn (``deck.spread_stacked``), by actor id, so that arcs
+    end on the dots."""
+    geometry = actors.geometry.to_numpy()
+    lon, lat = deck.spread_stacked(shapely.get_x(geometry), shapely.get_y(geometry))
+    ids = actors["actor_id"].astype(str).to_numpy()
+    return pd.DataFrame({"lon": lon, "lat": lat}, index=pd.Index(ids, dtype=object))
+
+
+def arc_rows(edges: pd.DataFrame, positions: pd.DataFrame) -> np.ndarray:
+    """One JSON object (text) per link: ends ``s``/``t``, colour ``c``, width ``w`` and a
+    plain-text tooltip ``tip``."""
+    if edges.empty:
+        return np.array([], dtype=object)
+    source = positions.reindex(edges["source"].astype(str).to_numpy()).to_numpy()
+    target = positions.reindex(edges["target"].astype(str).to_numpy()).to_numpy()
+    decimals = deck.COORDINATE_DECIMALS
+    projects = deck.join_lists(edges["projects"], ", ")
+    label = edges["label"].astype(object).where(edges["label"].notna(), "").astype(str)
+    detail = projects.where(projects != "", label)
+    year = edges["year"].astype(object).where(edges["year"].notna(), "").astype(str)
+    tips = (
+        edges["source_name"].astype(str)
+        + " — "
+        + edges["target_name"].astype(str)
+        + "\n"
+        + edges["kind"].astype(str)
+        + (": " + detail).where(detail != "", "")
+        + (" (" + year + ")").where(year != "", "")
+    )
+    table = pd.DataFrame(
+        {
+            "s": np.round(source, decimals).tolist(),
+            "t": np.round(target, decimals).tolist(),
+            "c": [[*kind_colour(k), 200] for k in edges["kind"].astype(str)],
+            "w": np.round(arc_width(edges["weight"].to_numpy(dtype=float)), 2),
+            "tip": tips.to_numpy(),
+        }
+    )
+    lines = table.to_json(orient="records", lines=True, double_precision=decimals)
+    return np.array(lines.rstrip("\n").split("\n"), dtype=object)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _arc_rows(version: str, _dataset: Dataset) -> np.ndarray:
+    layer = linked(version, _dataset)
+    return arc_rows(layer.edges, _display_positions(_dataset.actors))
+
+
+def shown_positions(edges: pd.DataFrame, actor_ids: pd.Series, *, either_end: bool) -> np.ndarray:
+    """Positions (in ``edges``) of the links to draw for the filtered actors."""
+    ids = pd.Index(actor_ids.astype(str).to_numpy(), dtype=object)
+    source = edges["source"].astype(str).isin(ids).to_numpy()
+    target = edges["target"].astype(str).isin(ids).to_numpy()
+    return np.flatnonzero((source | target) if either_end else (source & target))
+
+
+def shown_links(shown: Shown) -> pd.DataFrame:
+    """The links the filters keep (both ends, or either with the sidebar switch)."""
+    edges = linked(shown.dataset.version, shown.dataset).edges
+    either = bool(st.session_state.get(EITHER_END, False))
+    return edges.iloc[shown_positions(edges, shown.actors["actor_id"], either_end=either)]
+
+
+def arcs_layer(shown: Shown) -> deck.Layer | None:
+    """The ArcLayer of the shown links and of the partner finder's suggestions, or None
+    when there is nothing to draw."""
+    dataset = shown.dataset
+    edges = linked(dataset.version, dataset).edges
+    either = bool(st.session_state.get(EITHER_END, False))
+    chosen = shown_positions(edges, shown.actors["actor_id"], either_end=either)
+    rows = deck.rows_json(_arc_rows(dataset.version, dataset), chosen)
+    extra = suggestion_rows(shown)
+    if extra:
+        rows = "[" + ",".join([*([rows[1:-1]] if len(chosen) else []), *extra]) + "]"
+    if rows == "[]":
+        return None
+    return deck.Layer(LINKS_LAYER, "ArcLayer", rows, _ARC_STYLE)
+
+
+def kinds_legend_html(kinds: Mapping[str, int], *, large: bool = False) -> str:
+    """Arc colours with the number of links of each kind shown (kinds escaped: they come
+    from the user's links table)."""
+    size = "1.2rem" if large else "0.85rem"
+    items = []
+    for kind, count in kinds.items():
+        r, g, b = kind_colour(kind)
+        items.append(
+            f'<span style="display:inline-flex;align-items:center;margin-right:1.1em">'
+            f'<span style="display:inline-block;width:1.4em;height:0.3em;'
+            f'background:rgb({r},{g},{b});margin-right:0.35em"></span>'
+            f"{html.escape(kind)} ({count:,})</span>"
+        )
+    return f'<div style="font-size:{size};line-height:1.8">Links: ' + "".join(items) + "</div>"
+
+
+def legend(shown: Shown) -> None:
+    """The arc colours under the map (when the links layer is on)."""
+    if LINKS_LAYER not in shown.view.layers:
+        return
+    kinds = shown_links(shown)["kind"].value_counts().to_dict()
+    if st.session_state.get(SUGGESTION):
+        kinds[SUGGESTED_KIND] = len(_suggestions(shown))
+    if kinds:
+        st.markdown(kinds_legend_html(kinds, large=shown.view.present), unsafe_allow_html=True)
+
+
+def sidebar_options() -> None:
+    """The Map section's link switch (beside the layer toggles)."""
+    st.sidebar.toggle(
+        "Links with one end outside the filters",
+        key=EITHER_END,
+        help="Off: a link is drawn when both actors pass the filters. On: when one does, "
+        "so that a region's partners elsewhere appear.",
+    )
+
+
+# --- cards ------------------------------------------------------------------------------
+
+
+def actor_links(shown: Shown, actor_id: str) -> None:
+    """The actor card's partners and projects."""
+    layer = linked(shown.dataset.version, shown.dataset)
+    actors = layer.actors
+    row = actors[actors["actor_id"].astype(str) == actor_id]
+    projects = row["projects"].iloc[0] if "projects" in row and len(row) else []
+    if isinstance(projects, list) and projects:
+        st.markdown("**Projects:** " + ", ".join(f"`{p}`" for p in projects))
+    edges = layer.edges
+    touching = edges[(edges["source"] == actor_id) | (edges["target"] == actor_id)]
+    if touching.empty:
+        return
+    other_is_target = touching["source"] == actor_id
+    table = pd.DataFrame(
+        {
+            "Partner": touching["target_name"].where(other_is_target, touching["source_name"]),
+            "Cluster": touching["target_cluster"].where(
+                other_is_target, touching["source_cluster"]
+            ),
+            "Kind": touching["kind"],
+            "About": deck.join_lists(touching["projects"], ", ").where(
+                touching["projects"].map(bool), touching["label"]
+            ),
+        }
+    ).sort_values(["Partner", "Kind"])
+    st.markdown(f"**Partners ({table['Partner'].nunique():,})**")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def region_links(shown: Shown, code: str, missing: list[str]) -> None:
+    """The region profile's links leaving the region, and the partner finder for the
+    helices it lacks."""
+    edges = linked(shown.dataset.version, shown.dataset).edges
+    partners = partner_regions(edges, code)
+    if len(partners):
+        st.markdown(f"**Links leaving {code}: {int(partners['links'].sum()):,}**")
+        st.dataframe(
+            partners.assign(projects=deck.join_lists(partners["projects"], ", ")).rename(
+                columns=str.capitalize
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    if missing:
+        find_partners(shown, {code: missing}, key=f"profile_{code}")
+
+
+# --- partner finder ---------------------------------------------------------------------
+
+
+def _request(region: str, helix: str) -> None:
+    st.session_state[SUGGESTION] = (region, helix)
+
+
+def find_partners(shown: Shown, options: Mapping[str, list[str]], *, key: str) -> None:
+    """Pick a region and a helix it lacks (``options``: region -> missing helices), then
+    "Find partners": the suggestions are listed with their reasons, drawn on the map and
+    offered as CSV."""
+    columns = st.columns([2, 2, 1], vertical_alignment="bottom")
+    region = columns[0].selectbox("Region", list(options), key=f"{key}_region")
+    helix = columns[1].selectbox(
+        "Helix to find", options[region], key=f"{key}_helix", format_func=HELIX_LABELS.get
+    )
+    columns[2].button(
+        "Find partners",
+        key=f"{key}_find",
+        icon=":material/handshake:",
+        on_click=_request,
+        args=(region, helix),
+    )
+    if st.session_state.get(SUGGESTION) == (region, helix):
+        suggestions_table(shown)
+
+
+def find_partners_for_missing(shown: Shown, regions: pd.DataFrame) -> None:
+    """The partner finder for the regions of the missing-helices table."""
+    missing = regions[regions["missing_helices"].map(len) > 0]
+    options = {
+        str(code): list(helices)
+        for code, helices in zip(missing["NUTS_ID"], missing["missing_helices"], strict=True)
+    }
+    if options:
+        find_partners(shown, options, key="missing")
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _suggested(version: str, region: str, helix: str, _dataset: Dataset) -> pd.DataFrame:
+    layer = linked(version, _dataset)
+    try:
+        return suggest_partners(layer.actors, region=region, helix=helix, links=layer.edges)
+    except ValueError:
+        return pd.DataFrame(columns=["actor_id", "name", "why"])
+
+
+def _suggestions(shown: Shown) -> pd.DataFrame:
+    request = st.session_state.get(SUGGESTION)
+    if not request:
+        return pd.DataFrame(columns=["actor_id", "name", "why"])
+    region, helix = request
+    return _suggested(shown.dataset.version, region, helix, shown.dataset)
+
+
+def suggestions_table(shown: Shown) -> None:
+    """The last request's suggestions with their reasons and a CSV download."""
+    region, helix = st.session_state[SUGGESTION]
+    found = _suggestions(shown)
+    if found.empty:
+        st.info(f"No {HELIX_LABELS[helix].lower()} actor outside {region}'s clusters.")
+        return
+    st.caption(f"Suggested partners for {region} ({HELIX_LABELS[helix]}), shown on the map")
+    st.dataframe(
+        found[["name", "cluster", "country", "score", "why"]].rename(columns=str.capitalize),
+        hide_index=True,
+        width="stretch",
+    )
+    st.download_button(
+        "Suggestions · CSV",
+        frame_to_csv(found),
+        file_name=f"{shown.dataset.name}-partners-{region}-{helix}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"download_partners_{region}_{helix}",
+    )
+
+
+def suggestion_rows(shown: Shown) -> list[str]:
+    """Arc rows (JSON text) from the requested region's centre to each suggestion."""
+    found = _suggestions(shown)
+    if found.empty:
+        return []
+    region, _helix = st.session_state[SUGGESTION]
+    actors = shown.dataset.actors
+    nuts = actors["nuts3"] if "nuts3" in actors else actors.get("nuts_code")
+    inside = actors[nuts.fillna("").astype(str).str.startswith(region).to_numpy()]
+    if inside.empty or math.isnan(inside.geometry.x.mean()):
+        return []
+    centre = [round(inside.geometry.x.mean(), 5), round(inside.geometry.y.mean(), 5)]
+    positions = _display_positions(actors).reindex(found["actor_id"].astype(str).to_numpy())
+    rows = []
+    for (lon, lat), name, why in zip(
+        positions.to_numpy().tolist(), found["name"], found["why"], strict=True
+    ):
+        if not (math.isnan(lon) or math.isnan(lat)):
+            row = {
+                "s": centre,
+                "t": [round(lon, 5), round(lat, 5)],
+                "c": [*KIND_COLOURS[SUGGESTED_KIND], 230],
+                "w": 3,
+                "tip": f"Suggested partner for {region}: {name}\n{why}",
+            }
+            rows.append(pd.Series([row]).to_json(orient="values")[1:-1])
+    return rows
+
+
+# --- the Links tab ----------------------------------------------------------------------
+
+
+def matrix_spec(matrix: pd.DataFrame) -> dict[str, Any]:
+    """A Vega-Lite heat map of links per pair of clusters."""
+    long = matrix.rename_axis("a").reset_index().melt(id_vars="a", var_name="b", value_name="n")
+    return {
+        "data": {"values": long.to_dict(orient="records")},
+        "mark": {"type": "rect", "tooltip": True},
+        "encoding": {
+            "x": {"field": "b", "type": "nominal", "title": None, "sort": list(matrix.columns)},
+            "y": {"field": "a", "type": "nominal", "title": None, "sort": list(matrix.index)},
+            "color": {"field": "n", "type": "quantitative", "title": "links"},
+        },
+    }
+
+
+def links_tab(shown: Shown) -> None:
+    """The cluster × cluster matrix, region pairs, bridging actors, downloads, rejects."""
+    layer = linked(shown.dataset.version, shown.dataset)
+    edges = shown_links(shown)
+    between = int((edges["source_cluster"] != edges["target_cluster"]).sum())
+    st.markdown(
+        f"**{len(edges):,} links** between the filtered actors ({between:,} between "
+        "clusters). Shared projects link every pair of their participants once."
+    )
+    if edges.empty:
+        st.info("No links among the filtered actors.")
+    else:
+        st.subheader("Links between clusters", anchor=False)
+        st.vega_lite_chart(matrix_spec(pair_matrix(edges)), width="stretch")
+        st.subheader(f"Partner regions (NUTS {shown.view.level})", anchor=False)
+        pairs = pair_counts(edges, by="region", level=shown.view.level)
+        pairs = pairs[pairs["a"] != pairs["b"]]
+        st.dataframe(
+            pairs.assign(projects=deck.join_lists(pairs["projects"], ", ")).rename(
+                columns={"a": "Region", "b": "Partner region"}
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.subheader("Bridging actors", anchor=False)
+        bridges = bridging_actors(layer.actors, edges).head(20)
+        st.dataframe(
+            bridges.reset_index(drop=True)[["name", "clusters_reached", "degree", "betweenness"]],
+            hide_index=True,
+            width="stretch",
+        )
+        columns = st.columns(2)
+        for column, fmt, mime in (
+            (columns[0], "geojson", "application/geo+json"),
+            (columns[1], "csv", "text/csv"),
+        ):
+            column.download_button(
+                f"Links · {fmt.upper() if fmt == 'csv' else 'GeoJSON'}",
+                render_links(
+                    edges,
+                    layer.actors,
+                    fmt=fmt,
+                    metadata={"links_selected": len(edges), "links_total": len(layer.edges)},
+                    generated_at=shown.dataset.generated_at,
+                ),
+                file_name=f"{shown.dataset.name}-links.{fmt}",
+                mime=mime,
+                icon=":material/download:",
+                key=f"download_links_{fmt}",
+            )
+    rejects = layer.rejects()
+    if len(rejects):
+        with st.expander(f"{len(rejects):,} rows of the links tables not used"):
+            st.dataframe(rejects, hide_index=True, width="stretch")

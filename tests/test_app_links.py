@@ -1,0 +1,117 @@
+"""Links in the app (AppTest, bundled SmartCulture sample): the arc layer and its toggle,
+links with one end outside the filters, the Links tab, and "find partners" from the
+missing-helices table. Expected numbers come from the library, never from the app."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metacluster import settings
+from metacluster.aggregate import aggregate_regions
+from metacluster.filter import Filters, apply_filters
+from metacluster.links import LinkedLayer, merge_with_links, select_links
+from metacluster.partners import suggest_partners
+from metacluster.ui.data import DATA_OVERRIDE_ENV
+from tests.conftest import PROJECT_ROOT
+
+APP = PROJECT_ROOT / "app.py"
+SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mirror_settings(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "nuts_source", str(nuts_mirror))
+        patch.setattr(settings, "cache_folder", tmp_path_factory.mktemp("nuts-cache"))
+        patch.delenv(DATA_OVERRIDE_ENV, raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def linked() -> LinkedLayer:
+    return merge_with_links(SMARTCULTURE)
+
+
+def start(**query: str | list[str]) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    return rerun(at)
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def layers(at: AppTest) -> dict[str, dict[str, Any]]:
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    return {item["id"]: item for item in spec["layers"]}
+
+
+def test_arcs_are_drawn_toggled_and_follow_the_filters(linked: LinkedLayer) -> None:
+    at = start()
+    arcs = layers(at)["links"]
+    assert arcs["@@type"] == "ArcLayer" and arcs["pickable"]
+    assert len(arcs["data"]) == len(linked.edges) == 182
+    row = arcs["data"][0]
+    assert set(row) == {"s", "t", "c", "w", "tip"} and len(row["s"]) == 2
+    tips = {r["tip"].splitlines()[0] for r in arcs["data"]}
+    assert "Brainport Development — Sofia Municipality" in tips
+    assert any("Links:" in m.value and "project (167)" in m.value for m in at.markdown)
+
+    at.toggle(key="v_layer_links").set_value(False)
+    rerun(at)
+    assert "links" not in layers(at)
+    assert at.query_params["hide"] in ("links", ["links"])
+    at.toggle(key="v_layer_links").set_value(True)
+    rerun(at)
+
+    # one cluster: links inside it; with the switch, also its links to other clusters
+    at.multiselect(key="f_cluster").set_value(["Toscana"])
+    rerun(at)
+    toscana = apply_filters(linked.actors, Filters(clusters=("Toscana",)))["actor_id"]
+    both = select_links(linked.edges, toscana, ends="both")
+    either = select_links(linked.edges, toscana, ends="either")
+    assert 0 < len(both) < len(either)
+    assert len(layers(at)["links"]["data"]) == len(both)
+    at.sidebar.toggle(key="links_either_end").set_value(True)
+    rerun(at)
+    assert len(layers(at)["links"]["data"]) == len(either)
+
+
+def test_links_tab_shows_the_cluster_matrix(linked: LinkedLayer) -> None:
+    at = start()
+    at.session_state["tab"] = "Links"
+    rerun(at)
+    assert any("**182 links**" in m.value for m in at.markdown)
+    matrix = next(c for c in at.get("vega_lite_chart") if '"rect"' in c.proto.spec)
+    assert matrix is not None
+    buttons = [b.proto.label for b in at.get("download_button")]
+    assert "Links · GeoJSON" in buttons and "Links · CSV" in buttons
+
+
+def test_find_partners_from_the_missing_helices_table(linked: LinkedLayer) -> None:
+    at = start(level="3")
+    regions = aggregate_regions(linked.actors, level=3)
+    missing = regions[regions["missing_helices"].map(len) > 0]
+    code, helices = str(missing["NUTS_ID"].iloc[0]), list(missing["missing_helices"].iloc[0])
+    assert at.selectbox(key="missing_region").value == code
+    assert at.selectbox(key="missing_helix").value == helices[0]
+    at.button(key="missing_find").click()
+    rerun(at)
+    expected = suggest_partners(linked.actors, region=code, helix=helices[0], links=linked.edges)
+    table = next(d.value for d in at.dataframe if "Why" in d.value.columns)
+    assert table["Name"].tolist() == expected["name"].tolist()
+    assert table["Why"].tolist() == expected["why"].tolist()
+    suggested = [r for r in layers(at)["links"]["data"] if r["tip"].startswith("Suggested")]
+    assert len(suggested) == len(expected) > 0
+    assert any("suggested partner" in m.value for m in at.markdown)
+    assert any(b.proto.label == "Suggestions · CSV" for b in at.get("download_button"))
