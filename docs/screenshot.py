@@ -1,6 +1,6 @@
 """Regenerate ``docs/screenshot.png``, the README's picture of the app.
 
-    .venv/bin/python docs/screenshot.py [--out docs/screenshot.png]
+    .venv/bin/python docs/screenshot.py [--out docs/screenshot.png] [--query hide=regions]
 
 Serves ``app.py`` on the bundled SmartCulture meta-cluster (``metacluster.ui.serve``), opens
 it in Debian's headless Chromium (``/usr/bin/chromium``) at 1400 × 900 and saves the page
@@ -28,8 +28,9 @@ MIRROR = PROJECT_ROOT.parent / "shared" / "nuts"
 VIEWPORT = {"width": 1400, "height": 900}
 
 
-def take(out: Path) -> Path:
-    """Serve the app, photograph its first page, return where the PNG went."""
+def take(out: Path, query: str = "") -> Path:
+    """Serve the app, photograph its first page (with the URL ``query``, e.g.
+    "hide=regions" for the README's picture of links), return where the PNG went."""
     env = dict(os.environ)
     env.pop(DATA_OVERRIDE_ENV, None)
     if not env.get("METACLUSTER_NUTS_SOURCE") and MIRROR.is_dir():
@@ -40,10 +41,8 @@ def take(out: Path) -> Path:
         )
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            page.goto(url)
-            page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(
-                timeout=120_000
-            )
+            page.goto(f"{url}?{query}" if query else url)
+            page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(timeout=120_000)
             page.get_by_text("Civil society & culture (").first.wait_for()
             page.wait_for_timeout(2_000)  # the map's last frame
             page.screenshot(path=out)
@@ -55,4 +54,6 @@ def take(out: Path) -> Path:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "screenshot.png")
-    print(take(parser.parse_args().out))
+    parser.add_argument("--query", default="", help="URL query of the view, e.g. hide=regions")
+    options = parser.parse_args()
+    print(take(options.out, options.query))

@@ -236,7 +236,7 @@ def test_nuts_filter_offers_every_level_by_code_and_name(smartculture: gpd.GeoDa
 def test_reset_clears_the_filters(smartculture: gpd.GeoDataFrame) -> None:
     at = start(helix="business", country="NL")
     assert at.multiselect(key="f_helix").value == ["business"]
-    at.button[0].click()  # "Reset filters" is the sidebar's only button
+    at.sidebar.button[0].click()  # "Reset filters" is the sidebar's only button
     rerun(at)
     assert at.multiselect(key="f_helix").value == []
     assert count_line(at) == f"**{len(smartculture):,} of {len(smartculture):,} actors**"
@@ -279,7 +279,7 @@ def test_view_options_go_into_the_url() -> None:
                                "basemap": "online"}  # fmt: skip
     chart = spec(at)
     assert chart["mapStyle"] == deck.ONLINE_BASEMAP
-    assert [item["id"] for item in chart["layers"]] == ["countries", "actors"]
+    assert [item["id"] for item in chart["layers"]] == ["countries", "links", "actors"]
     assert any("CARTO" in caption.value for caption in at.caption)
 
 

@@ -61,7 +61,7 @@ def test_view_params_use_the_filters_own_names() -> None:
         "manifest": ["smartspace"],
         "level": ["3"],
         "metric": ["balance"],
-        "hide": ["regions,countries"],
+        "hide": ["links,regions,countries"],
         "present": ["1"],
         "step": ["2"],
     }

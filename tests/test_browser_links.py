@@ -1,0 +1,45 @@
+"""The arc layer in a real browser (Chromium): the links between actors are drawn.
+
+The same view photographed with and without the links layer (``hide=links``), regions
+hidden so that the arcs cross a plain basemap: the arcs change thousands of pixels, and
+many of the changed pixels carry the arc colours of the bundled sample.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Page
+
+from metacluster.ui.links import KIND_COLOURS
+from tests.test_browser import app_url, chromium, page  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+FIRST_LOAD_MS = 180_000
+
+
+def _map_pixels(browser: Page, url: str) -> np.ndarray:
+    browser.goto(url)
+    canvas = browser.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+    canvas.wait_for(state="visible", timeout=FIRST_LOAD_MS)  # the first load merges the maps
+    browser.get_by_text("Civil society & culture (").first.wait_for()
+    browser.wait_for_timeout(2_500)  # the map's last frame
+    image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+    return np.asarray(image, dtype=np.int16)
+
+
+def test_the_arc_layer_draws(app_url: str, page: Page, tmp_path: Path) -> None:  # noqa: F811
+    with_links = _map_pixels(page, f"{app_url}?hide=regions")
+    without = _map_pixels(page, f"{app_url}?hide=regions,links")
+    Image.fromarray(with_links.astype(np.uint8)).save(tmp_path / "arcs.png")
+    assert with_links.shape == without.shape
+    changed = np.abs(with_links - without).sum(axis=2) > 60
+    assert changed.sum() > 2_000
+    # the changed pixels are arc colours (blended with the basemap at alpha 200/255)
+    project = np.array(KIND_COLOURS["project"], dtype=np.int16)
+    near_project = np.abs(with_links - project).sum(axis=2) < 90
+    assert (changed & near_project).sum() > 500
