@@ -263,9 +263,12 @@ def find_partners(shown: Shown, options: Mapping[str, list[str]], *, key: str) -
     "Find partners": the suggestions are listed with their reasons, drawn on the map and
     offered as CSV."""
     columns = st.columns([2, 2, 1], vertical_alignment="bottom")
-    region = columns[0].selectbox("Region", list(options), key=f"{key}_region")
+    region = columns[0].selectbox("Region", list(options), key=f"{key}_region") or ""
     helix = columns[1].selectbox(
-        "Helix to find", options[region], key=f"{key}_helix", format_func=HELIX_LABELS.get
+        "Helix to find",
+        options.get(region, []),
+        key=f"{key}_helix",
+        format_func=lambda value: HELIX_LABELS.get(value, value),
     )
     columns[2].button(
         "Find partners",
