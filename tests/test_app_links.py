@@ -5,50 +5,24 @@ missing-helices table. Expected numbers come from the library, never from the ap
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metacluster import settings
 from metacluster.aggregate import aggregate_regions
 from metacluster.filter import Filters, apply_filters
 from metacluster.links import LinkedLayer, merge_with_links, select_links
 from metacluster.partners import suggest_partners
-from metacluster.ui.data import DATA_OVERRIDE_ENV
 from tests.conftest import PROJECT_ROOT
+from tests.test_app import mirror_settings, rerun, start  # noqa: F401 (module fixture)
 
-APP = PROJECT_ROOT / "app.py"
 SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
-TIMEOUT = 180
-
-
-@pytest.fixture(scope="module", autouse=True)
-def mirror_settings(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(settings, "nuts_source", str(nuts_mirror))
-        patch.setattr(settings, "cache_folder", tmp_path_factory.mktemp("nuts-cache"))
-        patch.delenv(DATA_OVERRIDE_ENV, raising=False)
-        yield
 
 
 @pytest.fixture(scope="module")
 def linked() -> LinkedLayer:
     return merge_with_links(SMARTCULTURE)
-
-
-def start(**query: str | list[str]) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params.update(query)
-    return rerun(at)
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def layers(at: AppTest) -> dict[str, dict[str, Any]]:
