@@ -400,6 +400,30 @@ def test_downloads_equal_the_library_and_the_cli(
         )
 
 
+def test_region_profile_download_needs_one_place_and_equals_the_cli(
+    media: list[Any], smartculture: gpd.GeoDataFrame
+) -> None:
+    at = start(country="IT")
+    at.session_state["tab"] = "Export"
+    rerun(at)
+    assert at.download_button(key="download_profile_pdf").proto.disabled
+    at = start(nuts="ITI1", metric="balance")
+    at.session_state["tab"] = "Export"
+    rerun(at)
+    button = at.download_button(key="download_profile_pdf")
+    assert not button.proto.disabled
+    file_name, data = downloaded(media, button)
+    assert file_name == "smartculture-profile-ITI1.pdf"
+    generated_at = newest_mtime(SMARTCULTURE)
+    result = CliRunner().invoke(
+        cli,
+        ["export", str(SMARTCULTURE), "--what", "profile", "--nuts", "ITI1", "--metric",
+         "balance", "--format", "pdf", "-o", "-", "--generated-at", generated_at],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == data
+
+
 # --- upload ---------------------------------------------------------------------------
 
 

@@ -200,3 +200,70 @@ def test_every_format_in_the_registry_has_a_writer_per_export() -> None:
             assert check_export(name, what) is export_format
             assert callable(export_format.writers[what])
     assert settings.attribution.startswith("© EuroGeographics for the administrative boundaries")
+
+
+# --- region profile ---------------------------------------------------------------------
+
+
+def _pdf_text(data: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), reader.pages[0].extract_text()
+
+
+def test_region_profile_is_one_page_about_the_region(europe: gpd.GeoDataFrame) -> None:
+    data = render(europe, Filters(nuts=("ITI1",)), fmt="pdf", what="profile", generated_at=WHEN)
+    pages, text = _pdf_text(data)
+    assert pages == 1
+    tuscany = europe[europe["nuts2"] == "ITI1"]
+    assert "Toscana (ITI1)" in text
+    assert f"Actors ({len(tuscany)})" in text
+    assert "All four helices present" in text
+    # the actor list: names, types and websites of the region's actors, no one else's
+    for name, kind in zip(tuscany["name"].head(5), tuscany["organisation_type"].head(5)):
+        assert name[:20] in text and str(kind)[:12] in text
+    assert "https://www.unifi.it" in text
+    outside = europe[europe["nuts0"] != "IT"]["name"]
+    assert not any(name in text for name in outside if len(name) > 12)
+    assert "Partner regions" in text
+
+
+def test_profile_names_the_missing_helices(europe: gpd.GeoDataFrame) -> None:
+    # the other filters narrow the region's actors: here to two helices
+    filters = Filters(nuts=("UKG3",), helix=("academia", "business"))
+    data = render(europe, filters, fmt="pdf", what="profile", generated_at=WHEN)
+    _, text = _pdf_text(data)
+    words = " ".join(text.split())
+    assert "West Midlands (UKG3)" in words
+    assert "Missing helices: Government & public bodies, Civil society & culture" in words
+
+
+def test_cluster_profile_and_partner_regions_from_shared_projects(
+    europe: gpd.GeoDataFrame,
+) -> None:
+    # two actors of Toscana share a project with one of Yugozapaden: partners appear
+    linked = europe.copy()
+    tuscan = linked.index[linked["nuts2"] == "ITI1"][:2]
+    bulgarian = linked.index[linked["nuts2"] == "BG41"][:1]
+    linked["projects"] = [[] for _ in range(len(linked))]
+    for row in (*tuscan, *bulgarian):
+        linked.at[row, "projects"] = ["HERIT-AGE"]
+    data = render(linked, Filters(nuts=("ITI1",)), fmt="pdf", what="profile", generated_at=WHEN)
+    _, text = _pdf_text(data)
+    assert "Yugozapaden (BG41): 2 links" in " ".join(text.split())
+
+    cluster = europe["regional_cluster"].map(lambda c: c[0]).iloc[0]
+    data = render(europe, Filters(clusters=(cluster,)), fmt="pdf", what="profile",
+                  generated_at=WHEN)  # fmt: skip
+    pages, text = _pdf_text(data)
+    assert pages == 1 and f"{cluster} — regional cluster" in text
+
+
+def test_profile_needs_one_place(tmp_path: Path, europe: gpd.GeoDataFrame) -> None:
+    with pytest.raises(ValueError, match="one NUTS region"):
+        render(europe, Filters(countries=("IT",)), fmt="pdf", what="profile")
+    result = CliRunner().invoke(
+        main, ["export", str(MANIFEST), "--what", "profile", "--nuts", "ITI1", "--nuts", "ES21",
+               "-o", str(tmp_path / "p.pdf")],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "exactly one NUTS region" in result.output
+    assert not (tmp_path / "p.pdf").exists()

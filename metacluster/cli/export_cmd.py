@@ -10,7 +10,17 @@ import geopandas as gpd
 
 from metacluster.cli import _options
 from metacluster.cli._group import main
-from metacluster.export import ACTORS, FORMATS, MAP_LAYERS, REGIONS, WHAT, check_export, write
+from metacluster.export import (
+    ACTORS,
+    FORMATS,
+    MAP_LAYERS,
+    PROFILE,
+    REGIONS,
+    WHAT,
+    check_export,
+    profile,
+    write,
+)
 from metacluster.filter import Filters
 from metacluster.merge import merge
 from metacluster.ui.state import METRICS
@@ -146,6 +156,8 @@ def checked_export(
         raise click.UsageError("--metric and --hide apply to maps (--format html|png|svg|pdf)")
     try:
         check_export(fmt, what)
+        if what == PROFILE:
+            profile.subject(filters)
     except ValueError as error:
         raise click.UsageError(f"--what {what} --format {fmt}: {error}") from error
     return filters, fmt, what

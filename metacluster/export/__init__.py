@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Final
 
 import geopandas as gpd
 
-from metacluster.export import csv, figure, geojson, html, kml, parquet
+from metacluster.export import csv, figure, geojson, html, kml, parquet, profile
 from metacluster.export._job import ACTORS, MAP, MAP_LAYERS, PROFILE, REGIONS, ExportJob
 from metacluster.export.csv import frame_to_csv as to_csv
 from metacluster.export.geojson import to_geojson, write_geojson
@@ -100,7 +100,7 @@ FORMATS: Final = {
             "PDF",
             ".pdf",
             figure.MEDIA_TYPES["pdf"],
-            {MAP: figure.write_pdf_map},
+            {MAP: figure.write_pdf_map, PROFILE: profile.write},
         ),
     )
 }
@@ -219,7 +219,9 @@ def export_filename(
 __all__ = [
     "ACTORS",
     "FORMATS",
+    "MAP",
     "MAP_LAYERS",
+    "PROFILE",
     "REGIONS",
     "WHAT",
     "WHAT_LABELS",

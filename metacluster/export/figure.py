@@ -69,15 +69,14 @@ _BACKGROUND: Final = "#eceeee"
 _SVG_SALT: Final = "metacluster"
 
 
-def _rgb(colour: tuple[int, int, int]) -> tuple[float, float, float]:
+def rgb(colour: tuple[int, int, int]) -> tuple[float, float, float]:
+    """An 0–255 RGB colour as matplotlib's 0–1 floats."""
     return (colour[0] / 255, colour[1] / 255, colour[2] / 255)
 
 
 def metric_colormap(metric: str) -> LinearSegmentedColormap:
     """The metric's colour ramp, near-white to its colour."""
-    return LinearSegmentedColormap.from_list(
-        metric, [_rgb(_RAMP_START), _rgb(METRIC_RAMPS[metric])]
-    )
+    return LinearSegmentedColormap.from_list(metric, [rgb(_RAMP_START), rgb(METRIC_RAMPS[metric])])
 
 
 def map_extent(
@@ -127,10 +126,14 @@ def draw_map(
     marker_size: float = 28.0,
     width: float = MAP_WIDTH,
     height: float = MAP_HEIGHT,
+    frame_on: gpd.GeoSeries | None = None,
+    region_alpha: float = 0.85,
 ) -> Any:
-    """Draw the job's layers on ``ax`` framed on ``actors``; returns the colour bar's
-    mappable (None without the choropleth)."""
-    extent = map_extent(actors.geometry, width=width, height=height)
+    """Draw the job's layers on ``ax`` framed on ``actors`` (or on the points
+    ``frame_on``); returns the colour bar's mappable (None without the choropleth)."""
+    extent = map_extent(
+        actors.geometry if frame_on is None else frame_on, width=width, height=height
+    )
     ax.set_facecolor(_BACKGROUND)
     year = int(job.year or job.actors.attrs.get("nuts_year") or settings.nuts_year)
     if "countries" in job.layers:
@@ -152,7 +155,7 @@ def draw_map(
                 norm=norm,
                 edgecolor="#5a5a5a",
                 linewidth=0.35,
-                alpha=0.85,
+                alpha=region_alpha,
                 missing_kwds={"color": "#dddddd"},
             )
         mappable = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
@@ -183,7 +186,7 @@ def _draw_actors(ax: Axes, actors: gpd.GeoDataFrame, marker_size: float) -> None
                 y[chosen],
                 s=marker_size,
                 marker=HELIX_MARKERS[value],
-                color=_rgb(HELIX_COLOURS[value]),
+                color=rgb(HELIX_COLOURS[value]),
                 edgecolors="black",
                 linewidths=0.5,
                 zorder=3,
@@ -199,7 +202,7 @@ def helix_handles(counts: dict[str, int]) -> list[Line2D]:
             linestyle="none",
             marker=HELIX_MARKERS[helix],
             markersize=7,
-            markerfacecolor=_rgb(HELIX_COLOURS[helix]),
+            markerfacecolor=rgb(HELIX_COLOURS[helix]),
             markeredgecolor="black",
             markeredgewidth=0.5,
             label=f"{HELIX_LABELS[helix]} ({counts.get(helix, 0):,})",

@@ -16,7 +16,7 @@ from typing import Final
 
 import streamlit as st
 
-from metacluster.export import FORMATS, WHAT, WHAT_LABELS, export_filename, render
+from metacluster.export import FORMATS, PROFILE, WHAT, WHAT_LABELS, export_filename, profile, render
 from metacluster.ui.state import Shown
 
 DOWNLOADS: Final = tuple(
@@ -74,6 +74,7 @@ def downloads(shown: Shown) -> None:
     width = max(sum(1 for _, _, w in DOWNLOADS if w == what) for what in WHAT)
     for what in WHAT:
         row = [(label, fmt) for label, fmt, w in DOWNLOADS if w == what]
+        why_not = _unavailable(shown, what)
         for column, (label, fmt) in zip(st.columns(width), row, strict=False):
             item = download(shown, fmt, what)
             column.download_button(
@@ -85,4 +86,17 @@ def downloads(shown: Shown) -> None:
                 key=f"download_{what}_{fmt}",
                 icon=":material/download:",
                 width="stretch",
+                disabled=why_not is not None,
+                help=why_not,
             )
+
+
+def _unavailable(shown: Shown, what: str) -> str | None:
+    """Why an export cannot be made for this view (a profile needs one place), or None."""
+    if what != PROFILE:
+        return None
+    try:
+        profile.subject(shown.view.filters)
+    except ValueError:
+        return "Filter one NUTS region or one regional cluster to get its one-page profile."
+    return None
