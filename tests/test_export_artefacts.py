@@ -25,6 +25,7 @@ from metacluster.cli import main
 from metacluster.export import FORMATS, check_export, render
 from metacluster.export.html import deck_bundle
 from metacluster.filter import Filters
+from metacluster.links import merge_with_links, partner_regions
 from metacluster.merge import merge
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS
 from tests.conftest import PROJECT_ROOT
@@ -219,7 +220,7 @@ def test_region_profile_is_one_page_about_the_region(europe: gpd.GeoDataFrame) -
     assert f"Actors ({len(tuscany)})" in text
     assert "All four helices present" in text
     # the actor list: names, types and websites of the region's actors, no one else's
-    for name, kind in zip(tuscany["name"].head(5), tuscany["organisation_type"].head(5)):
+    for name, kind in tuscany[["name", "organisation_type"]].head(5).itertuples(index=False):
         assert name[:20] in text and str(kind)[:12] in text
     assert "https://www.unifi.it" in text
     outside = europe[europe["nuts0"] != "IT"]["name"]
@@ -267,3 +268,16 @@ def test_profile_needs_one_place(tmp_path: Path, europe: gpd.GeoDataFrame) -> No
     )  # fmt: skip
     assert result.exit_code == 2 and "exactly one NUTS region" in result.output
     assert not (tmp_path / "p.pdf").exists()
+
+
+def test_cli_profile_lists_partner_regions_from_the_manifest_links(tmp_path: Path) -> None:
+    linked = merge_with_links(MANIFEST)
+    partners = partner_regions(linked.edges, "ITI1")
+    assert len(partners) > 0
+    top = partners.sort_values(["links", "region"], ascending=[False, True]).iloc[0]
+    out = tmp_path / "toscana.pdf"
+    result = CliRunner().invoke(main, ["export", str(MANIFEST), "--what", "profile",
+                                       "--nuts", "ITI1", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    _, text = _pdf_text(out.read_bytes())
+    assert f"({top['region']}): {top['links']} links" in " ".join(text.split())

@@ -22,6 +22,7 @@ from metacluster.export import (
     write,
 )
 from metacluster.filter import Filters
+from metacluster.links import merge_with_links
 from metacluster.merge import merge
 from metacluster.ui.state import METRICS
 
@@ -117,10 +118,14 @@ def export_command(
         _options.engine_from_options(engine=engine, scheduler=scheduler),
         _options.progress("Merging maps") as step,
     ):
-        result = merge(list(inputs), year=year, progress=step)
+        if what == PROFILE:  # partner regions from the manifest's links and participations
+            linked = merge_with_links(list(inputs), year=year, progress=step)
+            actors, edges = linked.actors, linked.edges
+        else:
+            actors, edges = merge(list(inputs), year=year, progress=step).actors, None
         step(f"Writing {what}")
         write_export(
-            result.actors,
+            actors,
             filters,
             fmt=fmt,
             what=what,
@@ -131,6 +136,7 @@ def export_command(
             include_empty=include_empty,
             output=output,
             generated_at=generated_at,
+            links=edges,
         )
 
 
@@ -176,6 +182,7 @@ def write_export(
     include_empty: bool,
     output: str,
     generated_at: str | None,
+    links: gpd.GeoDataFrame | None = None,
 ) -> None:
     """Write the export to -o (atomically, no half-written file) or stdout."""
     with _options.open_output(output) as stream:
@@ -191,6 +198,7 @@ def write_export(
             generated_at=generated_at,
             metric=metric,
             layers=tuple(layer for layer in MAP_LAYERS if layer not in hide),
+            links=links,
         )
     if output != _options.STDOUT:
         click.echo(f"Wrote {output} ({filters.describe()}, {what}, {fmt}).")

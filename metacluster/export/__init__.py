@@ -158,6 +158,7 @@ def write(
     name: str | None = None,
     metric: str = "actors",
     layers: tuple[str, ...] = MAP_LAYERS,
+    links: gpd.GeoDataFrame | None = None,
 ) -> None:
     """Write one export into a binary file: the format's writer (``FORMATS``) gets the
     filtered actors and, if it asks for them, their region aggregates. GeoJSON is streamed
@@ -188,6 +189,10 @@ def write(
     metric, layers
         For maps: the choropleth's metric (``metacluster.ui.state.METRICS``) and the
         layers drawn (a subset of ``MAP_LAYERS``), as in the app's view.
+    links
+        For the profile's partner regions: the links between actors
+        (``metacluster.links.merge_with_links(...).edges``, with the manifest's links and
+        participations tables); None finds them from the actors' ``projects``.
     """
     export_format = check_export(fmt, what)
     job = ExportJob(
@@ -201,6 +206,7 @@ def write(
         name=name or actors.attrs.get("title"),
         metric=metric,
         layers=layers,
+        links=links,
     )
     export_format.writers[what](out, job)
 

@@ -45,6 +45,7 @@ class ExportJob:
     name: str | None = None
     metric: str = "actors"
     layers: tuple[str, ...] = MAP_LAYERS
+    links: gpd.GeoDataFrame | None = None
 
     @cached_property
     def selected(self) -> gpd.GeoDataFrame:

@@ -5,7 +5,8 @@ the app frames a view), how the four helices are represented (counts by helix, w
 same colours and marker shapes as the figure, and hatching so bars read in greyscale),
 which helices are missing, who the actors are (name, helix, type, website), and which
 regions it works with: its partner regions from the links between actors
-(``metacluster.links``: co-participation in the same projects), most links first.
+(``metacluster.links``: shared projects, and the manifest's links and participations
+tables when the caller passes the links), most links first.
 
 The subject is the view's only ``--nuts`` region, else its only ``--cluster``; the rest of
 the filters narrow the actors as in every export.
@@ -23,9 +24,9 @@ import pandas as pd
 import shapely
 from matplotlib.figure import Figure
 
-from metacluster import links as links_module
 from metacluster.export import figure as figure_module
 from metacluster.filter import Filters
+from metacluster.links import links, pair_counts, partner_regions
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
 
 if TYPE_CHECKING:
@@ -88,16 +89,16 @@ def _region_corners(job: ExportJob) -> gpd.GeoSeries | None:
 
 def partner_lines(job: ExportJob, about: Subject) -> list[str]:
     """The partner regions (or clusters) with their number of links, most first."""
-    edges = links_module.links(job.actors)
+    edges = job.links if job.links is not None else links(job.actors)
     if about.kind == "region":
-        partners = links_module.partner_regions(edges, about.key)
+        partners = partner_regions(edges, about.key)
         names = _region_names(job.actors, len(about.key) - 2)
         rows = [
             (f"{names.get(r, r)} ({r})", n)
             for r, n in zip(partners["region"], partners["links"], strict=True)
         ]
     else:
-        counts = links_module.pair_counts(edges, by="cluster")
+        counts = pair_counts(edges, by="cluster")
         touching = counts[(counts["a"] == about.key) ^ (counts["b"] == about.key)]
         other = touching["b"].where(touching["a"] == about.key, touching["a"])
         rows = list(zip(other.tolist(), touching["links"].tolist(), strict=True))
@@ -120,7 +121,8 @@ def _region_names(actors: pd.DataFrame, level: int) -> dict[str, str]:
 
 def _cell(value: object, width: int) -> str:
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    return textwrap.shorten(" ".join(text.split()), width=width, placeholder="…") if text else ""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def actor_table(actors: pd.DataFrame) -> list[list[str]]:
@@ -201,11 +203,11 @@ def build(job: ExportJob) -> Figure:
     partners = partner_lines(job, about)
     facts.append("")
     facts.append(
-        "Partner regions (links through shared projects):"
+        "Partner regions (links between their actors):"
         if about.kind == "region"
-        else "Partner clusters (links through shared projects):"
+        else "Partner clusters (links between their actors):"
     )
-    facts += partners or ["none yet: no actor here shares a project with actors elsewhere"]
+    facts += partners or ["none yet: no links between actors here and elsewhere"]
     wrapped = [textwrap.fill(fact, 48, subsequent_indent="  ") for fact in facts]
     page.text(0.6, top - 0.005, "\n".join(wrapped), fontsize=7.5, va="top", linespacing=1.4)
 

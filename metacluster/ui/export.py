@@ -17,6 +17,8 @@ from typing import Final
 import streamlit as st
 
 from metacluster.export import FORMATS, PROFILE, WHAT, WHAT_LABELS, export_filename, profile, render
+from metacluster.links import merge_with_links
+from metacluster.ui import data as data_module
 from metacluster.ui.state import Shown
 
 DOWNLOADS: Final = tuple(
@@ -49,8 +51,13 @@ def download(shown: Shown, fmt: str, what: str) -> Download:
     )
 
     def data() -> bytes:
+        actors, edges = dataset.actors, None
+        manifest = data_module.manifests().get(dataset.title)
+        if what == PROFILE and manifest is not None:  # the CLI's links and participations
+            linked = merge_with_links(manifest, year=view.year)
+            actors, edges = linked.actors, linked.edges
         return render(
-            dataset.actors,
+            actors,
             view.filters,
             fmt=fmt,
             what=what,
@@ -59,6 +66,7 @@ def download(shown: Shown, fmt: str, what: str) -> Download:
             generated_at=dataset.generated_at,
             metric=view.metric,
             layers=view.layers,
+            links=edges,
         )
 
     return Download(file_name=file_name, mime=FORMATS[fmt].media_type, data=data)
