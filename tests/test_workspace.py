@@ -326,15 +326,14 @@ def test_concurrent_publishes_of_two_maps_both_succeed(
     workspace, handed_out = created
     lazio = _draft_file(workspace, "lazio", _write(tmp_path, "l.csv", LAZIO_V2),
                         handed_out["lazio"], tmp_path)  # fmt: skip
-    idf = _draft_file(workspace, "ile-de-france", _write(tmp_path, "i.csv", IDF_V2),
-                      handed_out["ile-de-france"], tmp_path)  # fmt: skip
+    idf = workspace.prepare("ile-de-france", _write(tmp_path, "i.csv", IDF_V2),
+                            token=handed_out["ile-de-france"])  # fmt: skip
     marker = tmp_path / "holding"
-    first = _start(target, lazio, handed_out["lazio"], "--check-base", "--hold", "2",
-                   "--marker", str(marker))  # fmt: skip
-    _wait_for(marker, first)
-    second = _start(target, idf, handed_out["ile-de-france"], "--check-base")
-    assert _finish(second) == (0, "2")
-    assert _finish(first) == (0, "2")
+    holder = _start(target, lazio, handed_out["lazio"], "--check-base", "--hold", "2",
+                    "--marker", str(marker))  # fmt: skip
+    _wait_for(marker, holder)  # the other process is inside its publish transaction
+    assert workspace.publish(idf, token=handed_out["ile-de-france"]) == 2
+    assert _finish(holder) == (0, "2")
     states = {state.slug: state.version for state in workspace.maps()}
     assert states == {"ile-de-france": 2, "lazio": 2}
     assert {"Station F", "Università Roma Tre"} <= _names(workspace)
@@ -353,17 +352,14 @@ def test_concurrent_publishes_of_one_map_are_serialised(
     first = _start(target, first_draft, token, "--check-base", "--hold", "2",
                    "--marker", str(marker))  # fmt: skip
     _wait_for(marker, first)
-    checked = _start(target, second_draft, token, "--check-base")
-    queued = _start(target, second_draft, token)
+    queued = _start(target, second_draft, token)  # serialised after the first
+    with pytest.raises(PublishConflictError, match=r"published again \(version 2\)"):
+        # waits for the first process's transaction, then sees its version: a conflict
+        workspace.publish(pickle.loads(second_draft.read_bytes()), token=token)
     assert _finish(first) == (0, "2")
-    code, message = _finish(checked)
-    assert code == 1
-    assert "was published again (version" in message and "nothing was published" in message
-    assert _finish(queued) in {(0, "3"), (0, "2")}
-    numbers = [v.number for v in workspace.history("lazio")]
-    assert numbers == [3, 2, 1]  # every publish kept, none lost or overwritten
-    with pytest.raises(PublishConflictError):
-        workspace.publish(pickle.loads(first_draft.read_bytes()), token=token)
+    assert _finish(queued) == (0, "3")
+    assert [v.number for v in workspace.history("lazio")] == [3, 2, 1]  # none lost
+    assert "Station F" in _names(workspace)  # the queued publish is the current one
 
 
 def test_killed_publish_leaves_previous_version(
@@ -382,9 +378,34 @@ def test_killed_publish_leaves_previous_version(
     with Workspace.open(target) as reopened:
         assert [v.number for v in reopened.history("lazio")] == [1]
         pd.testing.assert_frame_equal(pd.DataFrame(reopened.merged().actors), pd.DataFrame(before))
-        again = _start(target, draft, token)
-        assert _finish(again) == (0, "2")
+        assert reopened.publish(pickle.loads(draft.read_bytes()), token=token) == 2
         assert "Università Roma Tre" in _names(reopened)
+
+
+def test_token_commands(created: tuple[Workspace, dict[str, str]], target: str) -> None:
+    _, handed_out = created
+    runner = CliRunner()
+    coordinator = {"METACLUSTER_TOKEN": handed_out[COORDINATOR]}
+    rotated = runner.invoke(
+        main, ["workspace", "token", "rotate", target, "--map", "lazio"], env=coordinator
+    )
+    assert rotated.exit_code == 0, rotated.output
+    (new,) = re.findall(r"\?token=(\S+)", rotated.output)
+    with Workspace.open(target) as workspace:
+        assert workspace.authorise(new, slug="lazio").label == "Lazio Innova"
+        with pytest.raises(WorkspaceAccessError, match="revoked"):
+            workspace.authorise(handed_out["lazio"], slug="lazio")
+    refused = runner.invoke(
+        main, ["workspace", "token", "revoke", target, "--map", "lazio", "--token", new]
+    )
+    assert refused.exit_code == 1
+    assert "Only the coordinator" in refused.output and new not in refused.output
+    revoked = runner.invoke(
+        main, ["workspace", "token", "revoke", target, "--map", "lazio"], env=coordinator
+    )
+    assert revoked.exit_code == 0, revoked.output
+    with Workspace.open(target) as workspace, pytest.raises(WorkspaceAccessError):
+        workspace.authorise(new, slug="lazio")
 
 
 # --- schema versions ---------------------------------------------------------------------
