@@ -36,7 +36,7 @@ def test_arcs_are_drawn_toggled_and_follow_the_filters(linked: LinkedLayer) -> N
     assert arcs["@@type"] == "ArcLayer" and arcs["pickable"]
     assert len(arcs["data"]) == len(linked.edges) == 182
     row = arcs["data"][0]
-    assert set(row) == {"s", "t", "c", "w", "tip"} and len(row["s"]) == 2
+    assert set(row) == {"s", "t", "c", "w", "h", "tip"} and len(row["s"]) == 2
     tips = {r["tip"].splitlines()[0] for r in arcs["data"]}
     assert "Brainport Development — Sofia Municipality" in tips
     assert any("Links:" in m.value and "project (167)" in m.value for m in at.markdown)

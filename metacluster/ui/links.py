@@ -64,8 +64,10 @@ _ARC_STYLE: Final[dict[str, Any]] = {
     "getTargetColor": "@@=c",
     "getWidth": "@@=w",
     "widthUnits": "pixels",
-    "getHeight": 0.5,
+    "getHeight": "@@=h",
 }
+"""Arcs of other kinds arch higher than shared projects (``h``), so that a workshop or a
+mentoring link between two project partners is not hidden under their project arc."""
 
 
 def kind_colour(kind: str) -> tuple[int, int, int]:
@@ -120,6 +122,7 @@ def arc_rows(edges: pd.DataFrame, positions: pd.DataFrame) -> np.ndarray:
             "t": np.round(target, decimals).tolist(),
             "c": [[*kind_colour(k), 200] for k in edges["kind"].astype(str)],
             "w": np.round(arc_width(edges["weight"].to_numpy(dtype=float)), 2),
+            "h": np.where(edges["kind"].astype(str) == "project", 0.5, 1.0),
             "tip": tips.to_numpy(),
         }
     )
@@ -355,6 +358,7 @@ def suggestion_rows(shown: Shown) -> list[str]:
                 "t": [round(lon, 5), round(lat, 5)],
                 "c": [*KIND_COLOURS[SUGGESTED_KIND], 230],
                 "w": 3,
+                "h": 0.3,
                 "tip": f"Suggested partner for {region}: {name}\n{why}",
             }
             rows.append(pd.Series([row]).to_json(orient="values")[1:-1])
