@@ -527,8 +527,9 @@ def links(
 
     Examples
     --------
-    >>> europe = merge("layers/metacluster.toml").actors  # doctest: +SKIP
-    >>> edges = links(europe, read_links("layers/links.csv", europe))  # doctest: +SKIP
+    >>> edges = links(europe, read_links("layers/links.csv", europe))
+    >>> len(edges) > 0
+    True
     """
     if not isinstance(actors, gpd.GeoDataFrame):
         raise TypeError(f"actors must be a GeoDataFrame, not {type(actors).__name__}")

@@ -174,9 +174,9 @@ def merge(
 
     Examples
     --------
-    >>> result = merge("layers/metacluster.toml")  # doctest: +SKIP
-    >>> result.report.summary()["actors_out"]  # doctest: +SKIP
-    412
+    >>> result = merge("layers/metacluster.toml")
+    >>> result.report.summary()["actors_out"]
+    191
     """
     manifest = as_manifest(manifest_or_paths)
     nuts_year = year if year is not None else manifest.nuts_year

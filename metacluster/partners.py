@@ -108,7 +108,9 @@ def suggest_partners(
 
     Examples
     --------
-    >>> suggest_partners(europe, region="ITI17", helix="government")  # doctest: +SKIP
+    >>> suggestions = suggest_partners(europe, region="ITI17", helix="government")
+    >>> list(suggestions.columns) == list(SUGGESTION_COLUMNS)
+    True
     """
     if helix not in HELICES:
         raise ValueError(f"helix must be one of {', '.join(HELICES)}, not {helix!r}")

@@ -65,7 +65,9 @@ def to_geojson(
 
     Examples
     --------
-    >>> data = to_geojson(actors, generated_at="2024-01-01T00:00:00Z")  # doctest: +SKIP
+    >>> data = to_geojson(europe, generated_at="2024-01-01T00:00:00Z")
+    >>> data[:28]
+    b'{"type":"FeatureCollection",'
     """
     buffer = io.BytesIO()
     write_geojson(
