@@ -139,6 +139,26 @@ def test_svg_parses_and_names_the_view(europe: gpd.GeoDataFrame) -> None:
     assert len(root.findall(".//{http://www.w3.org/2000/svg}path")) > 50
 
 
+def test_svg_draws_each_helix_with_its_own_marker_shape(europe: gpd.GeoDataFrame) -> None:
+    """Greyscale prints lose the colours: each helix must also have its own shape."""
+    root = ET.fromstring(render(europe, fmt="svg", what="map", generated_at=WHEN))
+    svg, xlink = "{http://www.w3.org/2000/svg}", "{http://www.w3.org/1999/xlink}href"
+    paths = {p.get("id"): p.get("d") for p in root.iter(f"{svg}path") if p.get("id")}
+    uses: dict[str, list[str]] = {}  # fill colour -> marker ids, one per drawn marker
+    for use in root.iter(f"{svg}use"):
+        fill = re.search(r"fill: (#[0-9a-f]{6})", use.get("style", ""))
+        if fill:
+            uses.setdefault(fill.group(1), []).append(use.get(xlink, "").lstrip("#"))
+    counts = europe["helix"].value_counts()
+    shapes = set()
+    for helix in HELICES:
+        markers = uses["#{:02x}{:02x}{:02x}".format(*HELIX_COLOURS[helix])]
+        assert len(markers) == counts[helix] + 1  # every actor, and its legend entry
+        actor_marker = max(set(markers), key=markers.count)
+        shapes.add(paths[actor_marker])
+    assert len(shapes) == len(HELICES)  # four different outlines
+
+
 def test_pdf_map_is_one_page_with_title_summary_and_attribution(
     europe: gpd.GeoDataFrame,
 ) -> None:

@@ -17,7 +17,7 @@ from metacluster import settings
 from metacluster.engine import aggregate_regions
 from metacluster.export.geojson import generation_time
 from metacluster.filter import Filters, apply_filters
-from metacluster.schema import HELICES, HELIX_LABELS, UNKNOWN_HELIX
+from metacluster.schema import HELIX_LABELS, actors_per_helix
 from metacluster.ui.state import LAYERS
 
 if TYPE_CHECKING:
@@ -78,11 +78,7 @@ class ExportJob:
     @cached_property
     def helix_totals(self) -> dict[str, int]:
         """Selected actors per helix, the four helices then unknown (legends)."""
-        helix = self.selected.get("helix")
-        counts = {} if helix is None else helix.value_counts().to_dict()
-        totals = {h: int(counts.get(h, 0)) for h in HELICES}
-        totals[UNKNOWN_HELIX] = len(self.selected) - sum(totals.values())
-        return totals
+        return actors_per_helix(self.selected["helix"])
 
     @property
     def title(self) -> str:

@@ -18,6 +18,7 @@ import io
 import math
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
+import geopandas as gpd
 import matplotlib as mpl
 import numpy as np
 import shapely
@@ -32,7 +33,6 @@ from metacluster.ui import deck
 from metacluster.ui.state import METRICS
 
 if TYPE_CHECKING:
-    import geopandas as gpd
     from matplotlib.axes import Axes
 
     from metacluster.export._job import ExportJob
@@ -96,8 +96,6 @@ def map_extent(
 
 
 def _to_mercator(points: np.ndarray) -> np.ndarray:
-    import geopandas as gpd
-
     return gpd.GeoSeries(points, crs="EPSG:4326").to_crs(MERCATOR).to_numpy()
 
 
