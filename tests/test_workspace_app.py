@@ -105,6 +105,20 @@ def test_partner_link_in_apptest(
     lazio = maps[maps["map"] == "Lazio"].iloc[0]
     assert (lazio["version"], lazio["updated by"]) == (number, COORDINATOR)
 
+    coordinator = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    coordinator.query_params["token"] = app_env[COORDINATOR]
+    coordinator.run()
+    assert not any(e.label.startswith("Restore") for e in visitor.expander)
+    coordinator.selectbox(key="ws_map").set_value("lazio").run()
+    coordinator.selectbox(key="ws_restore_version").set_value(1).run()
+    coordinator.button(key="ws_restore").click().run()
+    assert not coordinator.exception, coordinator.exception
+    assert [s.value for s in coordinator.success] == [
+        f"Restored version 1 as version {number + 1}."
+    ]
+    lazio = _maps_table(coordinator).set_index("map").loc["Lazio"]
+    assert (lazio["version"], lazio["actors"]) == (number + 1, 5)
+
     forged = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     forged.query_params["token"] = app_env["lazio"][:-2] + "xx"
     forged.run()

@@ -31,6 +31,7 @@ TOKEN: Final = "ws_token"
 DRAFT: Final = "ws_draft"
 UPLOADER: Final = "ws_upload"
 MAP_CHOICE: Final = "ws_map"
+RESTORE_CHOICE: Final = "ws_restore_version"
 _NOTICE: Final = "ws_notice"
 
 
@@ -168,6 +169,32 @@ def _publish_panel(workspace: Workspace) -> None:
         draft: Draft | None = st.session_state.get(DRAFT)
         if draft is not None and draft.map_slug == slug:
             _review(workspace, draft)
+    if principal.is_coordinator:
+        _restore_panel(workspace, slug, state.cluster)
+
+
+def _restore_panel(workspace: Workspace, slug: str, cluster: str) -> None:
+    """The coordinator's restore: an earlier version published again as the newest."""
+    earlier = [v.number for v in workspace.history(slug) if not v.current]
+    if not earlier:
+        return
+    with st.expander(f"Restore an earlier version of {cluster}", icon=":material/history:"):
+        number = st.selectbox("Version", earlier, key=RESTORE_CHOICE)
+        st.button(
+            f"Restore version {number} as the newest",
+            on_click=_restore,
+            args=(slug, number),
+            key="ws_restore",
+        )
+
+
+def _restore(slug: str, number: int) -> None:
+    url = database_url()
+    if url is None:
+        return
+    with guard.shown_errors():
+        new = _workspace(url).restore(slug, number, token=st.session_state.get(TOKEN))
+        st.session_state[_NOTICE] = f"Restored version {number} as version {new}."
 
 
 def _prepare(slug: str) -> None:
