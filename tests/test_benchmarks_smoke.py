@@ -68,6 +68,16 @@ def test_export_benchmark_outputs_agree(
     assert "same names and points in all three: True" in capsys.readouterr().out
 
 
+def test_artefacts_benchmark_both_html_pages_hold_every_actor(
+    nuts_from_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import artefacts
+
+    rows = artefacts.run(300)
+    assert [r["unit"] for r in rows] == ["s", "MB", "s"]
+    assert "every actor in both: True" in capsys.readouterr().out
+
+
 def test_memory_benchmark_measures_a_fresh_process(
     nuts_from_mirror: Path, nuts_mirror: Path
 ) -> None:
