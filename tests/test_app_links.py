@@ -14,6 +14,7 @@ from metacluster.aggregate import aggregate_regions
 from metacluster.filter import Filters, apply_filters
 from metacluster.links import LinkedLayer, merge_with_links, select_links
 from metacluster.partners import suggest_partners
+from metacluster.ui.panels import escape_markdown
 from tests.conftest import PROJECT_ROOT
 from tests.test_app import mirror_settings, rerun, start  # noqa: F401 (module fixture)
 
@@ -89,3 +90,37 @@ def test_find_partners_from_the_missing_helices_table(linked: LinkedLayer) -> No
     assert len(suggested) == len(expected) > 0
     assert any("suggested partner" in m.value for m in at.markdown)
     assert any(b.proto.label == "Suggestions · CSV" for b in at.get("download_button"))
+
+
+def _set_state(at: AppTest, element: Any, value: dict[str, Any]) -> AppTest:
+    """Send a widget state as the browser does (AppTest cannot click charts or tables)."""
+    states = at._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = element.proto.id
+    state.string_value = json.dumps(value)
+    at._run(states)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_actor_card_lists_projects_and_opens_a_partner(linked: LinkedLayer) -> None:
+    at = start()
+    sofia = linked.actors[linked.actors["name"] == "Sofia Municipality"].iloc[0]
+    chart = at.get("deck_gl_json_chart")[0]
+    item = {"id": sofia["actor_id"]}
+    _set_state(
+        at, chart, {"selection": {"indices": {"actors": [0]}, "objects": {"actors": [item]}}}
+    )
+    assert any(m.value.startswith("**Projects:** `OPENCULTDATA`") for m in at.markdown)
+    table = next(d for d in at.dataframe if "Partner" in d.value.columns)
+    edges = linked.edges
+    touching = edges[
+        (edges["source"] == sofia["actor_id"]) | (edges["target"] == sofia["actor_id"])
+    ]
+    # 15 project links (7 SmartCulture partners, 8 OPENCULTDATA ones) and 4 from links.csv
+    # (two workshops, a staff exchange, mentoring) with partners it also has projects with
+    assert len(table.value) == len(touching) == 19
+    assert table.value["Partner"].nunique() == 15
+    first = table.value["Partner"].iloc[0]
+    _set_state(at, table, {"selection": {"rows": [0], "columns": []}})
+    assert any(m.value == f"#### {escape_markdown(first)}" for m in at.markdown)  # its card

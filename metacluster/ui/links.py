@@ -14,7 +14,8 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,9 @@ from metacluster.schema import HELIX_LABELS
 from metacluster.ui import deck
 from metacluster.ui.data import Dataset
 from metacluster.ui.state import LINKS_LAYER, Shown
+
+if TYPE_CHECKING:
+    from metacluster.ui.mapview import Selected
 
 EITHER_END: Final = "links_either_end"
 """Session key of the switch: show links with one end outside the filters."""
@@ -207,8 +211,26 @@ def sidebar_options() -> None:
 # --- cards ------------------------------------------------------------------------------
 
 
-def actor_links(shown: Shown, actor_id: str) -> None:
-    """The actor card's partners and projects."""
+OPENED: Final = "links_opened"
+"""Session key of a partner opened from an actor card: (partner id, the map's selection
+when it was opened); a new click on the map wins."""
+
+
+def opened(selection: Selected | None) -> Selected | None:
+    """The card to show: a partner opened from the card of the map's selection, else the
+    map's selection."""
+    request = st.session_state.get(OPENED)
+    if request and selection is not None and selection.layer == "actors":
+        partner, origin = request
+        if origin == selection.id:
+            return replace(selection, id=partner)
+    st.session_state.pop(OPENED, None)
+    return selection
+
+
+def actor_links(shown: Shown, actor_id: str, origin: str | None = None) -> None:
+    """The actor card's projects and partners; a click on a partner's row opens its card
+    (``origin``: the actor selected on the map)."""
     layer = linked(shown.dataset.version, shown.dataset)
     actors = layer.actors
     row = actors[actors["actor_id"].astype(str) == actor_id]
@@ -222,6 +244,7 @@ def actor_links(shown: Shown, actor_id: str) -> None:
     other_is_target = touching["source"] == actor_id
     table = pd.DataFrame(
         {
+            "id": touching["target"].where(other_is_target, touching["source"]),
             "Partner": touching["target_name"].where(other_is_target, touching["source_name"]),
             "Cluster": touching["target_cluster"].where(
                 other_is_target, touching["source_cluster"]
@@ -232,8 +255,21 @@ def actor_links(shown: Shown, actor_id: str) -> None:
             ),
         }
     ).sort_values(["Partner", "Kind"])
-    st.markdown(f"**Partners ({table['Partner'].nunique():,})**")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown(f"**Partners ({table['Partner'].nunique():,})** — click one to open its card")
+    event = st.dataframe(
+        table.drop(columns="id"),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"partners_{actor_id}",
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        partner = str(table["id"].iloc[rows[0]])
+        st.session_state[OPENED] = (partner, origin or actor_id)
+        st.session_state.pop(f"partners_{partner}", None)
+        st.rerun()
 
 
 def region_links(shown: Shown, code: str, missing: list[str]) -> None:

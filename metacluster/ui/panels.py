@@ -149,6 +149,8 @@ def helix_bar_spec(counts: dict[str, int], *, title: str = "") -> dict[str, Any]
 
 def details(shown: Shown, regions_table: gpd.GeoDataFrame, selection: Selected | None) -> None:
     """The clicked actor's card or the clicked region's profile."""
+    clicked = selection
+    selection = links_ui.opened(selection)
     if selection is None:
         st.info(
             "Click an actor or a region on the map to see its details.", icon=":material/touch_app:"
@@ -165,7 +167,7 @@ def details(shown: Shown, regions_table: gpd.GeoDataFrame, selection: Selected |
         if website.startswith(("https://", "http://")):
             st.link_button("Website", website, icon=":material/open_in_new:")
         st.dataframe(actor_fields(actor), hide_index=True, width="stretch")
-        links_ui.actor_links(shown, selection.id)
+        links_ui.actor_links(shown, selection.id, clicked.id if clicked else None)
         return
     region_profile(shown, regions_table, selection.id)
 
