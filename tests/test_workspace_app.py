@@ -169,6 +169,13 @@ def browser_pages() -> Iterator[tuple[Page, Page]]:
             browser.close()
 
 
+def _idle(page: Page) -> None:
+    """Wait until Streamlit has finished its current run (its status widget is gone)."""
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(
+        0, timeout=2 * PAGE_TIMEOUT_MS
+    )
+
+
 @pytest.mark.browser
 def test_partner_publishes_and_visitor_sees_it_after_reload(
     served: str,
@@ -199,7 +206,11 @@ def test_partner_publishes_and_visitor_sees_it_after_reload(
         "Station F,business,Incubator,Paris,48.8340,2.3700\n",
         encoding="utf-8",
     )
-    partner.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(upload)
+    _idle(partner)
+    panel = partner.locator('[data-testid="stExpander"]').filter(has_text="Publish a new version")
+    panel.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        upload, timeout=2 * PAGE_TIMEOUT_MS
+    )
     expect(partner.get_by_text(re.compile(r"1 added, 3 removed, 2 changed"))).to_be_visible(
         timeout=PAGE_TIMEOUT_MS
     )
