@@ -125,7 +125,7 @@ def draw_map(
     width: float = MAP_WIDTH,
     height: float = MAP_HEIGHT,
     frame_on: gpd.GeoSeries | None = None,
-    region_alpha: float = 0.85,
+    region_alpha: float = 0.75,
 ) -> Any:
     """Draw the job's layers on ``ax`` framed on ``actors`` (or on the points
     ``frame_on``); returns the colour bar's mappable (None without the choropleth)."""
@@ -179,16 +179,21 @@ def _draw_actors(ax: Axes, actors: gpd.GeoDataFrame, marker_size: float) -> None
     for value in (*HELICES, UNKNOWN_HELIX):
         chosen = helix == value
         if chosen.any():
-            ax.scatter(
-                x[chosen],
-                y[chosen],
-                s=marker_size,
-                marker=HELIX_MARKERS[value],
-                color=rgb(HELIX_COLOURS[value]),
-                edgecolors="black",
-                linewidths=0.5,
-                zorder=3,
-            )
+            # a white halo under each marker keeps it apart from dark regions, in greyscale too
+            for colour, edge, width, size in (
+                ("white", "white", 2.0, marker_size),
+                (rgb(HELIX_COLOURS[value]), "black", 0.5, marker_size),
+            ):
+                ax.scatter(
+                    x[chosen],
+                    y[chosen],
+                    s=size,
+                    marker=HELIX_MARKERS[value],
+                    color=colour,
+                    edgecolors=edge,
+                    linewidths=width,
+                    zorder=3,
+                )
 
 
 def helix_handles(counts: dict[str, int]) -> list[Line2D]:
