@@ -282,6 +282,21 @@ def test_tokens_never_logged(
     assert not any(secret in caplog.text for secret in secrets)
 
 
+def test_hostile_upload_refused_before_anything_changes(
+    created: tuple[Workspace, dict[str, str]], target: str
+) -> None:
+    workspace, handed_out = created
+    result = CliRunner().invoke(
+        main,
+        ["workspace", "publish", target, "--map", "lazio", str(TEST_DATA / "billion_laughs.kml")],
+        env={"METACLUSTER_TOKEN": handed_out["lazio"]},
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: billion_laughs.kml: ")
+    assert "Traceback" not in result.output and handed_out["lazio"] not in result.output
+    assert [v.number for v in workspace.history("lazio")] == [1]
+
+
 # --- transactions between processes -----------------------------------------------------
 
 
