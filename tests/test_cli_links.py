@@ -90,7 +90,7 @@ def test_links_graphml_gexf_and_rejects(runner: CliRunner, tmp_path: Path) -> No
     graphml, gexf = tmp_path / "l.graphml", tmp_path / "l.gexf"
     result = invoke(runner, "links", MANIFEST, "-o", graphml, "--rejects", rejects)
     assert result.exit_code == 0, result.output
-    assert "links.csv: 1 of 3 link rows rejected (endpoint not found: 1)" in result.stderr
+    assert "links.csv: 1 of 3 rows not used (endpoint not found: 1)" in result.stderr
     graph = nx.read_graphml(graphml)
     assert graph.number_of_nodes() == 7 and graph.number_of_edges() == 9
     names = nx.get_node_attributes(graph, "name")

@@ -13,7 +13,6 @@ from metacluster.export.csv import frame_to_csv
 from metacluster.export.links import LINK_FORMATS, write_links
 from metacluster.filter import apply_filters
 from metacluster.links import ENDS, merge_with_links, select_links
-from metacluster.schema import REJECT_COLUMNS, empty_table
 
 
 @main.command("links")
@@ -48,7 +47,8 @@ from metacluster.schema import REJECT_COLUMNS, empty_table
     "--rejects",
     type=click.Path(dir_okay=False, writable=True),
     default=None,
-    help="Write the rejected rows of the links table to this CSV file.",
+    help="Write the rows of the links and participations tables that were not used "
+    "(no actor, several actors, bad values) to this CSV file.",
 )
 @_options.year_option
 @_options.output_option
@@ -105,16 +105,16 @@ def links_command(
             write_links(
                 stream, edges, layer.actors, fmt=fmt, metadata=metadata, generated_at=generated_at
             )
-    table = layer.table
-    if table is not None and len(table.rejects):
-        click.echo(
-            f"{table.file}: {len(table.rejects)} of {table.rows_in} link rows rejected "
-            f"({', '.join(f'{k}: {v}' for k, v in table.summary()['reasons'].items())})"
-            + ("" if rejects else "; see them with --rejects FILE"),
-            err=True,
-        )
+    for part in (layer.participations, layer.table):
+        if part is not None and len(part.rejects):
+            reasons = part.rejects["reason"].value_counts()
+            click.echo(
+                f"{part.file}: {len(part.rejects)} of {part.rows_in} rows not used "
+                f"({', '.join(f'{k}: {v}' for k, v in reasons.items())})"
+                + ("" if rejects else "; see them with --rejects FILE"),
+                err=True,
+            )
     if rejects:
-        rejected = table.rejects if table is not None else empty_table(REJECT_COLUMNS)
-        Path(rejects).write_bytes(frame_to_csv(rejected))
+        Path(rejects).write_bytes(frame_to_csv(layer.rejects()))
     if output != _options.STDOUT:
         click.echo(f"Wrote {output} ({len(edges)} of {len(layer.edges)} links, {fmt}).")
