@@ -73,6 +73,9 @@ class NutsIndex:
     """Per level L, an array (4, rows of L + 1): the row at each level of the region's
     ancestors (itself at L, -1 below L); the last column, picked by row -1, is all -1."""
     representative_points: tuple[np.ndarray, ...]
+    centres: tuple[np.ndarray, ...]
+    """Per level, the centroid of each region's largest part (lon/lat, shape (rows, 2)):
+    where geocoders put an address they only resolved to a country or region."""
     finest_codes: pa.Array
     """The finest regions, sorted by code: those of level 3 and those of a coarser level
     without subdivisions in the files. Every point lies in at most one of them."""
@@ -160,6 +163,7 @@ def _build(year: int, scale: str, source_key: tuple[object, ...]) -> NutsIndex:
             shapely.point_on_surface(np.asarray(table.geometry.array, dtype=object))
             for table in tables
         ),
+        centres=tuple(_centres(np.asarray(table.geometry.array, dtype=object)) for table in tables),
         finest_codes=pa.array(finest["NUTS_ID"], type=pa.large_string()),
         finest_names=pa.array(finest["NAME_LATN"], type=pa.large_string()),
         finest_ancestors=finest_ancestors,
@@ -168,6 +172,16 @@ def _build(year: int, scale: str, source_key: tuple[object, ...]) -> NutsIndex:
         boundary_region=boundary_region,
         grid=CellGrid(rings, ring_polygon),
     )
+
+
+def _centres(polygons: np.ndarray) -> np.ndarray:
+    """Centroid of the largest part of each (multi)polygon, as (lon, lat) rows."""
+    parts, owner = shapely.get_parts(polygons, return_index=True)
+    order = np.lexsort((-shapely.area(parts), owner))
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    centres = np.full((polygons.size, 2), np.nan)
+    centres[owner[first]] = shapely.get_coordinates(shapely.centroid(parts[first]))
+    return centres
 
 
 def _finest_regions(tables: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

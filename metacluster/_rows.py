@@ -12,17 +12,26 @@ if TYPE_CHECKING:
 
 
 class Outcome:
-    """Per-row reject reason, column, value and detail; the first reason found wins."""
+    """Per-row reject reason, column, value and detail; the first reason found wins.
+
+    A row can also be *folded* into another row of the same organisation (a CORDIS
+    participation): it is then neither an actor of its own nor a reject.
+    """
 
     def __init__(self, rows: int) -> None:
         self.reason, self.column, self.value, self.detail = (
             np.full(rows, None, dtype=object) for _ in range(4)
         )
+        self.folded = np.zeros(rows, dtype=bool)
+
+    @property
+    def rejected(self) -> np.ndarray:
+        return pd.notna(self.reason)
 
     @property
     def open(self) -> np.ndarray:
-        """Rows not rejected so far."""
-        return pd.isna(self.reason)
+        """Rows neither rejected nor folded so far."""
+        return ~self.rejected & ~self.folded
 
     def reject(
         self,

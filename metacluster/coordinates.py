@@ -17,6 +17,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from metacluster import geocode
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
 from metacluster.schema import CRS, EUROPE_BBOX
@@ -177,9 +178,10 @@ def check_positions(
     outcome: Outcome,
     geometry_crs: pyproj.CRS | None,
     column_crs: pyproj.CRS,
+    countries: np.ndarray,
 ) -> None:
     """Reproject declared CRSs, reject out-of-range and undeclared projected positions,
-    and fix swapped latitude/longitude."""
+    and repair latitude/longitude swapped on evidence (see ``swap_evidence``)."""
     given = ~np.isnan(positions.x) & outcome.open
     from_geometry = positions.column == "geometry"
     wgs84 = pyproj.CRS.from_user_input(CRS)
@@ -207,17 +209,63 @@ def check_positions(
         column=positions.column,
         value=positions.shown,
     )
-    swapped = given & outcome.open & ~_in_europe(x, y) & _in_europe(y, x)
+    swapped, notes = swap_evidence(x, y, countries, given & outcome.open)
     positions.x[swapped], positions.y[swapped] = y[swapped].copy(), x[swapped].copy()
-    note = "latitude and longitude were swapped in the file; fixed"
-    positions.note[swapped] = [f"{n}; {note}" if n else note for n in positions.note[swapped]]
+    fixed = [
+        f"latitude and longitude were swapped in the file; fixed ({e})" for e in notes[swapped]
+    ]
+    positions.note[swapped] = [
+        f"{n}; {f}" if n else f for n, f in zip(positions.note[swapped], fixed, strict=True)
+    ]
     for row in np.flatnonzero(swapped):
         raw.warn(
-            f"latitude and longitude swapped ({positions.shown[row]}): fixed",
+            f"latitude and longitude swapped ({positions.shown[row]}): fixed ({notes[row]})",
             row=raw.source_row[row],
             layer=layer_of(raw, row),
             column=positions.column[row],
         )
+
+
+def swap_evidence(
+    x: np.ndarray, y: np.ndarray, countries: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``rows`` have latitude and longitude swapped, and the evidence (a note).
+
+    Only on evidence: the given point lies outside Europe (so in no NUTS region of the
+    mainland; the outermost regions count as their country) and outside its stated
+    country, while the swapped point lies inside the stated country; with no stated
+    country, the given point is far from every known place while the swapped point lies
+    in a NUTS country. Which country a point lies in comes from the nearest GeoNames
+    place (``geocode.country_at``), offline.
+    """
+    swapped = np.zeros(x.size, dtype=bool)
+    notes = np.full(x.size, None, dtype=object)
+    candidates = np.flatnonzero(rows & ~_in_europe(x, y) & (np.abs(x) <= 90))
+    if not candidates.size:
+        return swapped, notes
+    given_in = geocode.country_at(x[candidates], y[candidates])
+    swapped_in = geocode.country_at(y[candidates], x[candidates])
+    stated = countries[candidates]
+    has_country = np.array([c is not None for c in stated], dtype=bool)
+    by_country = has_country & (given_in != stated) & (swapped_in == stated)
+    no_country = ~has_country & np.array(
+        [
+            g is None and s in geocode.NUTS_COUNTRIES
+            for g, s in zip(given_in, swapped_in, strict=True)
+        ],
+        dtype=bool,
+    )
+    swapped[candidates[by_country | no_country]] = True
+    notes[candidates[by_country]] = [
+        f"as given the point lies {'in ' + g if g else 'far from any place'}, not in the "
+        f"stated country {c}; swapped it lies in {c}"
+        for g, c in zip(given_in[by_country], stated[by_country], strict=True)
+    ]
+    notes[candidates[no_country]] = [
+        f"as given the point is far from any place; swapped it lies in {s}"
+        for s in swapped_in[no_country]
+    ]
+    return swapped, notes
 
 
 def crs_option(raw: RawLayer, crs: Any) -> pyproj.CRS | None:

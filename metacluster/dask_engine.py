@@ -112,7 +112,7 @@ def join_nuts(
     joined = joined.sort_values(_ROW).drop(columns=_ROW)
     joined.index = actors.index
     joined.attrs.update(nuts_year=year, nuts_scale=scale)
-    return joined
+    return locate.check_consistency(joined, nuts_index(year, scale))
 
 
 def join_partitions(

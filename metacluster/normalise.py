@@ -22,7 +22,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from metacluster import coordinates, geocode, nuts
+from metacluster import coordinates, geocode, nuts, projects
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
 from metacluster._text import fold_series, map_unique
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 _THEME_SEPARATORS: Final = re.compile(r"[;,|]")
 _HTML: Final = re.compile(r"<[a-zA-Z/!][^>]*>|&#?[a-zA-Z0-9]+;")
 _BARE_URL: Final = re.compile(r"https?://[^\s<>\"']+")
+_LIST_COLUMNS: Final = ("themes", "projects", "project_ids", "project_roles")
 
 
 # --------------------------------------------------------------------------- cells
@@ -251,7 +252,7 @@ def _reject_duplicates(
 def _none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns with None, not NaN, for missing cells (lists are left alone)."""
     for column in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]) and column != "themes":
+        if not pd.api.types.is_numeric_dtype(frame[column]) and column not in _LIST_COLUMNS:
             values = frame[column].astype("object")
             frame[column] = values.where(values.notna(), None)
     return frame
@@ -285,7 +286,7 @@ def _warn_unknown_helix(
 
 def _rejects_table(raw: RawLayer, outcome: Outcome, layers: list[str | None]) -> pd.DataFrame:
     """The reader's rejects and the rows rejected here, in file order."""
-    rejected = ~outcome.open
+    rejected = outcome.rejected
     rows = pd.DataFrame(
         {
             "file": raw.file.name,
@@ -385,14 +386,19 @@ def normalise(
     else:
         positions, geometry_crs = coordinates.Positions.empty(n, None), None
     coordinates.from_columns(raw, mapping, positions, outcome)
+    nuts, nuts_invalid = _nuts_codes(raw, cells("nuts_code"))
+    countries = _countries(raw, cells("country"), nuts, default_country)
     coordinates.check_positions(
-        raw, positions, outcome, geometry_crs, declared_crs or pyproj.CRS.from_user_input(CRS)
+        raw,
+        positions,
+        outcome,
+        geometry_crs,
+        declared_crs or pyproj.CRS.from_user_input(CRS),
+        countries.to_numpy(dtype=object),
     )
     source = np.full(n, "given", dtype=object)
     source[np.isnan(positions.x)] = None
 
-    nuts, nuts_invalid = _nuts_codes(raw, cells("nuts_code"))
-    countries = _countries(raw, cells("country"), nuts, default_country)
     city = _text(cells("city"))
     _locate_by_city(raw, positions, outcome, city, countries, nuts, source)
     unplaced = np.isnan(positions.x) & nuts.isna().to_numpy() & city.isna().to_numpy()
@@ -408,6 +414,16 @@ def normalise(
         unplaced,
         "no usable location",
         "give latitude and longitude, a city (with its country) or a NUTS code",
+    )
+    participations = projects.Participations.from_cells(
+        cells("projects"), cells("project_id"), cells("project_role"), cells("ec_contribution")
+    )
+    participation_rows = int((participations.has_project & outcome.open).sum())
+    outcome.folded = participations.fold(
+        projects.organisation_keys(
+            _text(cells("organisation_id")), name, positions.x, positions.y, city
+        ),
+        outcome.open,
     )
     _reject_duplicates(raw, outcome, name, city, positions)
 
@@ -443,15 +459,24 @@ def normalise(
             "source_row": np.asarray(raw.source_row, dtype="int64"),
             "position_source": source,
             "position_note": positions.note,
+            **participations.columns(),
         },
         set(mapping.values()),
         positions,
         outcome.open,
     )
+    folded = int(outcome.folded.sum())
+    if folded:
+        raw.warn(
+            f"{projects.describe(projects.counts(participation_rows, actors))}: one actor "
+            "per organisation, its projects listed in the projects column"
+        )
     return ImportResult(
         file=str(raw.file),
         rows_in=raw.rows_in,
         actors=actors,
         rejects=_rejects_table(raw, outcome, layers),
         warnings=pd.DataFrame(raw.warnings, columns=list(WARNING_COLUMNS), dtype="object"),
+        folded=folded,
+        participations=participation_rows,
     )

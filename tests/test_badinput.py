@@ -107,7 +107,7 @@ def test_read_files_account_for_every_row(name: str) -> None:
         outcome["accepted"],
         outcome["rejected"],
     )
-    assert result.rows_in == result.accepted + result.rejected
+    assert result.rows_in == result.accepted + result.rejected + result.folded
     rejects = result.rejects
     assert [
         [int(row), column or "", reason]

@@ -48,22 +48,25 @@ def test_json_output_one_object_per_file() -> None:
     code, output = _run(
         "--json", str(DATA / "cordis_organization.csv"), str(DATA / "actors_comma.csv")
     )
-    assert code == 3
+    assert code == 0  # participations fold, nothing rejected
     summaries = json.loads(output)
     assert summaries == [
         {
             "file": str(DATA / "cordis_organization.csv"),
             "rows_in": 4,
             "accepted": 3,
-            "rejected": 1,
+            "rejected": 0,
+            "folded": 1,
             "helix": {"academia": 1, "business": 1, "government": 1},
-            "reasons": {"duplicate row": 1},
+            "reasons": {},
+            "participations": {"participations": 4, "organisations": 3, "projects": 2},
         },
         {
             "file": str(DATA / "actors_comma.csv"),
             "rows_in": 4,
             "accepted": 4,
             "rejected": 0,
+            "folded": 0,
             "helix": {"academia": 1, "business": 1, "government": 1, "civil_society": 1},
             "reasons": {},
         },

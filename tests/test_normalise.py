@@ -180,13 +180,18 @@ def test_swapped_coordinates_are_fixed_with_a_note() -> None:
     actors = result.actors.set_index("name")
     assert _xy(result.actors, "Swapped Actor") == pytest.approx((3.0573, 50.6292), abs=1e-9)
     assert actors.loc["Swapped Actor", "position_note"] == (
-        "latitude and longitude were swapped in the file; fixed"
+        "latitude and longitude were swapped in the file; fixed (as given the point is far "
+        "from any place; swapped it lies in FR)"
     )
     assert actors.loc["Straight Actor", "position_note"] is None
     # New York is outside Europe either way round: left alone.
     assert _xy(result.actors, "Far Away Co") == pytest.approx((-74.006, 40.7128), abs=1e-9)
     assert result.warnings[["row", "message"]].values.tolist() == [
-        [2, "latitude and longitude swapped (3.0573 / 50.6292): fixed"]
+        [
+            2,
+            "latitude and longitude swapped (3.0573 / 50.6292): fixed (as given the point is "
+            "far from any place; swapped it lies in FR)",
+        ]
     ]
 
 

@@ -50,7 +50,7 @@ def test_cordis_json() -> None:
     assert any("'OTH;REC'" in m for m in result.warnings["message"])
 
 
-def test_cordis_csv_second_participation_is_a_duplicate_row() -> None:
+def test_cordis_csv_second_participation_folds_into_the_organisation() -> None:
     result = read_layer(DATA / "cordis_organization.csv")
     assert list(result.actors["name"]) == [
         "UNIVERSITE DE LILLE",
@@ -59,8 +59,8 @@ def test_cordis_csv_second_participation_is_a_duplicate_row() -> None:
     ]
     assert list(result.actors["helix"]) == ["academia", "business", "government"]
     assert list(result.actors["country"]) == ["FR", "BG", "EL"]
-    assert result.rejects[["row", "reason"]].values.tolist() == [[3, "duplicate row"]]
-    assert "row 1" in result.rejects.loc[0, "detail"]
+    assert result.rejects.empty and result.folded == 1
+    assert len(result.actors["projects"].iloc[0]) == 2
 
 
 def test_non_record_elements_are_rejected(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def _binary_fixtures(folder: Path) -> list[Path]:
 @pytest.mark.parametrize("name", FIXTURES)
 def test_every_row_is_accepted_or_rejected(name: str) -> None:
     result = read_layer(DATA / name)
-    assert result.rows_in == result.accepted + result.rejected
+    assert result.rows_in == result.accepted + result.rejected + result.folded
     assert result.rows_in > 0
     assert list(result.actors.columns[: len(ACTOR_COLUMNS)]) == list(ACTOR_COLUMNS)
     assert list(result.rejects.columns) == list(REJECT_COLUMNS)
@@ -74,7 +74,7 @@ def test_every_row_is_accepted_or_rejected_in_binary_formats(tmp_path: Path) -> 
     counts = {}
     for path in _binary_fixtures(tmp_path):
         result = read_layer(path)
-        assert result.rows_in == result.accepted + result.rejected
+        assert result.rows_in == result.accepted + result.rejected + result.folded
         counts[path.suffix] = (result.rows_in, result.accepted, result.rejected)
     assert counts == {".kmz": (8, 8, 0), ".xlsx": (2, 1, 1), ".gpkg": (2, 1, 1)}
 

@@ -15,6 +15,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from metacluster import projects
 from metacluster._errors import MetaclusterError
 from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
 from metacluster.cli._options import open_output
@@ -67,8 +68,11 @@ def _parse_columns(
 def _report(result: ImportResult) -> str:
     lines = [
         f"{result.file}",
-        f"  rows in {result.rows_in}   accepted {result.accepted}   rejected {result.rejected}",
+        f"  rows in {result.rows_in}   accepted {result.accepted}   rejected {result.rejected}"
+        + (f"   folded {result.folded}" if result.folded else ""),
     ]
+    if result.participations:
+        lines.append(f"  projects  {projects.describe(result.participation_counts())}")
     helix = result.helix_counts()
     if helix:
         lines.append("  helix   " + "   ".join(f"{h} {n}" for h, n in helix.items()))
