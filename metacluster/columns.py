@@ -7,6 +7,8 @@ matching of headers to them (ignoring case, accents, spaces and punctuation). Re
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import TYPE_CHECKING, Final
 
 from metacluster._errors import InputFileError
@@ -30,6 +32,12 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "nombre",
         "nome",
         "denominazione",
+        "libelle",
+        "intitule",
+        "raison sociale",
+        "denomination",
+        "vereinsname",
+        "firmenname",
         "ragione sociale",
         "naam",
         "navn",
@@ -64,6 +72,11 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "org type",
         "type of organisation",
         "type of organization",
+        "type of institution",
+        "type d'etablissement",
+        "type de structure",
+        "einrichtungsart",
+        "rechtsform",
         "type d'organisation",
         "tipo de organizacion",
         "tipo di organizzazione",
@@ -162,7 +175,6 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "projects",
         "project",
         "projectAcronym",
-        "project acronym",
         "project acronyms",
         "projets",
         "projet",
@@ -174,13 +186,11 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "projekt",
         "projecten",
     ),
-    "project_id": ("projectID", "project id", "grant agreement", "grant agreement number"),
+    "project_id": ("projectID", "grant agreement", "grant agreement number"),
     "project_role": ("role", "project role", "participant role"),
-    "ec_contribution": ("ecContribution", "ec contribution", "eu contribution"),
+    "ec_contribution": ("ecContribution", "eu contribution"),
     "organisation_id": (
         "organisationID",
-        "organisation id",
-        "organization id",
         "organizationID",
         "pic",
     ),
@@ -213,6 +223,7 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "latlon",
         "latlng",
         "geolocation",
+        "geolocalisation",
         "coordinates",
         "coordonnees",
         "coordenadas",
@@ -250,6 +261,41 @@ def is_known_column(name: str) -> bool:
     return column_key(name) in _ALIASES
 
 
+_TOKEN_RANK: Final = 1_000_000
+"""Whole-name aliases always beat words found inside a header."""
+
+_MIN_TOKEN_ALIAS: Final = 3
+"""Aliases shorter than this (x, y, by) are matched as whole names only."""
+
+
+def _words(name: str) -> tuple[str, ...]:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))  # organisationName
+    return tuple(fold(spaced).split())
+
+
+@functools.cache
+def _token_aliases() -> tuple[tuple[tuple[str, ...], str, int], ...]:
+    """(alias words, target, rank), longest aliases first."""
+    entries = {
+        (_words(alias), target, rank)
+        for target, aliases in COLUMN_ALIASES.items()
+        for rank, alias in enumerate(aliases)
+        if len(column_key(alias)) >= _MIN_TOKEN_ALIAS
+    }
+    return tuple(sorted(entries, key=lambda e: (-len(" ".join(e[0])), e[2])))
+
+
+def _token_match(column: str) -> tuple[str, int]:
+    """The schema column whose alias occurs as whole words in a header ("Nom officiel du
+    musée" → name, "organisation_name_legal" → name); the longest alias wins."""
+    words = _words(column)
+    for alias, target, rank in _token_aliases():
+        size = len(alias)
+        if any(words[i : i + size] == alias for i in range(len(words) - size + 1)):
+            return target, rank
+    return "", 0
+
+
 def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[str, str]:
     """Which file column feeds each schema column: the explicit mapping, then aliases.
 
@@ -278,8 +324,11 @@ def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[s
         mapping[target] = matches[0]
     used = set(mapping.values())
     candidates: dict[str, list[tuple[int, str]]] = {}
-    for column in available:
+    for position, column in enumerate(available):
         target, rank = _ALIASES.get(column_key(column), ("", 0))
+        if not target:  # no whole-name alias: try the header's words
+            target, rank = _token_match(column)
+            rank = _TOKEN_RANK + rank * len(available) + position
         if target and target not in mapping and column not in used:
             candidates.setdefault(target, []).append((rank, column))
     for target, found in candidates.items():

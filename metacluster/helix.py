@@ -9,17 +9,43 @@ are matched after folding (accents, case and punctuation ignored; Cyrillic kept)
 
 A value that matches nothing, or keywords of two helices equally well, stays ``unknown``
 and its raw text is kept in ``helix_raw`` so that nothing is lost.
+
+When no column says it, the organisation's *name* is a last, lower-confidence source:
+``KEYWORDS`` plus ``NAME_KEYWORDS`` (legal forms such as e.V., eG, gGmbH, asbl, onlus,
+and words such as "Musée" that mark a kind of organisation). A map can also have a default
+helix (manifest ``helix = "civil_society"``, ``--helix-default``) for rows nothing tags.
+``helix_source`` says which source decided: column, type, layer, name or default.
+
+Users add words without touching the code with a synonyms TOML file (``load_synonyms``):
+one key per helix, each a list of whole values, and an optional ``[keywords]`` table.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Mapping, Sequence
 from functools import lru_cache, partial
+from pathlib import Path
+from typing import Final
 
 import pandas as pd
 
+from metacluster._errors import InputFileError
 from metacluster._text import fold, map_unique
 from metacluster.schema import HELICES, HELIX_LABELS, UNKNOWN_HELIX
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+Words = Mapping[str, Sequence[str]]
+"""Helix -> words (synonyms or keywords)."""
+
+HELIX_SOURCES: Final = ("column", "type", "layer", "name", "default")
+"""Values of ``helix_source``: the helix column, the organisation type, the layer (folder)
+name, the organisation's name, or the map's default helix."""
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "academia": (
@@ -389,18 +415,238 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 """Words and phrases that mark a helix wherever they occur in a value as whole words."""
 
 
-@lru_cache(maxsize=1)
-def _synonym_index() -> dict[str, str]:
+LEGAL_FORMS: dict[str, tuple[str, ...]] = {
+    "business": (
+        "gmbh",
+        "ag",
+        "kg",
+        "eg",
+        "sa",
+        "sas",
+        "sarl",
+        "sasu",
+        "eurl",
+        "scop",
+        "spa",
+        "s p a",
+        "srl",
+        "s r l",
+        "sl",
+        "s l",
+        "bv",
+        "b v",
+        "nv",
+        "ltd",
+        "limited",
+        "plc",
+        "llc",
+        "inc",
+        "oy",
+        "oyj",
+        "sp z o o",
+        "kft",
+        "d o o",
+        "ead",
+        "ood",
+    ),
+    "civil_society": (
+        "e v",
+        "ev",
+        "ggmbh",
+        "asbl",
+        "vzw",
+        "onlus",
+        "aps",
+        "odv",
+        "ets",
+        "loi 1901",
+    ),
+}
+"""Legal forms in an organisation's name: a company's (GmbH, SA, Srl, Ltd…, and eG, a
+cooperative) or a non-profit's (e.V., gGmbH, asbl, vzw, onlus, APS…). They decide first."""
+
+NAME_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "academia": (
+        "uni",
+        "institut",
+        "institute",
+        "instituto",
+        "istituto",
+        "insa",
+        "polytech",
+        "ecole normale superieure",
+        "ecole nationale superieure",
+        "hautes etudes",
+        "sciences po",
+        "college de france",
+        "conservatoire national des arts et metiers",
+        "observatoire",
+        "enseignement superieur",
+        "communaute d universites",
+        "comue",
+        "lycee",
+        "gymnasium",
+    ),
+    "business": ("genossenschaft", "cooperative", "cooperativa", "cooperatief"),
+    "government": (
+        "ministere",
+        "ministerium",
+        "ministry",
+        "ministero",
+        "ministerio",
+        "prefecture",
+        "landkreis",
+        "stadt",
+        "gemeinde",
+        "commune",
+        "ville de",
+        "mairie",
+        "comune",
+        "ayuntamiento",
+        "gemeente",
+        "provincia",
+        "provincie",
+        "region",
+        "regione",
+        "conseil departemental",
+        "conseil regional",
+        "agence nationale",
+        "bundesamt",
+        "landesamt",
+    ),
+    "civil_society": (
+        "verein",
+        "stiftung",
+        "foundation",
+        "fondation",
+        "fundacion",
+        "fondazione",
+        "stichting",
+        "fundacao",
+        "association",
+        "associazione",
+        "asociacion",
+        "associacao",
+        "vereniging",
+        "museum",
+        "musee",
+        "museo",
+        "musees",
+        "muzeum",
+        "museu",
+        "музей",
+        "ecomusee",
+        "beaux arts",
+        "palais",
+        "chateau",
+        "schloss",
+        "castello",
+        "castillo",
+        "abbaye",
+        "abtei",
+        "maison de",
+        "maison natale",
+        "historial",
+        "memorial",
+        "cite de la",
+        "centre culturel",
+        "kulturzentrum",
+        "tresor",
+        "patrimoine",
+        "heritage",
+        "galerie",
+        "gallery",
+        "bibliotheque",
+        "library",
+        "theatre",
+        "theater",
+        "teatro",
+        "orchestre",
+        "festival",
+        "centre d art",
+        "kunsthalle",
+        "kunstverein",
+        "collectif",
+    ),
+}
+"""Words in an organisation's *name* that mark its helix (beside ``KEYWORDS``): schools,
+public bodies, cooperatives, associations and cultural institutions. For rows that no
+column tagged: a legal form decides, else the first such word in the name."""
+
+
+def load_synonyms(path: str | Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Read a user synonyms file: ``{"synonyms": {helix: words}, "keywords": {helix: words}}``.
+
+    The TOML has one key per helix listing whole values, and an optional ``[keywords]``
+    table listing words found inside values (and names)::
+
+        civil_society = ["Grand établissement culturel", "Tiers-lieu"]
+        academia = ["Grand établissement", "Autre établissement"]
+
+        [keywords]
+        business = ["Handelsbolag"]
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise InputFileError(
+            path, f"is not a readable TOML synonyms file ({error})", "Fix the file's syntax"
+        ) from error
+    keywords = data.pop("keywords", {})
+    result = {"synonyms": _words(path, data), "keywords": _words(path, keywords)}
+    return result
+
+
+def _words(path: Path, table: object) -> dict[str, tuple[str, ...]]:
+    if not isinstance(table, dict):
+        raise InputFileError(
+            path, "[keywords] must be a table", "Write [keywords] then helix = [...]"
+        )
+    words: dict[str, tuple[str, ...]] = {}
+    for helix, values in table.items():
+        if helix not in HELICES:
+            raise InputFileError(
+                path,
+                f"names {helix!r}, which is not a helix",
+                f"Use keys among: {', '.join(HELICES)}",
+            )
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise InputFileError(path, f"{helix} must be a list of texts", f'{helix} = ["…"]')
+        words[helix] = tuple(values)
+    return words
+
+
+def _snapshot(*tables: Words | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The words of several tables, as a hashable key (the cache follows every change)."""
+    return tuple(
+        (helix, tuple(word for table in tables if table for word in table.get(helix, ())))
+        for helix in HELICES
+    )
+
+
+def _synonym_index(extra: Words | None = None) -> dict[str, str]:
+    return _build_synonym_index(_snapshot(SYNONYMS, extra))
+
+
+@lru_cache(maxsize=8)
+def _build_synonym_index(snapshot: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
     return {
         fold(word): helix
-        for helix in HELICES
-        for word in (helix, HELIX_LABELS[helix], *SYNONYMS[helix])
+        for helix, words in snapshot
+        for word in (helix, HELIX_LABELS[helix], *words)
     }
 
 
-@lru_cache(maxsize=1)
-def _keyword_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    helix_of = {fold(word): helix for helix in HELICES for word in KEYWORDS[helix]}
+def _keyword_pattern(*tables: Words | None) -> tuple[re.Pattern[str], dict[str, str]]:
+    return _build_keyword_pattern(_snapshot(*tables))
+
+
+@lru_cache(maxsize=8)
+def _build_keyword_pattern(
+    snapshot: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    helix_of = {fold(word): helix for helix, words in snapshot for word in words}
     helix_of.pop("", None)
     # Longest first, so that at each position the longest phrase wins.
     words = sorted(helix_of, key=len, reverse=True)
@@ -408,11 +654,13 @@ def _keyword_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     return pattern, helix_of
 
 
-def _helix_of_part(folded: str, keywords: bool) -> str:
-    exact = _synonym_index().get(folded)
+def _helix_of_part(
+    folded: str, keywords: bool, synonyms: Words | None, extra_keywords: Words | None
+) -> str:
+    exact = _synonym_index(synonyms).get(folded)
     if exact or not keywords:
         return exact or UNKNOWN_HELIX
-    pattern, helix_of = _keyword_pattern()
+    pattern, helix_of = _keyword_pattern(KEYWORDS, extra_keywords, LEGAL_FORMS)
     found = {m.group(0) for m in pattern.finditer(folded)}
     if not found:
         return UNKNOWN_HELIX
@@ -421,15 +669,38 @@ def _helix_of_part(folded: str, keywords: bool) -> str:
     return helices.pop() if len(helices) == 1 else UNKNOWN_HELIX
 
 
-def helix_of(value: str, keywords: bool = True) -> str:
+def _helix_of_name(folded: str, extra_keywords: Words | None) -> str:
+    """A legal form decides; else the first helix word in the name (names put the kind
+    of organisation first: "Musée de la Région", "Universität Wien")."""
+    pattern, helix_of = _keyword_pattern(LEGAL_FORMS)
+    legal = {helix_of[m.group(0)] for m in pattern.finditer(folded)}
+    if len(legal) == 1:
+        return legal.pop()
+    pattern, helix_of = _keyword_pattern(KEYWORDS, extra_keywords, NAME_KEYWORDS)
+    first = pattern.search(folded)
+    return helix_of[first.group(0)] if first else UNKNOWN_HELIX
+
+
+def helix_of(
+    value: str,
+    keywords: bool = True,
+    *,
+    synonyms: Words | None = None,
+    extra_keywords: Words | None = None,
+    names: bool = False,
+) -> str:
     """The helix one raw value names, or ``unknown``.
 
     With ``keywords=False`` only whole-value synonyms count ("Business", "PRC"), not
     words inside a value ("Science park"). A multi-valued cell ("PRC;PRC", as CORDIS
-    writes them) names a helix only if all its distinct parts agree.
+    writes them) names a helix only if all its distinct parts agree. ``synonyms`` and
+    ``extra_keywords`` add words (``load_synonyms``); ``names=True`` reads the value as an
+    organisation's name: ``LEGAL_FORMS``, then keywords and ``NAME_KEYWORDS``.
     """
-    parts = {fold(part) for part in str(value).split(";")} - {""}
-    helices = {_helix_of_part(part, keywords) for part in parts}
+    if names:
+        return _helix_of_name(fold(str(value)), extra_keywords)
+    folded = {fold(part) for part in str(value).split(";")} - {""}
+    helices = {_helix_of_part(part, keywords, synonyms, extra_keywords) for part in folded}
     return helices.pop() if len(helices) == 1 else UNKNOWN_HELIX
 
 
@@ -437,12 +708,20 @@ def _strip(value: object) -> str | None:
     return str(value).strip() or None
 
 
-def tag_helix(values: pd.Series, *fallbacks: pd.Series) -> tuple[pd.Series, pd.Series]:
+def tag_helix(
+    values: pd.Series,
+    *fallbacks: pd.Series,
+    names: pd.Series | None = None,
+    default: str | None = None,
+    synonyms: Mapping[str, Words] | None = None,
+    sources: Sequence[str] = ("column", "type", "layer"),
+) -> tuple[pd.Series, pd.Series]:
     """Tag each row with its helix from a raw column, then from fallback columns.
 
     Two passes: first every source is tried for an exact synonym, then for keywords, so
     that a folder explicitly named "Business" beats the word "science" in an
-    organisation type ("Science park").
+    organisation type ("Science park"). Then, for rows still unknown, the organisation's
+    name (``names``; keywords and legal forms), then the ``default`` helix.
 
     Parameters
     ----------
@@ -451,28 +730,74 @@ def tag_helix(values: pd.Series, *fallbacks: pd.Series) -> tuple[pd.Series, pd.S
     *fallbacks
         Sources tried, in order, for rows the previous ones left unknown (organisation
         type, then layer name). Same index as ``values``.
+    names
+        The organisations' names, a last, lower-confidence source.
+    default
+        Helix of the rows that nothing else tagged (a map of museums: civil_society).
+    synonyms
+        Extra words, as ``load_synonyms`` returns them.
+    sources
+        The ``helix_source`` label of ``values`` and each fallback, in order.
 
     Returns
     -------
     helix, helix_raw
         ``helix`` is one of the four canonical values or ``unknown``; ``helix_raw`` is
         the raw text that gave it (for unknown rows: the first non-empty raw value), or
-        None when every source was empty.
+        None when every source was empty. ``helix.attrs["helix_source"]`` holds which
+        source decided each row (``HELIX_SOURCES``; None for unknown rows).
 
     Examples
     --------
     >>> helix, raw = tag_helix(pd.Series(["Université", "PRC;PRC", "Political", "?"]))
     >>> list(helix)
     ['academia', 'business', 'government', 'unknown']
+    >>> helix, raw = tag_helix(pd.Series([None]), names=pd.Series(["Kulturnetz e.V."]))
+    >>> list(helix), helix.attrs["helix_source"]
+    (['civil_society'], ['name'])
     """
+    extra = synonyms or {}
     helix = pd.Series(UNKNOWN_HELIX, index=values.index, dtype="object")
     helix_raw = pd.Series(None, index=values.index, dtype="object")
-    sources = [map_unique(source, _strip) for source in (values, *fallbacks)]
-    for keywords, raw in [(k, raw) for k in (False, True) for raw in sources]:
+    source = pd.Series(None, index=values.index, dtype="object")
+    raws = [map_unique(raw, _strip) for raw in (values, *fallbacks)]
+    labels = list(sources)[: len(raws)]
+    passes = [
+        (k, raw, label, False)
+        for k in (False, True)
+        for raw, label in zip(raws, labels, strict=True)
+    ]
+    if names is not None:
+        passes.append((True, map_unique(names, _strip), "name", True))
+    for keywords, raw, label, by_name in passes:
         open_rows = helix.eq(UNKNOWN_HELIX)
-        tagged = map_unique(raw.where(open_rows, None), partial(helix_of, keywords=keywords))
+        tagger = partial(
+            helix_of,
+            keywords=keywords,
+            synonyms=extra.get("synonyms"),
+            extra_keywords=extra.get("keywords"),
+            names=by_name,
+        )
+        tagged = map_unique(raw.where(open_rows, None), tagger)
         resolved = open_rows & tagged.notna() & tagged.ne(UNKNOWN_HELIX)
         helix[resolved] = tagged[resolved]
-        take_raw = resolved | (open_rows & helix_raw.isna() & raw.notna())
-        helix_raw[take_raw] = raw[take_raw]
+        source[resolved] = label
+        if not by_name:
+            take_raw = resolved | (open_rows & helix_raw.isna() & raw.notna())
+            helix_raw[take_raw] = raw[take_raw]
+    if default is not None:
+        fill = helix.eq(UNKNOWN_HELIX)
+        helix[fill] = default
+        source[fill] = "default"
+    helix.attrs["helix_source"] = source.where(source.notna(), None).tolist()
     return helix, helix_raw.astype("object").where(helix_raw.notna(), None)
+
+
+def check_helix(value: str | None, where: str) -> str | None:
+    """A default helix as given by a user, checked (None stays None)."""
+    if value is None:
+        return None
+    helix = helix_of(value, keywords=False)
+    if helix == UNKNOWN_HELIX:
+        raise ValueError(f"{where}: {value!r} is not a helix; use one of {', '.join(HELICES)}")
+    return helix

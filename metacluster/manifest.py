@@ -35,6 +35,7 @@ Example manifest::
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ from typing import Any, Final
 from metacluster import nuts
 from metacluster._errors import ManifestError
 from metacluster.columns import MAPPING_KEYS
+from metacluster.helix import check_helix
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,9 +57,9 @@ MANIFEST_SUFFIX: Final = ".toml"
 
 _TOP_KEYS: Final = ("partnership", "maps", "links", "participations")
 _PARTNERSHIP_REQUIRED: Final = ("name",)
-_PARTNERSHIP_OPTIONAL: Final = ("title", "description", "nuts_year")
-_MAP_REQUIRED: Final = ("file", "cluster", "partner", "home_nuts")
-_MAP_OPTIONAL: Final = ("country", "sheet", "columns")
+_PARTNERSHIP_OPTIONAL: Final = ("title", "description", "nuts_year", "helix_synonyms")
+_MAP_REQUIRED: Final = ("file", "cluster")
+_MAP_OPTIONAL: Final = ("partner", "home_nuts", "country", "sheet", "columns", "helix")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class MapEntry:
         XLSX sheet to read.
     columns
         Explicit column mapping, schema column -> source column.
+    helix
+        Default helix of the map's actors that nothing else tags (``helix = "…"``).
     """
 
     file: Path
@@ -89,6 +93,7 @@ class MapEntry:
     country: str | None = None
     sheet: str | None = None
     columns: dict[str, str] | None = field(default=None, hash=False)
+    helix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,8 @@ class Manifest:
     table (``links = "links.csv"`` at the top of the manifest), read by ``links.read_links``;
     ``participations`` a CORDIS-shaped table of project participations
     (``links.read_participations``) that fills the actors' ``projects``.
+    ``helix_synonyms`` is a TOML file of extra helix words for every map
+    (``helix.load_synonyms``).
     """
 
     name: str
@@ -110,6 +117,20 @@ class Manifest:
     maps: tuple[MapEntry, ...]
     links: Path | None = None
     participations: Path | None = None
+    helix_synonyms: Path | None = None
+
+    def with_defaults(
+        self, *, helix: str | None = None, columns: dict[str, str] | None = None
+    ) -> Manifest:
+        """The manifest with a default helix and a column mapping for the maps that give
+        none (the CLI's ``--helix-default`` and ``--columns``)."""
+        if helix is None and columns is None:
+            return self
+        maps = tuple(
+            dataclasses.replace(entry, helix=entry.helix or helix, columns=entry.columns or columns)
+            for entry in self.maps
+        )
+        return dataclasses.replace(self, maps=maps)
 
     @property
     def clusters(self) -> tuple[str, ...]:
@@ -232,7 +253,17 @@ def _combine(parts: list[Manifest]) -> Manifest:
         maps=maps,
         links=tables["links"],
         participations=tables["participations"],
+        helix_synonyms=_one_synonyms_file(parts),
     )
+
+
+def _one_synonyms_file(parts: list[Manifest]) -> Path | None:
+    files = list(dict.fromkeys(p.helix_synonyms for p in parts if p.helix_synonyms is not None))
+    if len(files) > 1:
+        raise ManifestError(
+            "Several of the manifests name a helix_synonyms file: combine them into one file."
+        )
+    return files[0] if files else None
 
 
 def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
@@ -256,6 +287,10 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
     _check_unique([entry.cluster for entry in maps], "cluster", name)
     _check_unique([str(entry.file) for entry in maps], "file", name)
     partnership_name = _text(partnership, "name", where)
+    synonyms = _text(partnership, "helix_synonyms", where, required=False)
+    if synonyms is not None:
+        synonyms = (path.parent / synonyms).resolve()
+        _check_file_exists(synonyms, where=f"{where} helix_synonyms")
     return Manifest(
         name=partnership_name,
         title=title or partnership_name,
@@ -265,6 +300,7 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
         maps=maps,
         links=_table_file(data, "links", path),
         participations=_table_file(data, "participations", path),
+        helix_synonyms=synonyms,
     )
 
 
@@ -288,12 +324,13 @@ def _one_table(parts: list[Manifest], key: str) -> Path | None:
 def _parse_map(raw: Any, index: int, manifest: Path) -> MapEntry:
     where = f"{manifest.name} [[maps]] #{index}"
     if not isinstance(raw, dict):
-        raise ManifestError(f"{where}: must be a table with file, cluster, partner, home_nuts.")
+        raise ManifestError(f"{where}: must be a table with file and cluster.")
     _check_keys(raw, _MAP_REQUIRED, _MAP_OPTIONAL, where=where)
     file = (manifest.parent / _text(raw, "file", where)).resolve()
     _check_file_exists(file, where=f"{where} file")
-    home_nuts = _text(raw, "home_nuts", where).upper()
-    if not nuts.CODE_PATTERN.fullmatch(home_nuts):
+    home_nuts = _text(raw, "home_nuts", where, required=False)
+    home_nuts = home_nuts.upper() if home_nuts else None
+    if home_nuts is not None and not nuts.CODE_PATTERN.fullmatch(home_nuts):
         raise ManifestError(
             f"{where}: home_nuts = {raw['home_nuts']!r} is not a NUTS code (e.g. FRE1, ITI4)."
         )
@@ -304,14 +341,20 @@ def _parse_map(raw: Any, index: int, manifest: Path) -> MapEntry:
             raise ManifestError(
                 f"{where}: country = {raw['country']!r} is not a two-letter code (e.g. FR, IT)."
             )
+    default_helix = _text(raw, "helix", where, required=False)
+    try:
+        default_helix = check_helix(default_helix, f"{where}: helix")
+    except ValueError as error:
+        raise ManifestError(f"{error}.") from error
     return MapEntry(
         file=file,
         cluster=_text(raw, "cluster", where),
-        partner=_text(raw, "partner", where),
+        partner=_text(raw, "partner", where, required=False),
         home_nuts=home_nuts,
         country=country,
         sheet=_text(raw, "sheet", where, required=False),
         columns=_columns(raw.get("columns"), where),
+        helix=default_helix,
     )
 
 
@@ -346,7 +389,10 @@ def _check_keys(
         )
     missing = [key for key in required if key not in table]
     if missing:
-        raise ManifestError(f"{where}: missing required key {missing[0]!r}.")
+        listed = ", ".join(repr(key) for key in missing)
+        raise ManifestError(
+            f"{where}: missing required key{'s' if len(missing) > 1 else ''} {listed}."
+        )
 
 
 def _text(table: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> Any:

@@ -187,7 +187,12 @@ def merge(
     for entry in manifest.maps:
         _notify(progress, f"Reading {entry.cluster} ({entry.file.name})")
         result = read_layer(
-            entry.file, columns=entry.columns, sheet=entry.sheet, country=entry.country
+            entry.file,
+            columns=entry.columns,
+            sheet=entry.sheet,
+            country=entry.country,
+            helix_default=entry.helix,
+            helix_synonyms=manifest.helix_synonyms,
         )
         maps.append((entry, result))
 

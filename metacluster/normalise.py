@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
@@ -22,12 +23,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-from metacluster import coordinates, geocode, nuts, projects
+from metacluster import coordinates, geocode, helix, nuts, projects, settings
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
 from metacluster._text import fold_series, map_unique
 from metacluster.columns import map_columns
-from metacluster.helix import tag_helix
 from metacluster.schema import (
     ACTOR_COLUMNS,
     CRS,
@@ -265,6 +265,18 @@ def _actor_ids(file_name: str, layers: list[str | None], rows: list[int]) -> lis
     ]
 
 
+def _synonyms(path: str | Path | None) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The extra helix words of ``path`` and of ``settings.helix_synonyms``, together."""
+    words: dict[str, dict[str, tuple[str, ...]]] = {"synonyms": {}, "keywords": {}}
+    for file in (settings.helix_synonyms, path):
+        if file is None:
+            continue
+        for kind, table in helix.load_synonyms(file).items():
+            for key, values in table.items():
+                words[kind][key] = (*words[kind].get(key, ()), *values)
+    return words
+
+
 def _warn_unknown_helix(
     raw: RawLayer, helix: pd.Series, helix_raw: pd.Series, accepted: np.ndarray
 ) -> None:
@@ -273,14 +285,17 @@ def _warn_unknown_helix(
     for value, count in counts.items():
         if pd.isna(value):
             raw.warn(
-                f"{count} actor(s) have no helix value: helix unknown; add a helix "
-                "column (academia, business, government, civil_society)"
+                f"{count} actor(s) have no helix value and nothing in their names says "
+                "it: helix unknown; add a helix column (academia, business, government, "
+                'civil_society) or give the map a default helix (helix = "…" in the '
+                "manifest, --helix-default)"
             )
         else:
             raw.warn(
                 f"{count} actor(s) with helix {value!r}: not a known helix word, so "
                 "unknown (kept in helix_raw); use academia, business, government or "
-                "civil_society, or extend metacluster.helix.SYNONYMS"
+                "civil_society, or add the word to a synonyms file (helix_synonyms = "
+                '"helix.toml" in the manifest, with e.g. academia = ["…"])'
             )
 
 
@@ -336,6 +351,8 @@ def normalise(
     columns: dict[str, str] | None = None,
     country: str | None = None,
     crs: Any = None,
+    helix_default: str | None = None,
+    helix_synonyms: str | Path | None = None,
 ) -> ImportResult:
     """Turn one file's raw cells into schema actors, rejects and warnings.
 
@@ -349,6 +366,11 @@ def normalise(
         Default country for rows that give none (code or name).
     crs
         CRS of coordinate columns, or of geometries whose file declares none.
+    helix_default
+        Helix of the rows that no column, layer or name tags (a map of museums).
+    helix_synonyms
+        A TOML file of extra helix words (``helix.load_synonyms``), beside
+        ``settings.helix_synonyms``.
 
     Returns
     -------
@@ -364,6 +386,11 @@ def normalise(
             f"are: {', '.join(map(str, raw.frame.columns)) or '(none)'}",
         )
     default_country = _default_country(raw, country)
+    try:
+        default_helix = helix.check_helix(helix_default, "the default helix")
+    except ValueError as error:
+        raise InputFileError(raw.file, str(error), "Use --helix-default civil_society") from error
+    synonyms = _synonyms(helix_synonyms)
     declared_crs = coordinates.crs_option(raw, crs)
     n = len(raw.frame)
 
@@ -435,8 +462,15 @@ def normalise(
         ],
         dtype="object",
     )
-    helix, helix_raw = tag_helix(cells("helix"), cells("organisation_type"), layer_hint)
-    _warn_unknown_helix(raw, helix, helix_raw, outcome.open)
+    tagged, helix_raw = helix.tag_helix(
+        cells("helix"),
+        cells("organisation_type"),
+        layer_hint,
+        names=name,
+        default=default_helix,
+        synonyms=synonyms,
+    )
+    _warn_unknown_helix(raw, tagged, helix_raw, outcome.open)
 
     described = map_unique(cells("description"), html_to_text)
     website = _text(cells("website"))
@@ -445,8 +479,9 @@ def normalise(
         {
             "actor_id": _actor_ids(raw.file.name, layers, raw.source_row),
             "name": name,
-            "helix": helix,
+            "helix": tagged,
             "helix_raw": helix_raw,
+            "helix_source": tagged.attrs["helix_source"],
             "organisation_type": _text(cells("organisation_type")),
             "city": city,
             "country": countries,
@@ -478,5 +513,6 @@ def normalise(
         rejects=_rejects_table(raw, outcome, layers),
         warnings=pd.DataFrame(raw.warnings, columns=list(WARNING_COLUMNS), dtype="object"),
         folded=folded,
+        columns=mapping,
         participations=participation_rows,
     )

@@ -56,6 +56,7 @@ ACTOR_COLUMNS: Final[tuple[str, ...]] = (
     "name",
     "helix",
     "helix_raw",
+    "helix_source",
     "organisation_type",
     "city",
     "country",
@@ -158,6 +159,8 @@ class ImportResult:
     rejects: pd.DataFrame = field(default_factory=lambda: empty_table(REJECT_COLUMNS))
     warnings: pd.DataFrame = field(default_factory=lambda: empty_table(WARNING_COLUMNS))
     folded: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    """Which file column fed each schema column (given or guessed), for users to check."""
     participations: int = 0
     """Rows that name a project (participations), folded or not."""
 
@@ -185,6 +188,7 @@ class ImportResult:
             "accepted": self.accepted,
             "rejected": self.rejected,
             "folded": self.folded,
+            "columns": dict(self.columns),
             "helix": self.helix_counts(),
             "reasons": self.reason_counts(),
             **({"participations": self.participation_counts()} if self.participations else {}),

@@ -45,6 +45,14 @@ join_scale: str = "01M"
 """Preferred scale for the point-in-polygon join; the finest scale the cache or source
 holds is used when this one cannot be had (the scale used is recorded in the result)."""
 
+helix_synonyms: Path | None = (
+    Path(os.environ["METACLUSTER_HELIX_SYNONYMS"])
+    if os.environ.get("METACLUSTER_HELIX_SYNONYMS")
+    else None
+)
+"""A TOML file of extra helix words (see ``helix.load_synonyms``) used for every map, beside
+a manifest's own ``helix_synonyms`` (env ``METACLUSTER_HELIX_SYNONYMS``)."""
+
 snap_km: float = 10.0
 """Points outside every NUTS-3 polygon snap to the nearest one within this distance (km)."""
 

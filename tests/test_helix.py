@@ -153,9 +153,9 @@ def test_tagging_looks_at_each_distinct_value_once(monkeypatch: pytest.MonkeyPat
     calls: list[str] = []
     original = helix_module.helix_of
 
-    def counting(value: str, keywords: bool = True) -> str:
+    def counting(value: str, keywords: bool = True, **options: object) -> str:
         calls.append(value)
-        return original(value, keywords)
+        return original(value, keywords, **options)
 
     monkeypatch.setattr(helix_module, "helix_of", counting)
     values = pd.Series(["PRC", "HES", "Museum"] * 1000)

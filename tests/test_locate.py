@@ -169,6 +169,8 @@ def test_a_point_inside_a_region() -> None:
         "nuts3_name": "Nord",
         "nuts_match": "within",
         "nuts_note": None,
+        "country_conflict": None,
+        "position_suspect": None,
     }
 
 
@@ -245,6 +247,8 @@ def test_rows_with_only_a_code_are_placed_in_their_region() -> None:
         "nuts_match": "from_code",
         "nuts_note": "region from nuts_code FRE1 (Nord-Pas de Calais); placed at a "
         "representative point of that region",
+        "country_conflict": None,
+        "position_suspect": None,
     }
     assert [row(result, 1)[f"nuts{level}"] for level in range(4)] == ["FR", None, None, None]
     assert row(result, 2)["nuts3"] == "FRE11"

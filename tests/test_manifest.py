@@ -70,6 +70,26 @@ def test_load_manifest_reads_every_field(layers: Path) -> None:
     assert lazio.country is None
 
 
+def test_partner_and_home_nuts_are_optional_and_a_map_may_have_a_default_helix(
+    layers: Path,
+) -> None:
+    text = GOOD.replace(
+        'partner = "Lazio Innova"\nhome_nuts = "ITI4"\n', 'helix = "Civil society"\n'
+    )
+    (layers / "helix.toml").write_text('academia = ["Grand établissement"]\n', encoding="utf-8")
+    text = text.replace("[[maps]]", 'helix_synonyms = "helix.toml"\n\n[[maps]]', 1)
+    manifest = load_manifest(write(layers, text))
+    lazio = manifest.maps[1]
+    assert (lazio.partner, lazio.home_nuts, lazio.helix) == (None, None, "civil_society")
+    assert manifest.helix_synonyms == (layers / "helix.toml").resolve()
+    defaults = manifest.with_defaults(helix="business", columns={"name": "Nom"})
+    assert [m.helix for m in defaults.maps] == ["business", "civil_society"]
+    assert [m.columns for m in defaults.maps] == [
+        {"name": "Nom"},
+        {"name": "Organisation", "helix": "Tipo"},
+    ]
+
+
 def test_optional_partnership_keys_default(layers: Path) -> None:
     text = GOOD.replace('title = "SmartCulture European Meta-Cluster"\n', "")
     text = text.replace("nuts_year = 2021\n", "").replace(
@@ -86,7 +106,12 @@ LAZIO = 'cluster = "Lazio"'
     ("old", "new", "expected"),
     [
         (LAZIO, 'clustr = "Lazio"', r"#2: unknown key 'clustr'"),
-        ('partner = "Lazio Innova"\n', "", r"#2: missing required key 'partner'"),
+        (
+            'file = "maps/lazio.xlsx"\ncluster = "Lazio"\n',
+            "",
+            r"#2: missing required keys 'file', 'cluster'\.",
+        ),
+        ('sheet = "Actors"', 'helix = "museums"', r"#2: helix: 'museums' is not a helix"),
         ('name = "SmartCulture"', 'nam = "x"', r"\[partnership\]: unknown key 'nam'"),
         ("[partnership]", "[partners]", r"unknown key 'partners'"),
         ('"Lazio"', '"Nord-Pas de Calais"', r"two maps have cluster = 'Nord-Pas de Calais'"),

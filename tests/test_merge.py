@@ -64,6 +64,8 @@ def located(file: str, rows: list[dict]) -> ImportResult:
             **{f"nuts{level}_name": None for level in range(4)},
             nuts_match="within" if nuts3 else "unmatched",
             nuts_note=row.get("nuts_note"),
+            country_conflict=None,
+            position_suspect=None,
         )
         record.update({k: v for k, v in row.items() if k not in ("lon", "lat", "nuts3")})
         records.append(record)

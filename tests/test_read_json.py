@@ -38,16 +38,22 @@ def test_cordis_json() -> None:
         "UNIVERSITE DE LILLE": "academia",
         "ATHENS DIGITAL ARTS SA": "business",  # "PRC;PRC"
         "CITY OF LEEDS": "government",
-        "STICHTING CULTUURNETWERK": "unknown",  # "OTH;REC" disagree
+        "STICHTING CULTUURNETWERK": "civil_society",  # "OTH;REC" disagree: by name
     }
     assert actors.loc["STICHTING CULTUURNETWERK", "helix_raw"] == "OTH;REC"
+    assert dict(actors["helix_source"]) == {
+        "UNIVERSITE DE LILLE": "column",
+        "ATHENS DIGITAL ARTS SA": "column",
+        "CITY OF LEEDS": "column",
+        "STICHTING CULTUURNETWERK": "name",
+    }
     assert list(actors["country"]) == ["FR", "EL", "UK", "NL"]
     assert list(actors["nuts_code"]) == ["FRE11", "EL303", "UKE42", "NL329"]
     assert actors.loc["CITY OF LEEDS", "website"] == "https://www.leeds.gov.uk"
     assert actors.loc["ATHENS DIGITAL ARTS SA", "shortName"] == "ADA"  # kept as extra
     leeds = actors.geometry["CITY OF LEEDS"]
     assert (leeds.x, leeds.y) == pytest.approx((-1.5491, 53.8008), abs=1e-6)
-    assert any("'OTH;REC'" in m for m in result.warnings["message"])
+    assert not any("helix unknown" in m for m in result.warnings["message"])
 
 
 def test_cordis_csv_second_participation_folds_into_the_organisation() -> None:

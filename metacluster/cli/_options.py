@@ -21,7 +21,8 @@ from metacluster import nuts
 from metacluster.export import FORMATS, format_for_path
 from metacluster.export.geojson import generation_time
 from metacluster.filter import THEMES_MODES, Filters, parse_bbox
-from metacluster.schema import HELIX_VALUES
+from metacluster.manifest import Manifest, as_manifest
+from metacluster.schema import HELICES, HELIX_VALUES
 
 F = TypeVar("F", bound=Callable[..., Any])
 STDOUT = "-"
@@ -43,6 +44,47 @@ inputs_argument = click.argument(
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
+
+
+def _parse_columns(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> dict[str, str] | None:
+    if not value:
+        return None
+    mapping: dict[str, str] = {}
+    for pair in value.split(","):
+        target, equals, source = pair.partition("=")
+        if not equals or not target.strip() or not source.strip():
+            raise click.BadParameter(
+                f"{pair!r} is not target=source (e.g. name=Organisation)", ctx=ctx, param=param
+            )
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
+mapping_options = _compose(
+    click.option(
+        "--columns",
+        callback=_parse_columns,
+        metavar="TARGET=SOURCE,...",
+        help="Explicit column mapping, e.g. name=Organisation,lat=Y,lon=X (for maps whose "
+        "manifest entry gives none).",
+    ),
+    click.option(
+        "--helix-default",
+        type=click.Choice(HELICES),
+        help="Helix of the actors that no column, layer or name tags (for maps whose "
+        "manifest entry gives none), e.g. civil_society for a museum register.",
+    ),
+)
+
+
+def manifest_from_options(
+    inputs: tuple[Path, ...], *, columns: dict[str, str] | None, helix_default: str | None
+) -> Manifest:
+    """The inputs as one manifest, with ``--columns`` and ``--helix-default`` applied."""
+    return as_manifest(list(inputs)).with_defaults(helix=helix_default, columns=columns)
+
 
 year_option = click.option(
     "--year",

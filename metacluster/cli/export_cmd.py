@@ -22,7 +22,7 @@ from metacluster.export import (
     write,
 )
 from metacluster.filter import Filters
-from metacluster.links import merge_with_links
+from metacluster.links import link_layer
 from metacluster.merge import merge
 from metacluster.ui.state import METRICS
 
@@ -66,6 +66,7 @@ DEFAULT_LEVEL = 2
     help="With --what regions: also the regions without actors (zero counts).",
 )
 @_options.year_option
+@_options.mapping_options
 @_options.format_option
 @_options.output_option
 @_options.generated_at_option
@@ -78,6 +79,8 @@ def export_command(
     hide: tuple[str, ...],
     include_empty: bool,
     year: int | None,
+    columns: dict[str, str] | None,
+    helix_default: str | None,
     fmt: str | None,
     output: str,
     generated_at: str | None,
@@ -118,11 +121,14 @@ def export_command(
         _options.engine_from_options(engine=engine, scheduler=scheduler),
         _options.progress("Merging maps") as step,
     ):
+        manifest = _options.manifest_from_options(
+            inputs, columns=columns, helix_default=helix_default
+        )
+        result = merge(manifest, year=year, progress=step)
+        actors, edges = result.actors, None
         if what == PROFILE:  # partner regions from the manifest's links and participations
-            linked = merge_with_links(list(inputs), year=year, progress=step)
+            linked = link_layer(manifest, result.actors)
             actors, edges = linked.actors, linked.edges
-        else:
-            actors, edges = merge(list(inputs), year=year, progress=step).actors, None
         step(f"Writing {what}")
         write_export(
             actors,

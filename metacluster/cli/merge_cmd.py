@@ -19,6 +19,7 @@ from metacluster.merge import NO_LOCATION, MergeReport, merge
 @_options.output_option
 @_options.format_option
 @_options.year_option
+@_options.mapping_options
 @click.option(
     "--report",
     "report_path",
@@ -38,6 +39,8 @@ def merge_command(
     output: str,
     fmt: str | None,
     year: int | None,
+    columns: dict[str, str] | None,
+    helix_default: str | None,
     report_path: str | None,
     rejects_path: str | None,
     generated_at: str | None,
@@ -62,7 +65,10 @@ def merge_command(
         _options.engine_from_options(engine=engine, scheduler=scheduler),
         _options.progress("Merging maps") as step,
     ):
-        result = merge(list(inputs), year=year, progress=step)
+        manifest = _options.manifest_from_options(
+            inputs, columns=columns, helix_default=helix_default
+        )
+        result = merge(manifest, year=year, progress=step)
         step(f"Writing {len(result.actors)} actors")
         with _options.open_output(output) as stream:
             write(stream, result.actors, fmt=fmt, generated_at=generated_at)

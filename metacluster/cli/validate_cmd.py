@@ -17,6 +17,7 @@ import pandas as pd
 
 from metacluster import projects
 from metacluster._errors import MetaclusterError
+from metacluster.cli import _options
 from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
 from metacluster.cli._options import open_output
 from metacluster.export.csv import frame_to_csv
@@ -49,28 +50,17 @@ def _rejected_rows(rejects: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _parse_columns(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> dict[str, str] | None:
-    if not value:
-        return None
-    mapping: dict[str, str] = {}
-    for pair in value.split(","):
-        target, equals, source = pair.partition("=")
-        if not equals or not target.strip() or not source.strip():
-            raise click.BadParameter(
-                f"{pair!r} is not target=source (e.g. name=Organisation)", ctx=ctx, param=param
-            )
-        mapping[target.strip()] = source.strip()
-    return mapping
-
-
 def _report(result: ImportResult) -> str:
     lines = [
         f"{result.file}",
         f"  rows in {result.rows_in}   accepted {result.accepted}   rejected {result.rejected}"
         + (f"   folded {result.folded}" if result.folded else ""),
     ]
+    if result.columns:
+        lines.append(
+            "  columns "
+            + ", ".join(f"{target} ← {source!r}" for target, source in result.columns.items())
+        )
     if result.participations:
         lines.append(f"  projects  {projects.describe(result.participation_counts())}")
     helix = result.helix_counts()
@@ -92,12 +82,7 @@ def _report(result: ImportResult) -> str:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
-@click.option(
-    "--columns",
-    callback=_parse_columns,
-    metavar="TARGET=SOURCE,...",
-    help="Explicit column mapping, e.g. name=Organisation,lat=Y,lon=X.",
-)
+@_options.mapping_options
 @click.option(
     "--rejects",
     "rejects_path",
@@ -111,6 +96,7 @@ def validate(
     files: tuple[Path, ...],
     as_json: bool,
     columns: dict[str, str] | None,
+    helix_default: str | None,
     rejects_path: str | None,
     country: str | None,
     sheet: str | None,
@@ -128,7 +114,12 @@ def validate(
         try:
             for_excel = sheet is not None and detect_format(path) == "xlsx"
             result = read_layer(
-                path, columns=columns, country=country, crs=crs, sheet=sheet if for_excel else None
+                path,
+                columns=columns,
+                country=country,
+                crs=crs,
+                sheet=sheet if for_excel else None,
+                helix_default=helix_default,
             )
         except MetaclusterError as error:
             failed = True

@@ -107,6 +107,8 @@ def read_layer(
     country: str | None = None,
     layer: str | None = None,
     crs: str | int | None = None,
+    helix_default: str | None = None,
+    helix_synonyms: str | Path | None = None,
 ) -> ImportResult:
     """Read one regional map into actors in the schema, with every other row rejected.
 
@@ -126,6 +128,9 @@ def read_layer(
     crs
         CRS of coordinate columns (e.g. "EPSG:3035") when they are not WGS84 lon/lat and
         the file does not declare it.
+    helix_default, helix_synonyms
+        The map's default helix and a TOML file of extra helix words (see
+        ``normalise.normalise``).
 
     Returns
     -------
@@ -161,7 +166,14 @@ def read_layer(
             "Leave it out for this file",
         )
     raw = reader(path, **{name: given[name] for name in takes})
-    result = normalise.normalise(raw, columns=columns, country=country, crs=crs)
+    result = normalise.normalise(
+        raw,
+        columns=columns,
+        country=country,
+        crs=crs,
+        helix_default=helix_default,
+        helix_synonyms=helix_synonyms,
+    )
     log.info(
         "%s (%s): %d rows, %d actors, %d rejected, %d warnings",
         path.name,
