@@ -97,10 +97,12 @@ def join_nuts(
     result); None means the engine chosen with ``use``, "local" by default.
     """
     if check_engine(engine) == DASK:
+        asked = scale
         year, snap_km, scale = locate.check_arguments(
             actors, year=year, snap_km=snap_km, scale=scale
         )
-        return _dask_engine().join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
+        joined = _dask_engine().join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
+        return locate.note_scale(joined, asked)
     return locate.join_nuts(actors, year=year, snap_km=snap_km, scale=scale)
 
 

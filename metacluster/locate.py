@@ -100,10 +100,35 @@ def join_nuts(
     NutsUnavailableError
         When no NUTS geometry of that version can be had.
     """
+    asked = scale
     year, snap_km, scale = check_arguments(actors, year=year, snap_km=snap_km, scale=scale)
     logger.info("joining %d actors to NUTS %d at scale %s", len(actors), year, scale)
     index = nuts_index(year, scale)
-    return check_consistency(join_with_index(actors, index, year=year, snap_km=snap_km), index)
+    joined = check_consistency(join_with_index(actors, index, year=year, snap_km=snap_km), index)
+    return note_scale(joined, asked)
+
+
+SCALE_TOLERANCE_KM: Final = {"01M": 0.2, "03M": 0.5, "10M": 1.5, "20M": 3.0, "60M": 8.0}
+"""How far a generalised GISCO boundary may stray from the true one (km, rough): points
+this close to a border may lie in the neighbouring region."""
+
+
+def note_scale(joined: gpd.GeoDataFrame, asked: str | None) -> gpd.GeoDataFrame:
+    """Record in ``attrs["nuts_scale_note"]`` (and log a warning) when the join could not
+    use the preferred detailed scale (``settings.join_scale``) and fell back to a coarser
+    one; exports carry the note in their metadata."""
+    scale = joined.attrs.get("nuts_scale")
+    if asked is None and scale is not None and scale != settings.join_scale:
+        note = (
+            f"the NUTS {settings.join_scale} boundaries were not available; actors were "
+            f"joined at {scale}, whose borders may stray by about "
+            f"{SCALE_TOLERANCE_KM.get(scale, 1.0):g} km: actors that close to a border may "
+            f"be in the neighbouring region (fetch {settings.join_scale} with `metacluster "
+            "nuts fetch` for exact regions)"
+        )
+        logger.warning(note)
+        joined.attrs["nuts_scale_note"] = note
+    return joined
 
 
 def check_arguments(
@@ -143,6 +168,7 @@ def join_with_index(
     join.locate_points(geometries, coordinates, snap_km)
     codes = _given_codes(result)
     join.check_codes(codes, year)
+    join.keep_code_placements(result, codes)
     positioned = join.place_by_code(codes, year)
     if positioned.size:
         _set_positions(result, positioned, index, join.level_rows[:, positioned])
@@ -276,6 +302,21 @@ class _Join:
             given[malformed],
             "nuts_code '" + code[malformed] + "' is not a NUTS code; the regions follow the "
             "coordinates",
+        )
+
+    def keep_code_placements(self, actors: gpd.GeoDataFrame, codes: pd.Series) -> None:
+        """Points an earlier join put at their code's region (``position_source`` "nuts",
+        as in a re-imported export) stay ``from_code``, not ``within``."""
+        if "position_source" not in actors.columns:
+            return
+        placed = (actors["position_source"].astype("object") == "nuts").to_numpy()
+        rows = np.flatnonzero(placed & codes.notna().to_numpy() & (self.match == WITHIN))
+        self.match[rows] = FROM_CODE
+        self.add_notes(
+            rows,
+            "region from nuts_code "
+            + codes.iloc[rows].to_numpy(dtype=object)
+            + "; positioned at a representative point of that region by an earlier join",
         )
 
     def place_by_code(self, codes: pd.Series, year: int) -> np.ndarray:

@@ -256,7 +256,7 @@ def merge_results(
         [_with_cluster(result.warnings, entry.cluster) for entry, result in maps] + [host_warnings],
         (*WARNING_COLUMNS, "cluster"),
     )
-    for key in ("nuts_year", "nuts_scale"):
+    for key in ("nuts_year", "nuts_scale", "nuts_scale_note"):
         if key in located.attrs:
             actors.attrs[key] = located.attrs[key]
     actors.attrs.update(name=name, title=title or name)
@@ -531,24 +531,22 @@ def _collapse(
     kept: gpd.GeoDataFrame, provenance: pd.DataFrame, components: np.ndarray
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
     """One row per component: the first row's data plus every source, ids and conflicts."""
+    # a re-imported metacluster export carries its own clusters, sources and conflicts
+    clusters = _union_by_component(kept, "regional_cluster", components, provenance["cluster"])
     labels, sources = _lists_by_component(components, provenance["source"])
-    _, clusters = _lists_by_component(components, provenance["cluster"])
+    own_sources = _union_by_component(kept, "source_maps", components, provenance["source"])
     actors = kept.iloc[labels].copy()
     actors["actor_id"] = actor_ids(actors["name"], actors.geometry).to_numpy()
-    actors["regional_cluster"] = pd.Series(
-        [list(dict.fromkeys(c)) for c in clusters], index=actors.index, dtype=object
-    )
-    actors["source_maps"] = pd.Series(sources, index=actors.index, dtype=object)
+    actors["regional_cluster"] = pd.Series(clusters, index=actors.index, dtype=object)
+    actors["source_maps"] = pd.Series(own_sources, index=actors.index, dtype=object)
     if "projects" in kept.columns:  # every map's projects, not only the first's
-        _, projects = _lists_by_component(components, kept["projects"])
-        actors["projects"] = pd.Series(
-            [
-                list(dict.fromkeys(p for ps in lists if isinstance(ps, list) for p in ps))
-                for lists in projects
-            ],
-            index=actors.index,
-            dtype=object,
-        )
+        projects = _union_by_component(kept, "projects", components, None)
+        actors["projects"] = pd.Series(projects, index=actors.index, dtype=object)
+    carried_conflicts = (
+        _union_by_component(kept, "merge_conflicts", components, None)
+        if "merge_conflicts" in kept.columns
+        else [[] for _ in labels]
+    )
     ids = pd.Series(actors["actor_id"].to_numpy(), index=labels)
 
     merged = np.array([len(s) > 1 for s in sources], dtype=bool)
@@ -569,7 +567,12 @@ def _collapse(
     ].itertuples(index=False):
         per_actor.setdefault(actor_id, []).append(f"{attribute}: {' / '.join(distinct)}")
     actors["merge_conflicts"] = pd.Series(
-        [per_actor.get(i, []) for i in ids], index=actors.index, dtype=object
+        [
+            list(dict.fromkeys([*own, *per_actor.get(i, [])]))
+            for own, i in zip(carried_conflicts, ids, strict=True)
+        ],
+        index=actors.index,
+        dtype=object,
     )
     conflicts = conflicts.drop(columns="distinct")
 
@@ -577,6 +580,21 @@ def _collapse(
     order = [*known, *[c for c in actors.columns if c not in (*known, "geometry")], "geometry"]
     actors = gpd.GeoDataFrame(actors[order].reset_index(drop=True), geometry="geometry", crs=CRS)
     return actors, duplicates, conflicts
+
+
+def _union_by_component(
+    kept: gpd.GeoDataFrame, column: str, components: np.ndarray, fallback: pd.Series | None
+) -> list[list[Any]]:
+    """Per component (in ascending order), the union of its rows' lists in ``column``; a
+    row without a list (or an empty one) contributes its ``fallback`` value instead."""
+    own = kept[column] if column in kept.columns else pd.Series(None, index=kept.index)
+    backup = [None] * len(kept) if fallback is None else fallback.tolist()
+    rows = [
+        list(value) if isinstance(value, list) and value else ([] if extra is None else [extra])
+        for value, extra in zip(own.tolist(), backup, strict=True)
+    ]
+    _, grouped = _lists_by_component(components, pd.Series(rows, dtype=object))
+    return [list(dict.fromkeys(item for row in group for item in row)) for group in grouped]
 
 
 def _lists_by_component(components: np.ndarray, values: Any) -> tuple[np.ndarray, list[list[Any]]]:

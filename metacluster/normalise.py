@@ -31,6 +31,7 @@ from metacluster.columns import map_columns
 from metacluster.schema import (
     ACTOR_COLUMNS,
     CRS,
+    POSITION_SOURCES,
     REJECT_COLUMNS,
     UNKNOWN_HELIX,
     WARNING_COLUMNS,
@@ -45,7 +46,15 @@ log = logging.getLogger(__name__)
 _THEME_SEPARATORS: Final = re.compile(r"[;,|]")
 _HTML: Final = re.compile(r"<[a-zA-Z/!][^>]*>|&#?[a-zA-Z0-9]+;")
 _BARE_URL: Final = re.compile(r"https?://[^\s<>\"']+")
-_LIST_COLUMNS: Final = ("themes", "projects", "project_ids", "project_roles")
+_LIST_COLUMNS: Final = (
+    "themes",
+    "projects",
+    "project_ids",
+    "project_roles",
+    "regional_cluster",
+    "source_maps",
+    "merge_conflicts",
+)
 
 
 # --------------------------------------------------------------------------- cells
@@ -265,6 +274,36 @@ def _actor_ids(file_name: str, layers: list[str | None], rows: list[int]) -> lis
     ]
 
 
+CARRIED_LISTS: Final = ("regional_cluster", "source_maps", "merge_conflicts")
+"""List columns of metacluster's own exports (written as "a; b"), read back as lists."""
+
+
+def _carried_over(raw: RawLayer, ids: list[str], source: np.ndarray) -> dict[str, Any]:
+    """What a re-imported metacluster export says about itself, kept rather than
+    recomputed: its ``actor_id`` (where given and unique), its ``position_source``, and
+    its clusters, sources and conflicts as lists."""
+    frame = raw.frame.reset_index(drop=True)
+    carried: dict[str, Any] = {}
+    if "actor_id" in frame.columns:
+        own = frame["actor_id"].astype("object")
+        usable = own.notna() & ~own.duplicated(keep=False)
+        carried["actor_id"] = np.where(usable, own, np.asarray(ids, dtype=object))
+    if "position_source" in frame.columns:
+        own = frame["position_source"].astype("object").to_numpy()
+        known = np.isin(own, POSITION_SOURCES) & (source == "given")
+        carried["position_source"] = np.where(known, own, source)
+    for column in CARRIED_LISTS:
+        if column in frame.columns:
+            carried[column] = pd.Series(
+                [
+                    [p.strip() for p in str(v).split(";") if p.strip()] if v is not None else []
+                    for v in frame[column]
+                ],
+                dtype="object",
+            )
+    return carried
+
+
 def _synonyms(path: str | Path | None) -> dict[str, dict[str, tuple[str, ...]]]:
     """The extra helix words of ``path`` and of ``settings.helix_synonyms``, together."""
     words: dict[str, dict[str, tuple[str, ...]]] = {"synonyms": {}, "keywords": {}}
@@ -474,6 +513,7 @@ def normalise(
 
     described = map_unique(cells("description"), html_to_text)
     website = _text(cells("website"))
+    carried = _carried_over(raw, _actor_ids(raw.file.name, layers, raw.source_row), source)
     actors = _actors_table(
         raw,
         {
@@ -495,8 +535,9 @@ def normalise(
             "position_source": source,
             "position_note": positions.note,
             **participations.columns(),
+            **carried,
         },
-        set(mapping.values()),
+        set(mapping.values()) | set(carried),
         positions,
         outcome.open,
     )

@@ -159,8 +159,13 @@ def years_text(years: Sequence[int]) -> str:
 
 
 def normalise_code(code: object) -> str:
-    """A NUTS code in upper case without surrounding spaces, or NutsCodeError if malformed."""
+    """A NUTS code in upper case without surrounding spaces, or NutsCodeError if malformed.
+
+    ISO country prefixes read as Eurostat's, as the readers do: GR30 is EL30, GBI3 is UKI3.
+    """
     text = str(code).strip().upper()
+    if text[:2] in ISO_TO_NUTS_COUNTRY:
+        text = ISO_TO_NUTS_COUNTRY[text[:2]] + text[2:]
     if not CODE_PATTERN.fullmatch(text):
         raise NutsCodeError(
             f"{code!r} is not a NUTS code: a NUTS code is a two-letter country code followed "
@@ -511,7 +516,7 @@ def lookup(code: str, year: int | None = None, *, scale: str | None = None) -> N
     if match is None:
         raise NutsCodeError(
             f"{code} is not a NUTS {year} code, nor a NUTS {years_text(other_years(year))} "
-            "code: check it against Eurostat's NUTS classification"
+            f"code: {_suggestions(code, year, scale)}"
         )
     other, region = match
     equivalents = _equivalents(code, region.level, other, year, scale)
@@ -522,6 +527,35 @@ def lookup(code: str, year: int | None = None, *, scale: str | None = None) -> N
         where = f"no NUTS {year} region covers its area"
     note = f"{code} ({region.name_latn}) is a NUTS {other} code, not NUTS {year}; {where}"
     return replace(region, note=note, equivalents=equivalents)
+
+
+def _suggestions(code: str, year: int, scale: str) -> str:
+    """What to try instead of an unknown code: its country is not covered by NUTS, or the
+    codes of ``year`` under its nearest existing parent."""
+    countries = _frame(year, 0, scale)["NUTS_ID"]
+    if code[:2] not in set(countries):
+        return (
+            f"{code[:2]} is not a country covered by NUTS {year} (NUTS covers the EU, EFTA "
+            "and candidate countries): such rows keep their position, outside any region"
+        )
+    for up in range(len(code) - 3, -1, -1):
+        parent = code[: 2 + up]
+        children = _frame(year, up + 1, scale)["NUTS_ID"]
+        children = children[children.str.startswith(parent)]
+        if len(children):
+            shown = ", ".join(
+                f"{c} ({_name_latn(c, year, scale)})" for c in children.head(_SHOWN_SUGGESTIONS)
+            )
+            more = (
+                f" and {len(children) - _SHOWN_SUGGESTIONS} more"
+                if len(children) > _SHOWN_SUGGESTIONS
+                else ""
+            )
+            return f"the NUTS {year} codes under {parent} are {shown}{more}"
+    return "check it against Eurostat's NUTS classification"
+
+
+_SHOWN_SUGGESTIONS: Final = 8
 
 
 def _region(code: str, year: int, scale: str) -> NutsRegion | None:

@@ -191,7 +191,7 @@ def test_data_errors_exit_1_with_a_clean_message(runner: CliRunner, tmp_path: Pa
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: typo.toml [[maps]] #1: unknown key 'partnr' (a typo?). Allowed keys: file, "
-        "cluster, partner, home_nuts, country, sheet, columns.\n"
+        "cluster, partner, home_nuts, country, sheet, columns, helix.\n"
     )
     assert not (tmp_path / "x.geojson").exists()
 

@@ -128,6 +128,8 @@ def test_lookup_as_json(nuts_from_mirror: Path) -> None:
     [
         ("FOO1X9", "Error: 'FOO1X9' is not a NUTS code: a NUTS code is a two-letter country"),
         ("FRZ99", "Error: FRZ99 is not a NUTS 2021 code, nor a NUTS 2024 code"),
+        ("FRE9", "nor a NUTS 2024 code: the NUTS 2021 codes under FRE are FRE1 (Nord-Pas de"),
+        ("GE12", "GE is not a country covered by NUTS 2021 (NUTS covers the EU, EFTA and"),
     ],
 )
 def test_lookup_of_a_bad_code_is_a_clean_error(
@@ -135,4 +137,13 @@ def test_lookup_of_a_bad_code_is_a_clean_error(
 ) -> None:
     exit_code, output = run("nuts", "lookup", code)
     assert exit_code == 1
-    assert output.startswith(message)
+    assert output.startswith("Error: ") and message in output
+
+
+@pytest.mark.parametrize(("code", "read_as"), [("GR30", "EL30"), ("gbi3", "UKI3")])
+def test_lookup_reads_iso_country_prefixes_as_the_readers_do(
+    nuts_from_mirror: Path, code: str, read_as: str
+) -> None:
+    exit_code, output = run("nuts", "lookup", code)
+    assert exit_code == 0, output
+    assert output.startswith(read_as)

@@ -384,12 +384,18 @@ def test_order_index_and_input_are_preserved() -> None:
     assert all(pd.api.types.is_string_dtype(result[column]) for column in NUTS_COLUMNS)
     pd.testing.assert_frame_equal(frame, before)  # the input is untouched
     assert frame.attrs == {}
-    assert result.attrs == {"nuts_year": 2021, "nuts_scale": "10M"}
+    assert result.attrs.keys() == {"nuts_year", "nuts_scale", "nuts_scale_note"}
+    assert (result.attrs["nuts_year"], result.attrs["nuts_scale"]) == (2021, "10M")
 
 
-def test_version_and_scale_are_recorded() -> None:
-    assert join_nuts(actors([LILLE]), year=2024).attrs == {"nuts_year": 2024, "nuts_scale": "20M"}
-    chosen = join_nuts(actors([LILLE]), scale="20M")
+def test_version_and_scale_are_recorded_with_a_note_when_01m_was_not_available() -> None:
+    fallback = join_nuts(actors([LILLE]), year=2024)
+    assert (fallback.attrs["nuts_year"], fallback.attrs["nuts_scale"]) == (2024, "20M")
+    assert fallback.attrs["nuts_scale_note"].startswith(
+        "the NUTS 01M boundaries were not available; actors were joined at 20M, whose "
+        "borders may stray by about 3 km"
+    )
+    chosen = join_nuts(actors([LILLE]), scale="20M")  # asked for: no note
     assert chosen.attrs == {"nuts_year": 2021, "nuts_scale": "20M"}
     assert row(chosen, 0)["nuts3"] == "FRE11"
 

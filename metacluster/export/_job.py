@@ -110,6 +110,13 @@ class ExportJob:
             "actors_total": len(self.actors),
             "nuts_year": self.actors.attrs.get("nuts_year"),
         }
+        # the scale the actors were joined at, beside the regions' drawing scale below
+        for key, attr in (
+            ("nuts_join_scale", "nuts_scale"),
+            ("nuts_join_scale_note", "nuts_scale_note"),
+        ):
+            if self.actors.attrs.get(attr):
+                metadata[key] = self.actors.attrs[attr]
         if self.name:
             metadata["name"] = self.name
         if self.what == REGIONS:
