@@ -399,3 +399,39 @@ def city_distances(
     km[best["row"].to_numpy()] = best["km"].to_numpy()
     names[best["row"].to_numpy()] = best["name"].to_numpy(dtype=object)
     return km, names
+
+
+def outside_nuts_by_country(actors: pd.DataFrame) -> dict[str, int]:
+    """Actors outside NUTS coverage, counted per country (most first): those the join left
+    ``unmatched``, or before any join those whose country has no NUTS regions. The country
+    is the stated one, else the one the point lies in, else "unknown"."""
+    if not len(actors):
+        return {}
+    if "nuts_match" in actors.columns:
+        outside = (actors["nuts_match"].astype("object") == "unmatched").to_numpy()
+    else:
+        outside = None
+    stated = (
+        actors["country"].astype("object").to_numpy()
+        if "country" in actors.columns
+        else np.full(len(actors), None, dtype=object)
+    )
+    stated = np.array([c if isinstance(c, str) and c else None for c in stated], dtype=object)
+    geometry = actors.geometry if hasattr(actors, "geometry") else None
+    rows = np.flatnonzero(np.array([c is None for c in stated]) if outside is None else outside)
+    countries = stated.copy()
+    if geometry is not None and rows.size:
+        missing = rows[[countries[r] is None for r in rows]]
+        if missing.size:
+            points = np.asarray(geometry.array, dtype=object)[missing]
+            present = ~shapely.is_missing(points) & ~shapely.is_empty(points)
+            found = np.full(missing.size, None, dtype=object)
+            if present.any():
+                found[present] = country_at(
+                    shapely.get_x(points[present]), shapely.get_y(points[present])
+                )
+            countries[missing] = found
+    if outside is None:
+        outside = np.array([c is not None and c not in NUTS_COUNTRIES for c in countries])
+    counts = pd.Series([c or "unknown" for c in countries[outside]], dtype="object")
+    return {str(k): int(v) for k, v in counts.value_counts().items()}

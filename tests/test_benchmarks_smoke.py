@@ -154,3 +154,17 @@ def test_links_benchmark_runs_and_both_ways_agree(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "same edges and cluster counts on the sample: True" in out
     assert "same top 10 as the naive loop: True" in out
+
+
+def test_accuracy_benchmark_prints_agreement_side_by_side(
+    nuts_from_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import accuracy
+
+    results = accuracy.main(scales=("10M",))
+    assert results["rows"] == 130 and results["postcodes"]
+    assert results["10M"]["rows"] == 130  # every département names a NUTS-3 region
+    assert results["10M"]["with"] >= results["10M"]["without"] >= 0.99
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("NUTS-3 agreement on 130 rows with known départements")
+    assert lines[2].split()[0] == "10M"

@@ -61,6 +61,7 @@ def test_json_output_one_object_per_file() -> None:
             "helix": {"academia": 1, "business": 1, "government": 1},
             "reasons": {},
             "participations": {"participations": 4, "organisations": 3, "projects": 2},
+            "outside_nuts": {},
         },
         {
             "file": str(DATA / "actors_comma.csv"),
@@ -71,6 +72,7 @@ def test_json_output_one_object_per_file() -> None:
             "columns": summaries[1]["columns"],
             "helix": {"academia": 1, "business": 1, "government": 1, "civil_society": 1},
             "reasons": {},
+            "outside_nuts": {},
         },
     ]
 

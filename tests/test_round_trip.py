@@ -44,3 +44,26 @@ def test_reading_an_export_keeps_its_actor_ids(merged, tmp_path: Path) -> None:
     assert sorted(actors["actor_id"]) == sorted(merged["actor_id"])
     assert "actor_id_original" not in actors.columns
     assert actors["regional_cluster"].map(type).eq(list).all()
+
+
+def test_every_command_prints_the_same_row_accounting(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from metacluster.cli import main
+
+    runner = CliRunner()
+    abroad = str(DATA / "outermost_and_abroad.csv")
+    checked = runner.invoke(main, ["validate", abroad])
+    assert "rows in 13   accepted 13   rejected 0" in checked.output
+    assert "5 actors outside NUTS coverage (unmatched): PK 2, SA 1, QA 1, AE 1" in checked.output
+    for command in ("merge", "export"):
+        rejects = tmp_path / f"{command}-rejects.csv"
+        out = runner.invoke(
+            main,
+            [command, abroad, "-o", str(tmp_path / f"{command}.csv"), "--rejects", str(rejects)],
+        )
+        assert out.exit_code == 0, out.output
+        assert "13 rows in, 13 actors out, 0 duplicates merged" in out.output
+        assert "4 actors outside NUTS coverage (unmatched): SA 1, QA 1, PK 1, AE 1" in out.output
+        assert rejects.read_text(encoding="utf-8-sig").startswith("file,layer,row")
+    assert "13 of 13 actors pass the filters." in out.output

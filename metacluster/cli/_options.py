@@ -79,6 +79,14 @@ mapping_options = _compose(
 )
 
 
+rejects_option = click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write every rejected row with its reason (CSV).",
+)
+
+
 def manifest_from_options(
     inputs: tuple[Path, ...], *, columns: dict[str, str] | None, helix_default: str | None
 ) -> Manifest:

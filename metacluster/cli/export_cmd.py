@@ -10,6 +10,7 @@ import geopandas as gpd
 
 from metacluster.cli import _options
 from metacluster.cli._group import main
+from metacluster.cli.merge_cmd import report_rows
 from metacluster.export import (
     ACTORS,
     FORMATS,
@@ -21,7 +22,7 @@ from metacluster.export import (
     profile,
     write,
 )
-from metacluster.filter import Filters
+from metacluster.filter import Filters, apply_filters
 from metacluster.links import link_layer
 from metacluster.merge import merge
 from metacluster.ui.state import METRICS
@@ -67,6 +68,7 @@ DEFAULT_LEVEL = 2
 )
 @_options.year_option
 @_options.mapping_options
+@_options.rejects_option
 @_options.format_option
 @_options.output_option
 @_options.generated_at_option
@@ -81,6 +83,7 @@ def export_command(
     year: int | None,
     columns: dict[str, str] | None,
     helix_default: str | None,
+    rejects_path: str | None,
     fmt: str | None,
     output: str,
     generated_at: str | None,
@@ -144,6 +147,18 @@ def export_command(
             generated_at=generated_at,
             links=edges,
         )
+    report_rows(
+        result.report,
+        rejects_path,
+        written=_written(result.actors, filters, what),
+        output=output,
+    )
+
+
+def _written(actors: gpd.GeoDataFrame, filters: Filters, what: str) -> str:
+    return f"{len(apply_filters(actors, filters))} of {len(actors)} actors pass the filters" + (
+        "" if what == ACTORS else f" (exported as {what})"
+    )
 
 
 def checked_export(

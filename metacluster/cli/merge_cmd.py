@@ -26,12 +26,7 @@ from metacluster.merge import NO_LOCATION, MergeReport, merge
     type=click.Path(dir_okay=False, writable=True),
     help="Also write the full merge report (JSON): per-map counts, duplicates, conflicts.",
 )
-@click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Also write every rejected row with its reason (CSV).",
-)
+@_options.rejects_option
 @_options.generated_at_option
 @_options.engine_options
 def merge_command(
@@ -76,29 +71,48 @@ def merge_command(
     if report_path:
         text = json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str)
         Path(report_path).write_text(text + "\n", encoding="utf-8")
-    if rejects_path:
-        Path(rejects_path).write_bytes(frame_to_csv(report.rejects))
-    to_stderr = output == _options.STDOUT
-    for line in summary_lines(report):
-        click.echo(line, err=to_stderr)
+    report_rows(report, rejects_path, written=f"{len(result.actors)} actors written", output=output)
     if output != _options.STDOUT:
         click.echo(f"Wrote {output} ({len(result.actors)} actors, {fmt}).")
 
 
+def report_rows(
+    report: MergeReport, rejects_path: str | None, *, written: str, output: str
+) -> None:
+    """The same row accounting after every command that reads maps (merge, export): rows
+    in, accepted, rejected, folded, written, outside NUTS; the rejects CSV when asked.
+    On stderr when the data goes to stdout."""
+    if rejects_path:
+        Path(rejects_path).write_bytes(frame_to_csv(report.rejects))
+    to_stderr = output == _options.STDOUT
+    for line in [*summary_lines(report), f"  {written}."]:
+        click.echo(line, err=to_stderr)
+
+
 def summary_lines(report: MergeReport) -> list[str]:
     """The short report printed after a merge: totals, then one line per map."""
+    folded = f"{report.folded} participations folded, " if report.folded else ""
     lines = [
         f"{report.name}: {len(report.imports)} maps, {report.rows_in} rows in, "
         f"{report.actors_out} actors out, {report.duplicates_merged} duplicates merged, "
-        f"{report.conflict_count} conflicts, {len(report.rejects)} rejected."
+        f"{folded}{report.conflict_count} conflicts, {len(report.rejects)} rejected."
     ]
     width = max((len(c) for c in report.clusters), default=0)
     for cluster, result in zip(report.clusters, report.imports, strict=True):
         lines.append(
             f"  {cluster:<{width}}  {Path(result.file).name}: {result.rows_in} rows, "
             f"{result.accepted} accepted, {result.rejected} rejected"
+            + (f", {result.folded} folded" if result.folded else "")
         )
     unplaced = int((report.rejects["reason"] == NO_LOCATION).sum())
     if unplaced:
         lines.append(f"  {unplaced} rows have no usable location (see --rejects).")
+    if report.outside_nuts:
+        lines.append(f"  {outside_nuts_line(report.outside_nuts)}")
     return lines
+
+
+def outside_nuts_line(counts: dict[str, int]) -> str:
+    """ "3 actors outside NUTS coverage (unmatched): SA 2, QA 1" """
+    per_country = ", ".join(f"{country} {n}" for country, n in counts.items())
+    return f"{sum(counts.values())} actors outside NUTS coverage (unmatched): {per_country}"

@@ -20,7 +20,9 @@ from metacluster._errors import MetaclusterError
 from metacluster.cli import _options
 from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
 from metacluster.cli._options import open_output
+from metacluster.cli.merge_cmd import outside_nuts_line
 from metacluster.export.csv import frame_to_csv
+from metacluster.geocode import outside_nuts_by_country
 from metacluster.read import detect_format, read_layer
 from metacluster.schema import REJECT_COLUMNS, ImportResult
 
@@ -61,6 +63,9 @@ def _report(result: ImportResult) -> str:
             "  columns "
             + ", ".join(f"{target} ← {source!r}" for target, source in result.columns.items())
         )
+    outside = outside_nuts_by_country(result.actors)
+    if outside:
+        lines.append(f"  {outside_nuts_line(outside)}")
     if result.participations:
         lines.append(f"  projects  {projects.describe(result.participation_counts())}")
     helix = result.helix_counts()
@@ -128,7 +133,9 @@ def validate(
                 click.echo(f"{path}\n  cannot be read: {error}")
             continue
         rejected = rejected or result.rejected > 0
-        summaries.append(result.summary())
+        summaries.append(
+            {**result.summary(), "outside_nuts": outside_nuts_by_country(result.actors)}
+        )
         rejects.append(result.rejects)
         if not as_json:
             click.echo(_report(result))

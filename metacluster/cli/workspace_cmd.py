@@ -154,7 +154,8 @@ def restore_command(workspace: str, slug: str, number: int, token: str | None) -
 _EXPORT_PARAMS = [
     param
     for param in export_cmd.export_command.params
-    if param.name not in ("inputs", "year", "columns", "helix_default", "engine", "scheduler")
+    if param.name
+    not in ("inputs", "year", "columns", "helix_default", "rejects_path", "engine", "scheduler")
 ]
 """The options of `metacluster export` (filters, --what, --format, -o…), so that both
 commands spell and check them the same way."""
