@@ -129,7 +129,6 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "postcode": (
         "postcode",
         "postal code",
-        "post code",
         "zip",
         "zip code",
         "code postal",

@@ -152,7 +152,12 @@ def test_export_to_file_reports_and_honours_source_date_epoch(
     env = {"SOURCE_DATE_EPOCH": "1714564800"}
     result = invoke(runner, "export", MANIFEST, "--helix", "academia", "-o", out, env=env)
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Wrote {out} (academia, actors, geojson).\n"
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Wrote {out} (academia, actors, geojson)."
+    # the same row accounting as merge: nothing dropped in silence
+    assert lines[1].startswith("Test partnership: 2 maps, 11 rows in, 7 actors out")
+    assert "3 rows have no usable location (see --rejects)." in result.stdout
+    assert lines[-1] == "  2 of 7 actors pass the filters."
     document = json.loads(out.read_bytes())
     assert document["metadata"]["generated_at"] == FIXED
     assert sorted(f["properties"]["name"] for f in document["features"]) == [
