@@ -124,3 +124,9 @@ def test_actor_card_lists_projects_and_opens_a_partner(linked: LinkedLayer) -> N
     first = table.value["Partner"].iloc[0]
     _set_state(at, table, {"selection": {"rows": [0], "columns": []}})
     assert any(m.value == f"#### {escape_markdown(first)}" for m in at.markdown)  # its card
+
+
+def test_presentation_tour_shows_the_arcs(linked: LinkedLayer) -> None:
+    at = start(present="1", step="2")
+    assert len(layers(at)["links"]["data"]) == len(linked.edges)
+    assert any("Links:" in m.value for m in at.markdown)  # the arc legend, in large type
