@@ -70,7 +70,7 @@ def join_nuts(
         Actors with Point geometries (None or empty where unknown) in any CRS, and
         optionally a ``nuts_code`` column (codes of any level).
     year
-        NUTS version, 2021 or 2024; None means ``settings.nuts_year``.
+        NUTS version (one of ``nuts.YEARS``); None means ``settings.nuts_year``.
     snap_km
         Points outside every NUTS region snap to the nearest one within this distance
         (measured in EPSG:3035); None means ``settings.snap_km``.

@@ -36,7 +36,7 @@ use_cache: bool = True
 """Read and write the disk cache; False always fetches from the source."""
 
 nuts_year: int = 2021
-"""Default NUTS version (2021 or 2024)."""
+"""Default NUTS version (one of ``nuts.YEARS``)."""
 
 display_scale: str = "20M"
 """Scale of region polygons drawn on maps and exported as region layers."""
