@@ -21,10 +21,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -35,6 +34,9 @@ from metacluster.merge import merge, normalise_name
 from metacluster.read import csv as csv_reader
 from metacluster.read._raw import check_size_limit
 from metacluster.schema import CRS, REJECT_COLUMNS, empty_table
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -775,6 +777,8 @@ the same input gives the same numbers); exact below."""
 def to_graph(actors: pd.DataFrame, edges: pd.DataFrame) -> nx.Graph:
     """An undirected networkx graph: one node per actor (id), one edge per linked pair
     (weights of several kinds summed, kinds listed)."""
+    import networkx as nx  # deferred: only measures and exports need it (0.3 s to import)
+
     graph = nx.Graph()
     graph.add_nodes_from(actors["actor_id"].astype(str))
     grouped = edges.groupby(["source", "target"], sort=True).agg(
@@ -792,6 +796,8 @@ def network_measures(actors: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     them), ``betweenness`` (normalised, networkx), ``component`` (0 = the largest
     connected group) and ``bridging`` (links to another cluster: the actors through which
     clusters connect). Indexed by ``actor_id``, in the actors' order."""
+    import networkx as nx
+
     graph = to_graph(actors, edges)
     ids = actors["actor_id"].astype(str)
     n = graph.number_of_nodes()

@@ -14,10 +14,9 @@ import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -25,6 +24,9 @@ import shapely
 from metacluster.export.csv import LIST_SEPARATOR, frame_to_csv
 from metacluster.export.geojson import MEDIA_TYPE, generation_time, write_geojson
 from metacluster.links import actor_nuts, primary_cluster
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def write_links_csv(out: BinaryIO, job: LinksJob) -> None:
 def links_graph(edges: gpd.GeoDataFrame, actors: pd.DataFrame) -> nx.MultiGraph:
     """The links as a networkx MultiGraph (one edge per link, keyed by kind), with the
     linked actors as nodes; attributes without a value are left out (GraphML has no null)."""
+    import networkx as nx  # deferred: the app imports this module for GeoJSON/CSV only
+
     graph = nx.MultiGraph()
     ids = actors["actor_id"].astype(str)
     linked = pd.Index(pd.unique(np.r_[edges["source"].to_numpy(), edges["target"].to_numpy()]))
@@ -114,6 +118,8 @@ def _present(values: dict[str, Any]) -> dict[str, Any]:
 
 def write_links_graphml(out: BinaryIO, job: LinksJob) -> None:
     """GraphML (yEd, Gephi, igraph) written by networkx."""
+    import networkx as nx
+
     nx.write_graphml(links_graph(job.edges, job.actors), out, encoding="utf-8")
 
 
@@ -122,6 +128,8 @@ _GEXF_DATE = re.compile(rb'lastmodifieddate="[0-9-]+"')
 
 def write_links_gexf(out: BinaryIO, job: LinksJob) -> None:
     """GEXF (Gephi) written by networkx, dated with the generation date."""
+    import networkx as nx
+
     buffer = io.BytesIO()
     nx.write_gexf(links_graph(job.edges, job.actors), buffer)
     date = generation_time(job.generated_at)[:10].encode()
