@@ -42,7 +42,8 @@ def nuts3_of(countries: pd.Series, postcodes: pd.Series) -> np.ndarray:
         table = _table(str(cc))
         if table:
             rows = np.flatnonzero(country == cc)
-            result[rows] = [table.get(_clean(code[r])) for r in rows]
+            cleaned = (_clean(code[r]) for r in rows)
+            result[rows] = [table.get(c) if c else None for c in cleaned]
     return result
 
 

@@ -123,7 +123,7 @@ def organisation_keys(
     """Which rows are the same organisation: its id where given, else its folded name
     with its rounded position (or city); None for rows without either."""
     folded_names, folded_cities = fold_series(names).tolist(), fold_series(city).tolist()
-    keys = []
+    keys: list[str | None] = []
     for row, org_id in enumerate(ids.tolist()):
         if org_id is not None and not pd.isna(org_id) and str(org_id).strip():
             keys.append(f"id:{str(org_id).strip()}")
