@@ -11,6 +11,7 @@ download buttons (one per entry), so both give the same bytes for the same filte
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any, BinaryIO, Final
 
 import geopandas as gpd
 
-from metacluster.export import csv, figure, geojson, html, kml, parquet, profile
+from metacluster.export import csv, geojson, kml, parquet
 from metacluster.export._job import ACTORS, MAP, MAP_LAYERS, PROFILE, REGIONS, ExportJob
 from metacluster.export.csv import frame_to_csv as to_csv
 from metacluster.export.geojson import to_geojson, write_geojson
@@ -79,6 +80,17 @@ def _write_parquet(out: BinaryIO, job: ExportJob) -> None:
     out.write(parquet.to_parquet(job.frame, metadata=job.metadata, generated_at=job.generated_at))
 
 
+def _lazy(module: str, name: str) -> Writer:
+    """A writer imported on first use: matplotlib and the bundled deck.gl cost about a second
+    of start-up, which the app and the data commands should not pay for every run."""
+
+    def write(out: BinaryIO, job: ExportJob) -> None:
+        writer: Writer = getattr(importlib.import_module(f"metacluster.export.{module}"), name)
+        writer(out, job)
+
+    return write
+
+
 def _data(writer: Writer, *, regions: bool = True) -> dict[str, Writer]:
     return {ACTORS: writer, REGIONS: writer} if regions else {ACTORS: writer}
 
@@ -92,15 +104,15 @@ FORMATS: Final = {
         ExportFormat(
             "parquet", "GeoParquet", ".parquet", parquet.MEDIA_TYPE, _data(_write_parquet)
         ),
-        ExportFormat("html", "HTML", ".html", html.MEDIA_TYPE, {MAP: html.write}),
-        ExportFormat("png", "PNG", ".png", figure.MEDIA_TYPES["png"], {MAP: figure.write_png}),
-        ExportFormat("svg", "SVG", ".svg", figure.MEDIA_TYPES["svg"], {MAP: figure.write_svg}),
+        ExportFormat("html", "HTML", ".html", "text/html", {MAP: _lazy("html", "write")}),
+        ExportFormat("png", "PNG", ".png", "image/png", {MAP: _lazy("figure", "write_png")}),
+        ExportFormat("svg", "SVG", ".svg", "image/svg+xml", {MAP: _lazy("figure", "write_svg")}),
         ExportFormat(
             "pdf",
             "PDF",
             ".pdf",
-            figure.MEDIA_TYPES["pdf"],
-            {MAP: figure.write_pdf_map, PROFILE: profile.write},
+            "application/pdf",
+            {MAP: _lazy("figure", "write_pdf_map"), PROFILE: _lazy("profile", "write")},
         ),
     )
 }

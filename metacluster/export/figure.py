@@ -43,7 +43,6 @@ FIGURE_INCHES: Final = (10.0, 8.0)
 MAP_WIDTH: Final = 1000
 MAP_HEIGHT: Final = 600
 """The map size (px) the view is fitted for, as in the app; the axes keep this shape."""
-MEDIA_TYPES: Final = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 HELIX_MARKERS: Final = {
     "academia": "o",

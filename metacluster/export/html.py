@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
     from metacluster.export._job import ExportJob
 
-MEDIA_TYPE: Final = "text/html"
 MAP_WIDTH: Final = 1000
 MAP_HEIGHT: Final = 600
 """The map size the view is fitted for (the app's framing rule, ``framing.view_for_points``)."""
