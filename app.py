@@ -26,7 +26,10 @@ with guard.shown_errors():
     else:
         map_area, details_area = st.columns([5, 2])
     with map_area:
-        selection = mapview.show(shown, regions, step.view if step else None)
+        if step is None:
+            selection = mapview.show(shown, regions, None)
+        else:
+            selection = mapview.show(shown, regions, step.view, counted=step.members)
     with details_area:
         panels.details(shown, regions, selection)
     if not view.present:

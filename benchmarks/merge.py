@@ -26,16 +26,16 @@ import pandas as pd
 
 from benchmarks._common import row, use_mirror
 from benchmarks.synthetic import KM_PER_DEGREE, synthetic_actors
-from metacluster.locate import join_nuts
-from metacluster.manifest import MapEntry
-from metacluster.merge import (
+from metacluster.dedupe import (
     DUPLICATE_DISTANCE_KM,
     _components,
     haversine_km,
-    merge_results,
     normalise_name,
     website_host,
 )
+from metacluster.locate import join_nuts
+from metacluster.manifest import MapEntry
+from metacluster.merge import merge_results
 from metacluster.schema import ImportResult
 
 MAPS = 8

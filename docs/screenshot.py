@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/screenshot.py [--out docs/screenshot.png] [--query hide=regions]
 
-Serves ``app.py`` on the bundled SmartCulture meta-cluster (``metacluster.ui.serve``), opens
+Serves ``app.py`` on the bundled SmartCulture meta-cluster (``tests.serve``), opens
 it in Debian's headless Chromium (``/usr/bin/chromium``) at 1400 × 900 and saves the page
 once the map is drawn. NUTS files come from ``METACLUSTER_NUTS_SOURCE``, else from the
 mirror in ../shared/nuts when there is one; nothing else is fetched (offline basemap).
@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a script: the project's package first
 
 from metacluster.ui.data import DATA_OVERRIDE_ENV  # noqa: E402
-from metacluster.ui.serve import CHROMIUM_FLAGS, running_app  # noqa: E402
+from tests.serve import CHROMIUM_FLAGS, running_app  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 MIRROR = PROJECT_ROOT.parent / "shared" / "nuts"

@@ -18,6 +18,7 @@ Counting is one group-by on the actors' ``nuts{level}`` column; the polygons com
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Final
 
 import geopandas as gpd
@@ -208,3 +209,24 @@ def check_level(level: int) -> None:
     """Raise ValueError for a level that is not a NUTS level (0–3)."""
     if level not in NUTS_LEVELS:
         raise ValueError(f"level must be one of {NUTS_LEVELS}, not {level!r}")
+
+
+def cluster_helix_counts(actors: pd.DataFrame, clusters: Sequence[str]) -> pd.DataFrame:
+    """Actors per regional cluster and helix (long form: cluster, helix, actors).
+
+    An actor found on several clusters' maps counts in each of them. Clusters come in
+    manifest order, helices in display order; zero counts are kept so bars line up.
+    """
+    exploded = pd.DataFrame(
+        {
+            "cluster": actors["regional_cluster"].to_numpy(),
+            "helix": helix_or_unknown(actors["helix"]).to_numpy(),
+        }
+    ).explode("cluster")
+    exploded = exploded.dropna(subset=["cluster"])
+    order = list(dict.fromkeys([*clusters, *sorted(exploded["cluster"].unique())]))
+    table = pd.crosstab(exploded["cluster"], exploded["helix"]).reindex(
+        index=order, columns=[*HELICES, UNKNOWN_HELIX], fill_value=0
+    )
+    long = table.rename_axis(index="cluster", columns="helix").stack().rename("actors")
+    return long.reset_index().astype({"actors": "int64"})

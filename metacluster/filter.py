@@ -26,7 +26,8 @@ import shapely
 
 from metacluster import nuts
 from metacluster._text import fold, fold_arrow, fold_series
-from metacluster.schema import HELIX_VALUES, UNKNOWN_HELIX
+from metacluster.geocode import country_codes, country_name
+from metacluster.schema import HELIX_LABELS, HELIX_VALUES, UNKNOWN_HELIX
 
 THEMES_MODES: Final = ("any", "all")
 SEARCH_COLUMNS: Final = ("name", "description", "city")
@@ -88,11 +89,7 @@ class Filters:
                 f"unknown helix {unknown[0]!r}; allowed values: {', '.join(HELIX_VALUES)}"
             )
         set_(self, "clusters", _values(self.clusters, "clusters"))
-        set_(
-            self,
-            "countries",
-            _codes(self.countries, nuts.COUNTRY_CODE_PATTERN, "country", "IT, FR"),
-        )
+        set_(self, "countries", _country_codes(self.countries))
         set_(self, "nuts", _codes(self.nuts, nuts.CODE_PATTERN, "NUTS code", "ITI, FRE11"))
         set_(self, "themes", _values(self.themes, "themes"))
         if self.themes_mode not in THEMES_MODES:
@@ -156,6 +153,29 @@ class Filters:
             search=one("q") or "",
             bbox=parse_bbox(bbox) if bbox else None,
         )
+
+    def summary(self) -> str:
+        """The filters in words, for people: "Regional clusters: Toscana, Yugozapaden ·
+        Helix: Academia & research"; "" when there are none.
+
+        >>> Filters(helix=("academia",), countries=("IT",)).summary()
+        'Helix: Academia & research · Country: Italy (IT)'
+        """
+
+        def named(one: str, many: str, values: Sequence[str]) -> str:
+            return f"{one if len(values) == 1 else many}: {', '.join(values)}" if values else ""
+
+        themes_word = "All of the themes" if self.themes_mode == "all" else "Themes"
+        parts = [
+            named("Helix", "Helices", [HELIX_LABELS.get(h, h) for h in self.helix]),
+            named("Regional cluster", "Regional clusters", self.clusters),
+            named("Country", "Countries", [country_label(c) for c in self.countries]),
+            named("NUTS region", "NUTS regions", self.nuts),
+            named("Theme", themes_word, self.themes),
+            f"Search: “{self.search}”" if self.search else "",
+            "Map area {:g},{:g} – {:g},{:g}".format(*self.bbox) if self.bbox else "",
+        ]
+        return " · ".join(part for part in parts if part)
 
     def describe(self) -> str:
         """A short slug for file names: "academia-IT-ITI1-q-museum", or "all"."""
@@ -311,6 +331,26 @@ def _codes(
     return codes
 
 
+def _country_codes(values: Iterable[str] | str) -> tuple[str, ...]:
+    """Country codes (IT, el) or names in any case and language (Italy, ITALIA,
+    Deutschland) as upper-case codes; a value that is neither raises ValueError."""
+    given = _values(values, "country")
+    names = [v for v in given if not nuts.COUNTRY_CODE_PATTERN.fullmatch(v.upper())]
+    found = dict(zip(names, country_codes(pd.Series(names, dtype=object)), strict=True))
+    unknown = [name for name, code in found.items() if not code]
+    if unknown:
+        raise ValueError(
+            f"{unknown[0]!r} is not a country: give a two-letter code (IT) or a name (Italy)"
+        )
+    return tuple(dict.fromkeys(str(found.get(v) or v.upper()) for v in given))
+
+
+def country_label(code: str) -> str:
+    """How a country is offered in a list: "Italy (IT)"."""
+    name = country_name(code)
+    return f"{name} ({code})" if name != code else code
+
+
 def _bbox(values: Sequence[float]) -> tuple[float, float, float, float]:
     if len(values) != 4:
         raise ValueError("bbox needs four numbers: min lon, min lat, max lon, max lat")
@@ -327,3 +367,51 @@ def _bbox(values: Sequence[float]) -> tuple[float, float, float, float]:
 
 def _slug(text: str) -> str:
     return "-".join(fold(text).split())
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values filters can take in some data: clusters in manifest order, country
+    codes, NUTS codes of every level with their names, themes."""
+
+    clusters: tuple[str, ...]
+    countries: tuple[str, ...]
+    nuts: dict[str, str]
+    themes: tuple[str, ...]
+
+
+def _distinct_items(column: pd.Series) -> list[str]:
+    """The distinct non-blank values of a column of values or lists of values, sorted.
+    ``pd.unique`` first, so that only the few distinct values are handled in Python."""
+    items = pd.Series(column.to_numpy(dtype=object), dtype=object).explode().dropna()
+    distinct = pd.unique(items.to_numpy(dtype=object))
+    return sorted({str(v) for v in distinct if str(v).strip()}, key=str.casefold)
+
+
+def offered_values(actors: pd.DataFrame, clusters: Sequence[str]) -> FilterOptions:
+    """The values a filter list offers for these actors: the regional clusters (in
+    ``clusters`` order, then any others), country codes, NUTS codes of every level with
+    their names (sorted by code) and themes."""
+    present_clusters = (
+        set(_distinct_items(actors["regional_cluster"])) if "regional_cluster" in actors else set()
+    )
+    ordered = [c for c in clusters if c in present_clusters]
+    ordered += sorted(present_clusters - set(ordered), key=str.casefold)
+    countries: set[str] = set()
+    for column in ("nuts0", "country"):
+        if column in actors:
+            countries.update(c.upper() for c in _distinct_items(actors[column]))
+    nuts: dict[str, str] = {}
+    for level in range(4):
+        code, name = f"nuts{level}", f"nuts{level}_name"
+        if code in actors:
+            pairs = actors[[code, name]].dropna(subset=[code]).drop_duplicates(subset=[code])
+            names = pairs[name].fillna("").astype(str)
+            nuts.update(zip(pairs[code].astype(str), names, strict=True))
+    themes = _distinct_items(actors["themes"]) if "themes" in actors else []
+    return FilterOptions(
+        clusters=tuple(ordered),
+        countries=tuple(sorted(countries)),
+        nuts=dict(sorted(nuts.items())),
+        themes=tuple(themes),
+    )

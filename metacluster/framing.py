@@ -28,7 +28,7 @@ MAX_ZOOM: Final = 9.0
 """The closest a fitted view comes: about a city with its surroundings (some 60 km across
 a laptop's map), so one actor alone still shows where it is."""
 
-REGION_MAX_ZOOM: Final = 7.5
+REGION_MAX_ZOOM: Final = 7.0
 """The closest a view of one region comes (a tour stop): the region with its neighbours."""
 
 PADDING: Final = 0.08

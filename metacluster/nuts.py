@@ -268,7 +268,7 @@ def _load_file(year: int, level: int, scale: str, *, retries: int | None) -> gpd
             "that mirrors GISCO's NUTS files"
         ) from problem
     if settings.use_cache:
-        _write_atomically(Path(settings.cache_folder) / name, data)
+        write_atomically(Path(settings.cache_folder) / name, data)
     return frame
 
 
@@ -363,7 +363,7 @@ def _parse(data: bytes, level: int) -> gpd.GeoDataFrame:
     return frame.set_crs(4326, allow_override=True)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -417,7 +417,7 @@ def fetch(
                         f"{name} from {settings.nuts_source} is not a usable NUTS file "
                         f"({problem}); nothing was cached"
                     ) from problem
-                _write_atomically(path, data)
+                write_atomically(path, data)
             stored.append(StoredFile(path, path.stat().st_size, downloaded))
     return stored
 

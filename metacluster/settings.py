@@ -96,3 +96,8 @@ attribution: str = (
     "Source: European Commission – Eurostat/GISCO"
 )
 """Attribution shown wherever NUTS geometries are shown or exported."""
+
+countries_source: str = os.environ.get("METACLUSTER_COUNTRIES_SOURCE", "")
+"""Where GISCO's country outlines (the map's basemap) come from: a base URL or a folder
+with GISCO's file names (env ``METACLUSTER_COUNTRIES_SOURCE``); empty: GISCO's countries
+service when ``nuts_source`` is GISCO's NUTS service, else the ``nuts_source`` folder."""

@@ -589,7 +589,7 @@ def test_a_tour_stop_looks_at_the_clusters_home_region(smartculture: gpd.GeoData
         at_home.geometry, width=PRESENT_WIDTH, height=PRESENT_HEIGHT, max_zoom=TOUR_MAX_ZOOM
     )
     assert spec(at)["initialViewState"] == expected.as_dict()
-    assert expected.zoom > 7  # the Madrid region, not half of Europe
+    assert expected.zoom >= 6.5  # the Madrid region, not half of Europe
     assert any(f"· {len(members)} actors" in m.value for m in at.markdown)
 
 

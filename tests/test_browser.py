@@ -9,20 +9,26 @@ The screenshot of the page is kept in the test's temporary folder.
 
 from __future__ import annotations
 
+import functools
+import http.server
+import io
 import json
+import math
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from metacluster import settings
 from metacluster.schema import HELICES, HELIX_LABELS
 from metacluster.ui.data import DATA_OVERRIDE_ENV
-from metacluster.ui.serve import CHROMIUM_FLAGS, running_app
-from tests.conftest import TEST_DATA
+from tests.conftest import TEST_DATA, _QuietHandler
+from tests.countries_fixture import write_countries
+from tests.serve import CHROMIUM_FLAGS, running_app
 from tests.ui_sample import XSS_NAME
 
 pytestmark = pytest.mark.browser
@@ -30,6 +36,9 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 START_TIMEOUT_S = 30
 PAGE_TIMEOUT_MS = 45_000
+FIRST_DRAW_TIMEOUT_MS = 120_000
+"""The first page of a fresh server merges the maps and reads the NUTS files (slow on a
+busy 2-core CI machine)."""
 COUNT = re.compile(r"^([\d,]+) of ([\d,]+) actors$")
 
 
@@ -44,12 +53,30 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def app_url(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port of 127.0.0.1, on the bundled manifests."""
+def countries_url(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The small stand-in for GISCO's countries file, served on 127.0.0.1."""
+    folder = write_countries(tmp_path_factory.mktemp("countries"), nuts_mirror).parent
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def app_url(
+    nuts_mirror: Path, countries_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port of 127.0.0.1, on the bundled manifests, with
+    country outlines from a local server."""
     folder = tmp_path_factory.mktemp("browser")
     env = {
         **os.environ,
         "METACLUSTER_NUTS_SOURCE": str(nuts_mirror),
+        "METACLUSTER_COUNTRIES_SOURCE": countries_url,
         "METACLUSTER_CACHE": str(folder / "nuts-cache"),
         "HOME": str(folder),  # Streamlit's own files (~/.streamlit) stay in the sandbox
     }
@@ -61,18 +88,31 @@ def app_url(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         pytest.fail(str(error))
 
 
-@pytest.fixture
-def page(chromium: Path) -> Iterator[Page]:
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(chromium), args=list(CHROMIUM_FLAGS)
         )
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            context.set_default_timeout(PAGE_TIMEOUT_MS)
-            yield context.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+def _new_page(browser: Browser, width: int, height: int) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = _new_page(browser, 1400, 900)
+    try:
+        yield page
+    finally:
+        page.context.close()
 
 
 def _sidebar_count(page: Page) -> tuple[int, int]:
@@ -83,7 +123,7 @@ def _sidebar_count(page: Page) -> tuple[int, int]:
 
 def _map_canvas(page: Page) -> Locator:
     canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
-    canvas.wait_for(state="visible")
+    canvas.wait_for(state="visible", timeout=FIRST_DRAW_TIMEOUT_MS)
     return canvas
 
 
@@ -134,6 +174,15 @@ def test_the_app_in_chromium(app_url: str, page: Page, tmp_path: Path) -> None:
         TEST_DATA / "ui_upload_map.csv"
     )
     expect(page.get_by_role("heading", name="Ad-hoc layer of 1 map")).to_be_visible()
+    # the same file again replaces it: still one map of two actors, no duplicates
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        TEST_DATA / "ui_upload_map.csv"
+    )
+    page.wait_for_timeout(1_000)
+    expect(page.get_by_role("heading", name="Ad-hoc layer of 1 map")).to_be_visible()
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)).to_have_text(
+        "2 of 2 actors"
+    )
     search = page.locator('[data-testid="stTextInput"]').filter(has_text="Search")
     search.locator("input").fill("window")
     search.locator("input").press("Enter")
@@ -156,3 +205,199 @@ def test_the_app_in_chromium(app_url: str, page: Page, tmp_path: Path) -> None:
     assert page.locator('img[src="x"]').count() == 0
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     assert not page_errors
+
+
+# --- what the issue "the app as its three users meet it" asks, proven in the browser ------
+
+SEA = (214, 226, 236)
+LAND = (250, 250, 247)
+
+
+def _watch_specs(page: Page) -> list[dict]:
+    """Every map spec the page receives, in order, read from the websocket frames."""
+    specs: list[dict] = []
+
+    def collect(payload: bytes | str) -> None:
+        data = payload if isinstance(payload, bytes) else payload.encode()
+        start = data.find(b'{"initialViewState"')
+        if start >= 0:
+            text = data[start:].decode("utf-8", errors="replace")
+            specs.append(json.JSONDecoder().raw_decode(text)[0])
+
+    page.on("websocket", lambda ws: ws.on("framereceived", collect))
+    return specs
+
+
+def _pixel(lon: float, lat: float, view: dict, width: float, height: float) -> tuple[float, float]:
+    """Where deck.gl draws (lon, lat) in a map of width × height px (Web Mercator, 512 px
+    world at zoom 0), computed here from the view state the browser received."""
+
+    def y(latitude: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(latitude) / 2))
+
+    scale = 512 * 2 ** view["zoom"]
+    return (
+        width / 2 + (lon - view["longitude"]) / 360 * scale,
+        height / 2 + (y(view["latitude"]) - y(lat)) / (2 * math.pi) * scale,
+    )
+
+
+def _layer(spec: dict, layer_id: str) -> dict:
+    return next(layer for layer in spec["layers"] if layer["id"] == layer_id)
+
+
+def _colour_at(page: Page, canvas: Locator, x: float, y: float) -> tuple[int, int, int]:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+    return image.getpixel((round(x), round(y)))  # type: ignore[return-value]
+
+
+def _near(colour: tuple[int, int, int], target: tuple[int, int, int], tolerance: int = 6) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(colour, target, strict=True))
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)], ids=["1280x800", "1600x1000"])
+def test_every_filtered_actor_is_inside_the_map(
+    app_url: str, browser: Browser, size: tuple[int, int], tmp_path: Path
+) -> None:
+    page = _new_page(browser, *size)
+    specs = _watch_specs(page)
+    page.goto(app_url + "?cluster=Toscana&cluster=Yugozapaden")
+    canvas = _map_canvas(page)
+    shown, _ = _sidebar_count(page)
+    page.wait_for_timeout(500)
+    spec = specs[-1]
+    actors = _layer(spec, "actors")["data"]
+    assert len(actors) == shown > 10
+    box = canvas.bounding_box()
+    assert box is not None
+    radius = _layer(spec, "actors")["getRadius"]
+    xs, ys = zip(
+        *(_pixel(a["lon"], a["lat"], spec["initialViewState"], box["width"], box["height"])
+          for a in actors),
+        strict=True,
+    )  # fmt: skip
+    assert radius <= min(xs) and max(xs) <= box["width"] - radius  # Sofia is on screen
+    assert radius <= min(ys) and max(ys) <= box["height"] - radius
+    # ...and the map is not zoomed out to nothing: the actors span much of it
+    assert max(max(xs) - min(xs), max(ys) - min(ys)) > 0.4 * min(box["width"], box["height"])
+    page.screenshot(path=tmp_path / f"framing-{size[0]}x{size[1]}.png")
+    page.context.close()
+
+
+def test_land_outside_nuts_is_land_not_sea(app_url: str, browser: Browser, tmp_path: Path) -> None:
+    page = _new_page(browser, 1280, 800)
+    specs = _watch_specs(page)
+    page.goto(app_url)
+    _map_canvas(page)
+    upload = tmp_path / "ukraine.csv"
+    upload.write_text(
+        "name,helix,city,country,latitude,longitude\n"
+        "Kyiv Polytechnic,academia,Kyiv,UA,50.4490,30.4580\n"
+        "Crimean museum,civil society,Simferopol,UA,44.9521,34.1024\n"
+    )
+    page.get_by_text("Upload your own maps").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(upload)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)).to_have_text(
+        "2 of 2 actors"
+    )
+    page.wait_for_timeout(1_500)
+    canvas = _map_canvas(page)
+    box = canvas.bounding_box()
+    assert box is not None
+    view = specs[-1]["initialViewState"]
+    land = _colour_at(page, canvas, *_pixel(32.0, 49.0, view, box["width"], box["height"]))
+    sea = _colour_at(page, canvas, *_pixel(31.5, 45.0, view, box["width"], box["height"]))
+    assert _near(sea, SEA), sea  # the Black Sea is sea...
+    assert _near(land, LAND), land  # ...and Ukraine, outside NUTS, is land
+    page.context.close()
+
+
+def test_typing_es_and_enter_picks_spain_only(app_url: str, page: Page) -> None:
+    page.goto(app_url)
+    _map_canvas(page)
+    nuts = page.locator('[data-testid="stMultiSelect"]').filter(has_text="NUTS region")
+    nuts.locator("input").fill("ES")
+    options = page.get_by_role("option")
+    expect(options.first).to_have_text(re.compile(r"^ES — "))
+    labels = options.all_inner_texts()
+    by_code = [label.split(" — ")[0] for label in labels if re.match(r"^[A-Z]{2}\w* — ", label)]
+    by_name = [label for label in labels if label.split(" — ")[0] not in by_code]
+    assert by_code and all(code.startswith("ES") for code in by_code)  # not DK041, UKG3…
+    assert by_code == sorted(by_code)  # by code, before the regions found by name
+    assert [label.split(" — ")[0] for label in labels[: len(by_code)]] == by_code
+    assert all(label.casefold().startswith("es") for label in by_name)  # "Este", "Essex"…
+    assert not any("select" in label.lower() for label in labels)  # no "Select all matches"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"[?&]nuts=ES$"))
+    spain, total = _sidebar_count(page)
+    assert 0 < spain < total
+    # country names are offered, and found by name
+    country = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Country")
+    country.locator("input").fill("ital")
+    expect(page.get_by_role("option").first).to_have_text("Italy (IT)")
+    page.keyboard.press("Escape")
+
+
+def test_presentation_fills_the_screen_and_follows_the_clicker(
+    app_url: str, browser: Browser, tmp_path: Path
+) -> None:
+    page = _new_page(browser, 1280, 720)
+    page.goto(app_url + "?present=1")
+    _map_canvas(page)
+    chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
+    caption = page.get_by_text(re.compile(r"^\d+ / \d+ — "))
+    for key, step in (("ArrowRight", 1), ("PageDown", 2), ("Space", 3), ("ArrowLeft", 2),
+                      ("PageUp", 1)):  # fmt: skip
+        page.keyboard.press(key)
+        page.wait_for_url(re.compile(rf"[?&]step={step}(&|$)"))
+        expect(caption).to_have_text(re.compile(rf"^{step} / "))
+    # the legend counts the stop's actors, like the caption
+    stop = page.get_by_text(re.compile(r"^\d+ / \d+ — .* · [\d,]+ actors$")).inner_text()
+    actors = int(stop.rsplit("· ", 1)[1].split()[0].replace(",", ""))
+    legend = [
+        int(page.get_by_text(re.compile(rf"^{re.escape(HELIX_LABELS[h])} \(\d+\)$")).inner_text()
+            .rsplit("(", 1)[1].rstrip(")"))
+        for h in HELICES
+    ]  # fmt: skip
+    assert sum(legend) == actors
+    # the map fills the rest of the window, and nothing is cut
+    page.wait_for_timeout(800)
+    box = chart.bounding_box()
+    assert box is not None
+    assert 720 - 60 <= box["y"] + box["height"] <= 720
+    assert box["height"] >= 0.5 * 720
+    leave = page.get_by_role("button", name="Leave presentation")
+    assert leave.evaluate("b => b.scrollWidth <= b.clientWidth")
+    page.screenshot(path=tmp_path / "present-1280x720.png")
+    leave.click()
+    page.wait_for_url(re.compile(r"/$"))  # neither present= nor step= is left
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)).to_be_visible()
+    page.context.close()
+
+
+def test_presentation_map_fills_a_large_projector(app_url: str, browser: Browser) -> None:
+    page = _new_page(browser, 1920, 1080)
+    page.goto(app_url + "?present=1&step=2")
+    _map_canvas(page)
+    page.wait_for_timeout(800)
+    box = page.locator('[data-testid="stDeckGlJsonChart"]').first.bounding_box()
+    assert box is not None
+    assert 1080 - 60 <= box["y"] + box["height"] <= 1080
+    page.context.close()
+
+
+def test_the_wheel_scrolls_the_page_over_the_map(app_url: str, page: Page) -> None:
+    page.goto(app_url)
+    canvas = _map_canvas(page)
+    before = canvas.bounding_box()
+    assert before is not None
+    page.mouse.move(before["x"] + before["width"] / 2, before["y"] + before["height"] / 2)
+    page.mouse.wheel(0, 300)
+    page.wait_for_timeout(500)
+    after = canvas.bounding_box()
+    assert after is not None and after["y"] < before["y"] - 100  # the page moved up
+    expect(page.get_by_role("button", name="Zoom in")).to_be_visible()
+    expect(page.get_by_role("button", name="Zoom out")).to_be_visible()

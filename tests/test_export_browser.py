@@ -20,8 +20,8 @@ from metacluster import settings
 from metacluster.export import render
 from metacluster.merge import merge
 from metacluster.schema import HELICES, HELIX_COLOURS
-from metacluster.ui.serve import CHROMIUM_FLAGS
 from tests.conftest import PROJECT_ROOT
+from tests.serve import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 

@@ -93,11 +93,25 @@ def test_filter_on_missing_column_names_it(actors) -> None:
         apply_filters(actors.drop(columns="nuts2"), Filters(nuts=("ITI4",)))
 
 
+def test_countries_are_given_by_code_or_name_in_any_case() -> None:
+    filters = Filters(countries=("italy", "GREECE", "bg", "Deutschland", "ITA", "Italia"))
+    assert filters.countries == ("IT", "EL", "BG", "DE")
+
+
+def test_summary_says_the_filters_in_words() -> None:
+    filters = Filters(helix=("academia", "business"), clusters=("Toscana",), countries=("EL",))
+    assert filters.summary() == (
+        "Helices: Academia & research, Business & industry · Regional cluster: Toscana · "
+        "Country: Greece (EL)"
+    )
+    assert Filters().summary() == ""
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"helix": ("academy",)}, "unknown helix 'academy'; allowed values: academia, business"),
-        ({"countries": ("ITA",)}, "'ITA' is not a country"),
+        ({"countries": ("Atlantis",)}, "'Atlantis' is not a country"),
         ({"nuts": ("IT-I4",)}, "'IT-I4' is not a NUTS code"),
         ({"themes_mode": "some"}, "themes_mode must be one of any, all"),
         ({"bbox": (13, 41, 12, 42)}, "bbox must be min lon"),

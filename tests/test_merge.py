@@ -19,16 +19,9 @@ import pytest
 from shapely import Point
 
 from metacluster import merge
+from metacluster.dedupe import _pairs_by_key, haversine_km, normalise_name, website_host
 from metacluster.manifest import MapEntry, load_manifest
-from metacluster.merge import (
-    NO_LOCATION,
-    MergeResult,
-    _pairs_by_key,
-    haversine_km,
-    merge_results,
-    normalise_name,
-    website_host,
-)
+from metacluster.merge import NO_LOCATION, MergeResult, merge_results
 from metacluster.schema import (
     ACTOR_COLUMNS,
     MERGE_COLUMNS,
@@ -194,17 +187,54 @@ def test_accent_and_suffix_variants_merge_into_first_map_actor() -> None:
     ]
 
 
-def test_same_host_merges_even_far_apart() -> None:
+def test_same_host_merges_nearby_rows_of_one_country() -> None:
     result = run(
         (
-            "Attica",
+            "Lazio",
             "a.csv",
-            [{"name": "Acme Labs", "website": "https://www.acme.eu/x", **at(ATHENS)}],
+            [{"name": "Acme Labs", "website": "https://www.acme.eu/x", "country": "IT",
+              **at(ROME)}],
         ),
-        ("Lazio", "l.csv", [{"name": "ACME Laboratories", "website": "acme.eu", **at(ROME)}]),
-    )
+        ("Roma", "l.csv", [{"name": "ACME Laboratories", "website": "acme.eu", "country": "it",
+                            **at(ROME, 30)}]),
+    )  # fmt: skip
     assert len(result.actors) == 1
-    assert result.actors.iloc[0]["regional_cluster"] == ["Attica", "Lazio"]
+    assert result.actors.iloc[0]["regional_cluster"] == ["Lazio", "Roma"]
+    assert result.actors.iloc[0]["same_organisation"] == []
+
+
+def test_same_host_far_apart_or_abroad_are_branches_not_one_actor() -> None:
+    sofia, leamington = (23.3219, 42.6977), (-1.5353, 52.2852)
+    result = run(
+        ("Yugozapaden", "y.csv", [{"name": "Ubisoft Sofia", "website": "ubisoft.com",
+                                   "country": "BG", "city": "Sofia", "lon": sofia[0],
+                                   "lat": sofia[1]}]),
+        ("West Midlands", "w.csv", [{"name": "Ubisoft Leamington", "website": "www.ubisoft.com",
+                                     "country": "GB", "city": "Leamington Spa",
+                                     "lon": leamington[0], "lat": leamington[1]}]),
+        ("Toscana", "t.csv", [{"name": "Ubisoft Milan", "website": "ubisoft.com/it",
+                               "country": "IT", "city": "Milano", **at(ROME, 400)}]),
+        ("Lazio", "l.csv", [{"name": "Ubisoft Roma", "website": "ubisoft.com", "country": "IT",
+                             "city": "Roma", **at(ROME)}]),
+    )  # fmt: skip
+    assert result.actors["name"].tolist() == [
+        "Ubisoft Sofia", "Ubisoft Leamington", "Ubisoft Milan", "Ubisoft Roma"
+    ]  # fmt: skip
+    assert result.report.duplicates_merged == 0
+    ids = result.actors["actor_id"].tolist()
+    for actor_id, others in zip(ids, result.actors["same_organisation"], strict=True):
+        assert sorted(others) == sorted(i for i in ids if i != actor_id)
+    assert result.actors.iloc[1]["regional_cluster"] == ["West Midlands"]  # still on the UK map
+
+
+def test_same_host_in_the_same_city_is_one_actor_even_when_far_by_coordinates() -> None:
+    result = run(
+        ("A", "a.csv", [{"name": "Museo X", "website": "museox.it", "city": "Roma",
+                         **at(ROME)}]),
+        ("B", "b.csv", [{"name": "Museum X", "website": "museox.it", "city": "ROMA",
+                         **at(ROME, 80)}]),
+    )  # fmt: skip
+    assert len(result.actors) == 1
 
 
 def test_same_name_far_apart_is_not_merged() -> None:
@@ -281,8 +311,9 @@ def test_matches_join_transitively() -> None:
     result = run(
         ("A", "a.csv", [{"name": "Creative Lab", **at(ROME)}]),
         ("B", "b.csv", [{"name": "Creative Lab SRL", "website": "creativelab.it", **at(ROME, 5)}]),
-        ("C", "c.csv", [{"name": "CL Studio", "website": "https://creativelab.it", **at(ATHENS)}]),
-    )
+        ("C", "c.csv", [{"name": "CL Studio", "website": "https://creativelab.it",
+                         **at(ROME, 40)}]),
+    )  # fmt: skip
     assert len(result.actors) == 1
     assert result.actors.iloc[0]["source_maps"] == ["A: a.csv#1", "B: b.csv#1", "C: c.csv#1"]
     assert result.report.duplicates_merged == 2
@@ -372,7 +403,9 @@ def test_columns_order_extras_and_attrs() -> None:
         ("Nord", "n.csv", [{"name": "A", "phone": "+33 1", **at(LILLE)}]), name="SmartCulture"
     )
     columns = result.actors.columns.tolist()
-    expected = [*ACTOR_COLUMNS[:-1], *NUTS_COLUMNS, *MERGE_COLUMNS, "merge_conflicts"]
+    expected = [
+        *ACTOR_COLUMNS[:-1], *NUTS_COLUMNS, *MERGE_COLUMNS, "merge_conflicts", "same_organisation"
+    ]  # fmt: skip
     assert columns == [*expected, "phone", "geometry"]
     assert result.actors.crs == "EPSG:4326"
     assert result.actors.attrs["name"] == "SmartCulture"

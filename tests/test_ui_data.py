@@ -8,6 +8,7 @@ import geopandas as gpd
 import pytest
 
 from metacluster import framing, settings
+from metacluster.filter import offered_values
 from metacluster.ui import data
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.present import TOUR_MAX_ZOOM, tour_step
@@ -30,7 +31,7 @@ def test_safe_name_keeps_only_a_plain_base_name(name: str, safe: str) -> None:
 
 
 def test_filter_options_come_from_the_data_in_manifest_order() -> None:
-    options = data.build_filter_options(sample_actors(), ["Toscana", "Nord-Pas de Calais"])
+    options = offered_values(sample_actors(), ["Toscana", "Nord-Pas de Calais"])
     assert options.clusters == ("Toscana", "Nord-Pas de Calais")
     assert options.countries == ("FR", "IT")
     assert options.nuts == {
@@ -47,7 +48,7 @@ def test_filter_options_come_from_the_data_in_manifest_order() -> None:
 
 
 def test_filter_options_add_clusters_missing_from_the_manifest() -> None:
-    options = data.build_filter_options(sample_actors(), ["Lazio"])
+    options = offered_values(sample_actors(), ["Lazio"])
     assert options.clusters == ("Nord-Pas de Calais", "Toscana")
 
 

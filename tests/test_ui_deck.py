@@ -205,19 +205,31 @@ def test_region_features_of_the_balance_index() -> None:
     assert first["fill"] == expected[0].tolist()
 
 
-def test_countries_features_draw_land_over_a_sea_backdrop_only_offline() -> None:
+def test_countries_features_draw_land_over_the_sea_a_neutral_ground_or_nothing() -> None:
     square = shapely.to_geojson(shapely.box(0, 0, 1, 1))
-    offline = json.loads(deck.countries_features({"FR": square, "IT": square}, with_sea=True))
-    online = json.loads(deck.countries_features({"FR": square, "IT": square}, with_sea=False))
-    assert len(offline["features"]) == 3 and len(online["features"]) == 2
-    assert offline["features"][0]["geometry"]["coordinates"][0][2] == [180, 85]
+    countries = {"FR": square, "IT": square}
+    world = json.loads(deck.countries_features(countries, backdrop="sea"))
+    nuts_only = json.loads(deck.countries_features(countries, backdrop="neutral"))
+    online = json.loads(deck.countries_features(countries, backdrop="none"))
+    assert len(world["features"]) == len(nuts_only["features"]) == 3
+    assert world["features"][0]["geometry"]["coordinates"][0][2] == [180, 85]
+    sea, neutral = (
+        world["features"][0]["properties"]["fill"],
+        nuts_only["features"][0]["properties"]["fill"],
+    )
+    r, g, b, _ = neutral
+    assert b <= r and b <= g  # a warm grey, not the sea's blue: land outside NUTS is not water
+    assert sea[2] > sea[0]  # the sea is blue
+    assert len(online["features"]) == 2
     assert online["features"][0]["properties"]["fill"][3] == 0  # outlines over the tiles
+    with pytest.raises(ValueError, match="backdrop"):
+        deck.countries_features(countries, backdrop="ocean")
 
 
 def _layers(point_radius: float = deck.POINT_RADIUS_PX) -> list[deck.Layer]:
     rows = deck.actor_rows(sample_actors())
     return [
-        deck.countries_layer(deck.countries_features({}, with_sea=True)),
+        deck.countries_layer(deck.countries_features({}, backdrop="sea")),
         deck.regions_layer(deck.region_features(_regions(), {}, "actors")),
         deck.actors_layer(deck.rows_json(rows), point_radius=point_radius),
     ]
@@ -241,8 +253,8 @@ def test_deck_spec_stacks_pickable_layers_over_the_offline_basemap() -> None:
     assert [row["id"] for row in actors["data"]] == sample_actors()["actor_id"].tolist()
     assert regions["data"]["type"] == "FeatureCollection"
     assert spec["initialViewState"] == {"latitude": 45.0, "longitude": 8.0, "zoom": 4.0}
-    # The wheel scrolls the page, not the map (zoom buttons and Ctrl + wheel zoom).
-    assert spec["views"][0]["controller"]["scrollZoom"] is False
+    # The arrow keys are the presentation clicker's, not the map's.
+    assert spec["views"][0]["controller"]["keyboard"] is False
     # No tiles: pydeck's "no style" marker, which Streamlit does not replace by Carto's.
     assert spec["mapStyle"] == pdk.Deck(map_provider=None).map_style
     assert "mapProvider" not in spec

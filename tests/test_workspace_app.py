@@ -19,9 +19,9 @@ from streamlit.testing.v1 import AppTest
 
 from metacluster import settings
 from metacluster.ui.data import DATA_OVERRIDE_ENV
-from metacluster.ui.serve import CHROMIUM_FLAGS, running_app
 from metacluster.workspace import COORDINATOR, DATABASE_URL_ENV, Workspace, init_workspace
 from tests.conftest import PROJECT_ROOT, TEST_DATA
+from tests.serve import CHROMIUM_FLAGS, running_app
 
 MANIFEST = TEST_DATA / "merge" / "partnership.toml"
 APP = PROJECT_ROOT / "app.py"

@@ -9,5 +9,4 @@
 - ``present``: presentation mode and the region-by-region tour;
 - ``upload``: layer files uploaded in the browser, merged like regional maps;
 - ``guard``: domain errors shown as ``st.error``, in one place;
-- ``serve``: the app in a subprocess on 127.0.0.1, for a browser (browser test, screenshot).
 """

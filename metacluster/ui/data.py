@@ -33,15 +33,20 @@ import pyarrow as pa
 import requests
 import streamlit as st
 
-from metacluster import _http, settings
-from metacluster._errors import InputFileError, ManifestError
-from metacluster.filter import Filters, apply_filters, searchable_text
+from metacluster import settings
+from metacluster._errors import InputFileError, ManifestError, NutsUnavailableError
+from metacluster.filter import (
+    FilterOptions,
+    Filters,
+    apply_filters,
+    offered_values,
+    searchable_text,
+)
 from metacluster.manifest import Manifest, load_manifest
 from metacluster.merge import MergeReport, merge
 from metacluster.nuts import load_nuts, source_key
-from metacluster.read._raw import check_size_limit
-from metacluster.read.parquet import python_lists
-from metacluster.schema import MERGE_COLUMNS
+from metacluster.read import check_size_limit
+from metacluster.read.parquet import read_actors
 from metacluster.ui import deck
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -49,8 +54,6 @@ LAYERS_FOLDER: Final = PROJECT_ROOT / "layers"
 DATA_OVERRIDE_ENV: Final = "METACLUSTER_APP_DATA"
 """Environment variable naming a GeoParquet/GeoJSON of located actors to show instead of
 the manifests (used by ``benchmarks/app.py``)."""
-
-_LIST_COLUMNS: Final = ("themes", *MERGE_COLUMNS, "merge_conflicts")
 
 BASEMAP_PROBE_URL: str = deck.ONLINE_BASEMAP
 """What ``online_basemap_default`` asks to learn whether the tiles can be had."""
@@ -67,7 +70,8 @@ def online_basemap_default() -> bool:
 def _answers(url: str) -> bool:
     """One quick HEAD request; on workshop Wi-Fi a slow answer counts as none."""
     try:
-        return _http.session().head(url, timeout=(1.0, 1.0), allow_redirects=True).ok
+        headers = {"User-Agent": settings.user_agent}
+        return requests.head(url, timeout=(1.0, 1.0), allow_redirects=True, headers=headers).ok
     except requests.RequestException:
         return False
 
@@ -210,16 +214,13 @@ def load_override(path: Path) -> Dataset:
 def _override(path: str, stamp: tuple[tuple[str, int, int], ...]) -> Dataset:
     file = Path(path)
     if file.suffix.lower() == ".parquet":
-        actors = gpd.read_parquet(file)
+        actors = read_actors(file)  # list columns come back as Python lists
     elif file.suffix.lower() in (".geojson", ".json"):
         actors = gpd.read_file(file)
     else:
         raise InputFileError(
             file, "not a GeoParquet (.parquet) or GeoJSON (.geojson) file", "Convert it first."
         )
-    listed = [column for column in _LIST_COLUMNS if column in actors.columns]
-    if listed and file.suffix.lower() == ".parquet":
-        python_lists(actors, file, listed)
     clusters = (
         pd.Series(actors["regional_cluster"]).explode().dropna().drop_duplicates().tolist()
         if "regional_cluster" in actors.columns
@@ -313,26 +314,41 @@ def actor_rows(version: str, _dataset: Dataset) -> np.ndarray:
     return deck.actor_rows(_dataset.actors)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def nuts_geometries(year: int, level: int, source: tuple[object, ...]) -> dict[str, str]:
-    """Region geometries at the display scale as GeoJSON text, by NUTS code."""
-    return deck.geometry_json(load_nuts(year=year, level=level, scale=settings.display_scale))
+FINE_SCALE: Final = "10M"
+"""The scale of region outlines when the map is zoomed past country level, where 1:20M
+polygons look blocky (used when the source or cache has it)."""
 
 
-def region_geometries(year: int, level: int) -> dict[str, str]:
-    """``nuts_geometries`` for the current NUTS source (read once per source)."""
-    return nuts_geometries(year, level, source_key())
+def display_scales(*, fine: bool) -> tuple[str, ...]:
+    """Scales to try for drawing, best first: the fine one when zoomed in, then the
+    display scale (``settings.display_scale``)."""
+    return tuple(
+        dict.fromkeys((FINE_SCALE, settings.display_scale) if fine else (settings.display_scale,))
+    )
 
 
-@dataclass(frozen=True)
-class FilterOptions:
-    """The values the sidebar offers, from the data: clusters in manifest order, country
-    codes, NUTS codes of every level with their names, themes."""
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=600)
+def nuts_geometries(
+    year: int, level: int, scale: str, source: tuple[object, ...]
+) -> dict[str, str] | None:
+    """Region geometries at ``scale`` as GeoJSON text, by NUTS code; None when that scale
+    cannot be had (asked again after ten minutes, not on every rerun)."""
+    try:
+        return deck.geometry_json(load_nuts(year=year, level=level, scale=scale))
+    except NutsUnavailableError:
+        if scale == settings.display_scale:
+            raise
+        return None
 
-    clusters: tuple[str, ...]
-    countries: tuple[str, ...]
-    nuts: dict[str, str]
-    themes: tuple[str, ...]
+
+def region_geometries(year: int, level: int, *, fine: bool = False) -> dict[str, str]:
+    """``nuts_geometries`` for the current NUTS source (read once per source), at the fine
+    scale when ``fine`` and the source or cache has it, else at the display scale."""
+    for scale in display_scales(fine=fine):
+        geometries = nuts_geometries(year, level, scale, source_key())
+        if geometries is not None:
+            return geometries
+    raise AssertionError("unreachable: the display scale raises when it is missing")
 
 
 def filters_key(filters: Filters) -> str:
@@ -362,39 +378,4 @@ def _search_text(version: str, _dataset: Dataset) -> pa.Array:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def filter_options(version: str, _dataset: Dataset) -> FilterOptions:
     """The sidebar's options for one data version (computed once)."""
-    return build_filter_options(_dataset.actors, _dataset.clusters)
-
-
-def _distinct_items(column: pd.Series) -> list[str]:
-    """The distinct non-blank values of a column of values or lists of values, sorted.
-    ``pd.unique`` first, so that only the few distinct values are handled in Python."""
-    items = pd.Series(column.to_numpy(dtype=object), dtype=object).explode().dropna()
-    distinct = pd.unique(items.to_numpy(dtype=object))
-    return sorted({str(v) for v in distinct if str(v).strip()}, key=str.casefold)
-
-
-def build_filter_options(actors: pd.DataFrame, clusters: Sequence[str]) -> FilterOptions:
-    """The sidebar's options: the pure part of ``filter_options``."""
-    present_clusters = (
-        set(_distinct_items(actors["regional_cluster"])) if "regional_cluster" in actors else set()
-    )
-    ordered = [c for c in clusters if c in present_clusters]
-    ordered += sorted(present_clusters - set(ordered), key=str.casefold)
-    countries: set[str] = set()
-    for column in ("nuts0", "country"):
-        if column in actors:
-            countries.update(c.upper() for c in _distinct_items(actors[column]))
-    nuts: dict[str, str] = {}
-    for level in range(4):
-        code, name = f"nuts{level}", f"nuts{level}_name"
-        if code in actors:
-            pairs = actors[[code, name]].dropna(subset=[code]).drop_duplicates(subset=[code])
-            names = pairs[name].fillna("").astype(str)
-            nuts.update(zip(pairs[code].astype(str), names, strict=True))
-    themes = _distinct_items(actors["themes"]) if "themes" in actors else []
-    return FilterOptions(
-        clusters=tuple(ordered),
-        countries=tuple(sorted(countries)),
-        nuts=dict(sorted(nuts.items())),
-        themes=tuple(themes),
-    )
+    return offered_values(_dataset.actors, _dataset.clusters)

@@ -10,8 +10,9 @@ Tooltips are plain text, never HTML: a map drawn by someone else may name an act
 ``<img src=x onerror=…>``, and a ``text`` tooltip reaches the page through the browser's
 ``innerText``, so such a name is shown as it is and never parsed (``TOOLTIP``).
 
-Layers, bottom to top: ``countries`` (NUTS level 0 as a light basemap, so the map reads
-well with no tile server), ``regions`` (choropleth of one metric) and ``actors`` (points
+Layers, bottom to top: ``countries`` (GISCO's country outlines over the sea as a light
+basemap, so the map reads well with no tile server; NUTS countries over a neutral ground
+when the outlines cannot be had), ``regions`` (choropleth of one metric) and ``actors`` (points
 coloured by helix). Both upper layers are pickable and carry an ``id`` so that a click
 selects an actor or a region.
 """
@@ -62,6 +63,7 @@ _METRES_PER_DEGREE: Final = 111_320.0
 
 _SEA: Final = (214, 226, 236, 255)
 _LAND: Final = (250, 250, 247, 255)
+_NEUTRAL: Final = (232, 231, 226, 255)
 _BORDER: Final = (176, 176, 176, 255)
 _RAMP_START: Final = (247, 247, 247)
 _WORLD_RING: Final = [[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]
@@ -257,13 +259,21 @@ def _format_value(value: float) -> str:
     return f"{value:.2f}" if value != int(value) else f"{int(value):,}"
 
 
-def countries_features(geometries: Mapping[str, str], *, with_sea: bool) -> str:
-    """Level-0 regions as a light basemap; ``with_sea`` adds a blue backdrop under them."""
+BACKDROPS: Final = ("sea", "neutral", "none")
+
+
+def countries_features(geometries: Mapping[str, str], *, backdrop: str) -> str:
+    """Countries as a light basemap over a backdrop: ``sea`` when the countries are the
+    whole world's (GISCO's countries), ``neutral`` when they are only NUTS countries, so
+    land outside NUTS never looks like water, ``none`` (outlines only) over online tiles."""
+    if backdrop not in BACKDROPS:
+        raise ValueError(f"backdrop must be one of {BACKDROPS}, not {backdrop!r}")
     features = []
-    if with_sea:
-        sea = json.dumps({"type": "Polygon", "coordinates": [_WORLD_RING]})
-        features.append(_feature(sea, {"fill": list(_SEA), "line": [0, 0, 0, 0]}))
-    land = list(_LAND) if with_sea else [0, 0, 0, 0]
+    if backdrop != "none":
+        world = json.dumps({"type": "Polygon", "coordinates": [_WORLD_RING]})
+        fill = _SEA if backdrop == "sea" else _NEUTRAL
+        features.append(_feature(world, {"fill": list(fill), "line": [0, 0, 0, 0]}))
+    land = [0, 0, 0, 0] if backdrop == "none" else list(_LAND)
     features += [_feature(g, {"fill": land, "line": list(_BORDER)}) for g in geometries.values()]
     return _feature_collection(features)
 
@@ -336,10 +346,11 @@ def actors_layer(data: str, *, point_radius: float = POINT_RADIUS_PX) -> Layer:
     return Layer(ACTORS_LAYER, "ScatterplotLayer", data, style)
 
 
-CONTROLLER: Final[dict[str, Any]] = {"scrollZoom": False, "doubleClickZoom": True}
-"""Map controls: dragging pans and a double click zooms, but the mouse wheel scrolls the
-page (the map spans most of its width); the zoom buttons (``ZOOM_WIDGET``) and Ctrl/⌘ +
-wheel, handled by the app's page script, zoom."""
+CONTROLLER: Final[dict[str, Any]] = {"scrollZoom": True, "doubleClickZoom": True, "keyboard": False}
+"""Map controls: drag to pan, double click and wheel to zoom; the app's page script
+(``ui/page.js``) lets the wheel through only with Ctrl/⌘ or once the map was clicked, so
+that scrolling the page over the map scrolls the page, and adds zoom buttons. No keyboard
+control: the arrow keys belong to the presentation clicker."""
 
 
 def deck_spec(

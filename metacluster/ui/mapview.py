@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import streamlit as st
 
-from metacluster import framing, settings
+from metacluster import countries, framing, settings
 from metacluster.nuts import source_key
 from metacluster.schema import actors_per_helix
 from metacluster.ui import data, deck
@@ -36,8 +36,10 @@ MAP_HEIGHT: Final = 560
 sidebar open: the map column is 578 px wide): the view is fitted to it, so every filtered
 actor is inside the map at that size and at every wider one."""
 PRESENT_WIDTH: Final = 1200
-PRESENT_HEIGHT: Final = 520
+PRESENT_HEIGHT: Final = 400
 """The presentation map's smallest size (a 1280×720 projector); it grows with the window."""
+FINE_ZOOM: Final = 5.5
+"""From this zoom on (closer than a country) regions are drawn at ``data.FINE_SCALE``."""
 CARTO_ATTRIBUTION: Final = "Basemap © CARTO, © OpenStreetMap contributors."
 
 
@@ -63,8 +65,19 @@ def selected(event: Any) -> Selected | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _countries(year: int, nuts_key: tuple[object, ...], *, with_sea: bool) -> str:
-    return deck.countries_features(data.nuts_geometries(year, 0, nuts_key), with_sea=with_sea)
+def _countries(year: int, source: tuple[object, ...], *, online: bool, fine: bool) -> str:
+    """The basemap's features: the world's countries over the sea when GISCO's outlines
+    can be had, else NUTS countries over a neutral ground; outlines only over tiles."""
+    world = None
+    if not online:
+        for scale in data.display_scales(fine=fine):
+            world = countries.load_countries(scale)
+            if world is not None:
+                break
+    if world is not None:
+        return deck.countries_features(deck.geometry_json(world, key="CNTR_ID"), backdrop="sea")
+    geometries = data.region_geometries(year, 0, fine=fine)
+    return deck.countries_features(geometries, backdrop="none" if online else "neutral")
 
 
 def map_view_state(shown: Shown, tour_view: framing.ViewState | None) -> framing.ViewState:
@@ -77,20 +90,28 @@ def map_view_state(shown: Shown, tour_view: framing.ViewState | None) -> framing
 
 
 def show(
-    shown: Shown, regions: gpd.GeoDataFrame, tour_view: framing.ViewState | None
+    shown: Shown,
+    regions: gpd.GeoDataFrame,
+    tour_view: framing.ViewState | None,
+    *,
+    counted: gpd.GeoDataFrame | None = None,
 ) -> Selected | None:
     """Draw the map with its legend and attribution; return what was clicked.
 
     In presentation mode the legend comes first, in large type, so that it is on the
-    projected screen together with the map.
+    projected screen together with the map; ``counted`` (a tour stop's actors) are the
+    actors its counts describe, by default all the filtered ones.
     """
     view, dataset = shown.view, shown.dataset
+    view_state = map_view_state(shown, tour_view)
+    fine = view_state.zoom >= FINE_ZOOM
     layers = []
     if COUNTRIES_LAYER in view.layers:
-        countries = _countries(dataset.nuts_year, source_key(), with_sea=not view.online_basemap)
-        layers.append(deck.countries_layer(countries))
+        source = (*source_key(), countries.source())
+        basemap = _countries(dataset.nuts_year, source, online=view.online_basemap, fine=fine)
+        layers.append(deck.countries_layer(basemap))
     if REGIONS_LAYER in view.layers:
-        geometries = data.region_geometries(dataset.nuts_year, view.level)
+        geometries = data.region_geometries(dataset.nuts_year, view.level, fine=fine)
         layers.append(deck.regions_layer(deck.region_features(regions, geometries, view.metric)))
     arcs = links_ui.arcs_layer(shown) if LINKS_LAYER in view.layers else None
     if arcs is not None:
@@ -99,13 +120,10 @@ def show(
         rows = data.actor_rows(dataset.version, dataset)
         actors_json = deck.rows_json(rows, shown.actors.index.to_numpy(dtype=np.int64))
         layers.append(deck.actors_layer(actors_json, point_radius=7.0 if view.present else 5.0))
-    spec = deck.deck_spec(
-        layers,
-        view=map_view_state(shown, tour_view),
-        online_basemap=view.online_basemap,
-    )
+    spec = deck.deck_spec(layers, view=view_state, online_basemap=view.online_basemap)
+    counted = shown.actors if counted is None else counted
     if view.present:
-        legend(shown, regions)
+        legend(shown, regions, counted)
     event = st.pydeck_chart(
         deck.PrebuiltDeck(spec),
         on_select="rerun",
@@ -116,25 +134,21 @@ def show(
     )
     attribution(shown)  # under the map, where maps credit their sources
     if not view.present:
-        legend(shown, regions)
+        legend(shown, regions, counted)
     return selected(event)
 
 
-def legend(shown: Shown, regions: gpd.GeoDataFrame) -> None:
-    """Helix colours with counts and the choropleth's ramp."""
+def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -> None:
+    """Helix colours with the number of ``counted`` actors of each, and the choropleth's
+    ramp."""
     large = shown.view.present
-    st.markdown(
-        deck.helix_legend_html(actors_per_helix(shown.actors["helix"]), large=large),
-        unsafe_allow_html=True,
-    )
-    links_ui.legend(shown)
+    parts = [deck.helix_legend_html(actors_per_helix(counted["helix"]), large=large)]
     if REGIONS_LAYER in shown.view.layers and len(regions):
         _, column = METRICS[shown.view.metric]
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
-        st.markdown(
-            deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large),
-            unsafe_allow_html=True,
-        )
+        parts.append(deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large))
+    st.markdown("".join(parts), unsafe_allow_html=True)
+    links_ui.legend(shown)
 
 
 def attribution(shown: Shown) -> None:

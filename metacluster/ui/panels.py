@@ -7,14 +7,14 @@ never as HTML. Chart specs and tables are built by pure functions, tested on the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from metacluster.aggregate import aggregate_regions
+from metacluster.aggregate import aggregate_regions, cluster_helix_counts
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import MergeReport
 from metacluster.schema import (
@@ -23,7 +23,6 @@ from metacluster.schema import (
     HELIX_LABELS,
     UNKNOWN_HELIX,
     actors_per_helix,
-    helix_or_unknown,
 )
 from metacluster.ui import data
 from metacluster.ui import links as links_ui
@@ -74,13 +73,15 @@ def _regions(version: str, key: str, level: int, year: int, _shown: Shown) -> gp
 
 
 def header(shown: Shown) -> None:
-    """Title, description and the live count."""
+    """Title, description and the live count (the title alone in presentation mode)."""
     dataset = shown.dataset
     st.title(dataset.title, anchor=False)
+    if shown.view.present:  # the tour line says where we are; the map needs the room
+        return
     total = len(dataset.actors)
     line = f"**{len(shown.actors):,} of {total:,} actors**"
     if not shown.view.filters.is_empty:
-        line += f" · filters: `{shown.view.filters.describe()}`"
+        line += " · " + escape_markdown(shown.view.filters.summary())
     if dataset.description:
         line = escape_markdown(dataset.description) + "  \n" + line
     st.markdown(line)
@@ -93,8 +94,36 @@ def _text(value: Any) -> str:
     return join_lists(pd.Series([value], dtype=object)).iloc[0]
 
 
-def actor_fields(actor: pd.Series) -> pd.DataFrame:
-    """An actor's card as a two-column table (field, value), empty fields left out."""
+def counted(number: int, one: str, many: str | None = None) -> str:
+    """ "1 actor", "2 actors", "1,204 duplicates": a count with its word in the right form."""
+    return f"{number:,} {one if number == 1 else (many or one + 's')}"
+
+
+def fields_markdown(fields: pd.DataFrame) -> str:
+    """A card's (field, value) rows as Markdown lines, so that long values wrap instead of
+    being cut at a column's width."""
+    return "  \n".join(
+        f"**{escape_markdown(field)}:** {escape_markdown(value)}"
+        for field, value in fields.itertuples(index=False)
+    )
+
+
+def branch_names(actors: pd.DataFrame, ids: Any) -> str:
+    """The other branches of an actor's organisation as "Name (City)", for its card."""
+    wanted = [str(i) for i in (ids if isinstance(ids, (list, tuple, np.ndarray)) else [])]
+    if not wanted:
+        return ""
+    rows = actors[actors["actor_id"].isin(wanted)]
+    cities = join_lists(rows["city"]) if "city" in rows else pd.Series("", index=rows.index)
+    return "; ".join(
+        f"{name} ({city})" if city else str(name)
+        for name, city in zip(rows["name"].tolist(), cities.tolist(), strict=True)
+    )
+
+
+def actor_fields(actor: pd.Series, *, branches: str = "") -> pd.DataFrame:
+    """An actor's card as a two-column table (field, value), empty fields left out;
+    ``branches`` names the other branches of its organisation (``branch_names``)."""
     nuts_chain = " › ".join(
         f"{_text(actor.get(f'nuts{level}_name'))} ({_text(actor.get(f'nuts{level}'))})"
         for level in range(4)
@@ -118,6 +147,7 @@ def actor_fields(actor: pd.Series) -> pd.DataFrame:
         ("NUTS match", _text(actor.get("nuts_match"))),
         ("NUTS note", _text(actor.get("nuts_note"))),
         ("Merge conflicts", _text(actor.get("merge_conflicts"))),
+        ("Same organisation as", branches),
         ("Actor id", _text(actor.get("actor_id"))),
     ]
     return pd.DataFrame([(k, v) for k, v in rows if v], columns=["Field", "Value"])
@@ -166,7 +196,8 @@ def details(shown: Shown, regions_table: gpd.GeoDataFrame, selection: Selected |
         website = _text(actor.get("website"))
         if website.startswith(("https://", "http://")):
             st.link_button("Website", website, icon=":material/open_in_new:")
-        st.dataframe(actor_fields(actor), hide_index=True, width="stretch")
+        branches = branch_names(shown.dataset.actors, actor.get("same_organisation"))
+        st.markdown(fields_markdown(actor_fields(actor, branches=branches)))
         links_ui.actor_links(shown, selection.id, clicked.id if clicked else None)
         return
     region_profile(shown, regions_table, selection.id)
@@ -192,27 +223,6 @@ def region_profile(shown: Shown, regions_table: gpd.GeoDataFrame, code: str) -> 
 
 
 # --- summary ---------------------------------------------------------------------------
-
-
-def cluster_helix_counts(actors: pd.DataFrame, clusters: Sequence[str]) -> pd.DataFrame:
-    """Actors per regional cluster and helix (long form: cluster, helix, actors).
-
-    An actor found on several clusters' maps counts in each of them. Clusters come in
-    manifest order, helices in display order; zero counts are kept so bars line up.
-    """
-    exploded = pd.DataFrame(
-        {
-            "cluster": actors["regional_cluster"].to_numpy(),
-            "helix": helix_or_unknown(actors["helix"]).to_numpy(),
-        }
-    ).explode("cluster")
-    exploded = exploded.dropna(subset=["cluster"])
-    order = list(dict.fromkeys([*clusters, *sorted(exploded["cluster"].unique())]))
-    table = pd.crosstab(exploded["cluster"], exploded["helix"]).reindex(
-        index=order, columns=list(_HELIX_ORDER), fill_value=0
-    )
-    long = table.rename_axis(index="cluster", columns="helix").stack().rename("actors")
-    return long.reset_index().astype({"actors": "int64"})
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -325,19 +335,30 @@ def import_table(report: MergeReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Map", "File", "Rows", "Accepted", "Rejected", "Reasons"])
 
 
-def import_report(report: MergeReport | None, *, key: str = "report") -> None:
-    """Accepted and rejected rows per file with reasons; rejects downloadable as CSV."""
+def import_report(
+    report: MergeReport | None, actors: pd.DataFrame | None = None, *, key: str = "report"
+) -> None:
+    """Accepted and rejected rows per file with reasons (rejects downloadable as CSV), the
+    actors outside every NUTS region, the merge conflicts and the warnings."""
     if report is None:
         st.info("This data was loaded from a prepared file: there is no import report.")
         return
+    unmatched = unmatched_actors(actors if actors is not None else pd.DataFrame())
     st.dataframe(import_table(report), hide_index=True, width="stretch")
     st.markdown(
-        f"{report.rows_in:,} rows read · {report.actors_out:,} actors · "
-        f"{report.duplicates_merged:,} duplicates merged · {len(report.rejects):,} rejected · "
-        f"{report.conflict_count:,} conflicts"
+        " · ".join(
+            [
+                counted(report.rows_in, "row") + " read",
+                counted(report.actors_out, "actor"),
+                counted(report.duplicates_merged, "duplicate") + " merged",
+                f"{report.rejects.shape[0]:,} rejected",
+                counted(report.conflict_count, "conflict"),
+                counted(len(unmatched), "actor") + " outside every NUTS region",
+            ]
+        )
     )
     if len(report.rejects):
-        st.dataframe(report.rejects, hide_index=True, width="stretch")
+        st.dataframe(blank_missing(report.rejects), hide_index=True, width="stretch")
         st.download_button(
             "Download the rejected rows (CSV)",
             data=frame_to_csv(report.rejects),
@@ -347,9 +368,36 @@ def import_report(report: MergeReport | None, *, key: str = "report") -> None:
             key=f"{key}_rejects",
             icon=":material/download:",
         )
+    if len(unmatched):
+        with st.expander(counted(len(unmatched), "actor") + " outside every NUTS region"):
+            st.caption(
+                "Shown on the map but counted in no region: their place is outside the "
+                "regions of this NUTS version, or too far from the nearest one."
+            )
+            st.dataframe(blank_missing(unmatched), hide_index=True, width="stretch")
+    if report.conflict_count:
+        with st.expander(counted(report.conflict_count, "conflict") + " between merged maps"):
+            st.caption("Merged actors whose maps disagree; the first map's value is shown.")
+            st.dataframe(blank_missing(report.conflicts), hide_index=True, width="stretch")
     if len(report.warnings):
-        with st.expander(f"{len(report.warnings):,} warnings"):
-            st.dataframe(report.warnings, hide_index=True, width="stretch")
+        with st.expander(counted(len(report.warnings), "warning")):
+            st.dataframe(blank_missing(report.warnings), hide_index=True, width="stretch")
+
+
+def unmatched_actors(actors: pd.DataFrame) -> pd.DataFrame:
+    """Actors the NUTS join placed in no region: name, city, country, regional clusters
+    and the join's note, for the import report."""
+    if "nuts_match" not in actors:
+        return pd.DataFrame(columns=["name", "city", "country", "regional_cluster", "nuts_note"])
+    rows = actors[actors["nuts_match"].astype(str) == "unmatched"]
+    columns = [c for c in ("name", "city", "country", "regional_cluster", "nuts_note") if c in rows]
+    table = pd.DataFrame({c: join_lists(rows[c]) for c in columns})
+    return table.reset_index(drop=True)
+
+
+def blank_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """A table for display with list cells joined and missing cells empty (not "None")."""
+    return pd.DataFrame({column: join_lists(table[column]) for column in table.columns})
 
 
 def tabs(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
@@ -371,4 +419,4 @@ def tabs(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
             downloads(shown)
     if report_tab.open:
         with report_tab:
-            import_report(shown.dataset.report)
+            import_report(shown.dataset.report, shown.dataset.actors)

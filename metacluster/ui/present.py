@@ -9,7 +9,8 @@ that cluster's actors and says where it is ("3 / 8 — Toscana"). The step lives
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Final
 
 import geopandas as gpd
@@ -24,6 +25,7 @@ from metacluster.ui.state import Shown, View
 PAGE_CSS: Final = """
 <style>
 .stMainBlockContainer, .block-container { padding-top: 3rem !important; }
+.stMarkdown p, .stMarkdown li, [data-testid="stTable"] td { overflow-wrap: anywhere; }
 </style>
 """
 """Less room above the title, so that the map, its legend and attribution fit one screen."""
@@ -34,17 +36,19 @@ PRESENT_CSS: Final = """
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
 .stMainBlockContainer, .block-container { max-width: 100% !important;
   padding-left: 1.5rem !important; padding-right: 1.5rem !important;
-  padding-top: 3.5rem !important; }
-.stMarkdown p, .stMarkdown li, .stCaption p { font-size: 1.35rem !important; }
-h1 { font-size: 2.6rem !important; }
-.stButton button p { font-size: 1.3rem !important; }
+  padding-top: 3.2rem !important; padding-bottom: 0 !important; }
+.stMainBlockContainer [data-testid="stVerticalBlock"] { gap: 0.45rem !important; }
+.stMarkdown p, .stMarkdown li { font-size: 1.3rem !important; }
+.stCaption p { font-size: 0.95rem !important; }
+h1 { font-size: 2.1rem !important; padding: 0 !important; }
+.stButton button p { font-size: 1.2rem !important; }
 </style>
 """
 
 
-TOUR_MAX_ZOOM: Final = 8.0
-"""A tour stop shows at least 400 km across: the whole region around its actors, even
-when they all sit in one city."""
+TOUR_MAX_ZOOM: Final = framing.REGION_MAX_ZOOM
+"""A tour stop shows the whole region around its actors with its neighbours, even when
+they all sit in one city."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class TourStep:
     cluster: str
     view: framing.ViewState
     actors: int
+    members: gpd.GeoDataFrame = field(compare=False, repr=False)
+    """The cluster's (filtered) actors: the legend counts them."""
 
     @property
     def label(self) -> str:
@@ -104,16 +110,24 @@ def tour_step(
             fitted.geometry, width=width, height=height, max_zoom=TOUR_MAX_ZOOM
         ),
         actors=len(members),
+        members=members,
     )
 
 
+PAGE_SCRIPT: Final = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+"""Wheel, zoom buttons, clicker keys and the presentation map's height (``page.js``)."""
+
+
 def page_setup(view: View) -> None:
-    """Large type and no sidebar in presentation mode; a compact page otherwise."""
+    """Large type and no sidebar in presentation mode; a compact page with the sidebar
+    otherwise; the page script in both."""
     if view.present:
         st.set_page_config(initial_sidebar_state="collapsed")
         st.html(PRESENT_CSS)
     else:
+        st.set_page_config(initial_sidebar_state="expanded")
         st.html(PAGE_CSS)
+    st.html(f"<script>{PAGE_SCRIPT}</script>", unsafe_allow_javascript=True)
 
 
 def _go(step: int) -> None:
@@ -132,7 +146,7 @@ def tour(shown: Shown) -> TourStep | None:
     clusters = shown.dataset.clusters
     step = tour_step(shown.actors, clusters, shown.view.step, homes=shown.dataset.homes)
     current = step.number if step else 0
-    back, where, forward, leave = st.columns([1, 4, 1, 1], vertical_alignment="center")
+    back, where, forward, leave = st.columns([1, 3.4, 1, 1.6], vertical_alignment="center")
     back.button(
         "Previous",
         key="tour_previous",

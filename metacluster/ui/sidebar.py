@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import streamlit as st
 
 from metacluster._errors import ManifestError
-from metacluster.filter import Filters
+from metacluster.filter import Filters, country_label
 from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELIX_LABELS, HELIX_VALUES
 from metacluster.ui import data, upload, workspace
@@ -76,7 +76,9 @@ def _widget_view(base: View) -> View:
         helix=state.get(HELIX, base.filters.helix),
         clusters=state.get(CLUSTERS, base.filters.clusters),
         countries=state.get(COUNTRIES, base.filters.countries),
-        nuts=state.get(NUTS, base.filters.nuts),
+        nuts=tuple(
+            dict.fromkeys(code.lstrip(NAME_FIRST) for code in state.get(NUTS, base.filters.nuts))
+        ),
         themes=state.get(THEMES, base.filters.themes),
         themes_mode="all" if state.get(THEMES_ALL, base.filters.themes_mode == "all") else "any",
         search=state.get(SEARCH, base.filters.search) or "",
@@ -191,7 +193,10 @@ def _multiselect(
     *,
     format_func: Callable[[Any], str] = str,
     help: str | None = None,
+    filter_mode: Literal["contains", "prefix"] = "contains",
 ) -> None:
+    """A filter list: typing narrows the options by substring (or prefix), and Enter picks
+    the first match, never "all matches"."""
     chosen = [value for value in st.session_state.get(key, []) if value not in options]
     st.sidebar.multiselect(
         label,
@@ -201,7 +206,30 @@ def _multiselect(
         on_change=_on_change,
         help=help,
         placeholder="All",
+        filter_mode=filter_mode,
+        select_all=False,
     )
+
+
+NAME_FIRST: Final = "~"
+"""Marks the second entry of a NUTS region in the list, the one labelled name first."""
+
+
+def nuts_options(regions: Mapping[str, str]) -> tuple[list[str], Callable[[str], str]]:
+    """The NUTS region list and its labels: every region by code ("ES — España"), sorted
+    by code, then again by name ("España — ES") so that typing the start of either finds
+    it (the list matches by prefix: "ES" finds Spain and its regions, not "Hessen")."""
+    named = sorted((name, code) for code, name in regions.items() if name)
+    options = [*regions, *(NAME_FIRST + code for _, code in named)]
+
+    def label(value: str) -> str:
+        code = value.lstrip(NAME_FIRST)
+        name = regions.get(code, "")
+        if not name:
+            return code
+        return f"{name} — {code}" if value.startswith(NAME_FIRST) else f"{code} — {name}"
+
+    return options, label
 
 
 def controls(dataset: data.Dataset, view: View) -> Shown:
@@ -216,15 +244,16 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
     count = sidebar.empty()
     _multiselect("Helix", list(HELIX_VALUES), HELIX, format_func=HELIX_LABELS.__getitem__)
     _multiselect("Regional cluster", list(options.clusters), CLUSTERS)
-    _multiselect("Country", list(options.countries), COUNTRIES)
+    _multiselect("Country", list(options.countries), COUNTRIES, format_func=country_label)
+    nuts_list, nuts_label = nuts_options(options.nuts)
     _multiselect(
         "NUTS region",
-        list(options.nuts),
+        nuts_list,
         NUTS,
-        format_func=lambda code: (
-            f"{code} — {options.nuts[code]}" if options.nuts.get(code) else code
-        ),
-        help="Type a code (ITI1) or a name (Toscana); every level is offered.",
+        format_func=nuts_label,
+        help="Type the start of a code (ES, ITI1) or of a name (Toscana); every level is "
+        "offered, sorted by code.",
+        filter_mode="prefix",
     )
     _multiselect("Themes", list(options.themes), THEMES)
     sidebar.toggle("Actors must have all the themes", key=THEMES_ALL, on_change=_on_change)

@@ -8,6 +8,7 @@ the reader's message (``guard``); rows that were rejected are listed in the impo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 import streamlit as st
@@ -21,8 +22,27 @@ UPLOADED: Final = "uploaded"
 
 
 def _on_upload() -> None:
+    """Keep the uploaded files; a file uploaded again replaces its earlier copy (same name
+    or same bytes) instead of becoming another map."""
     files = st.session_state.get(UPLOADER) or []
-    st.session_state[UPLOADED] = tuple((file.name, file.getvalue()) for file in files)
+    st.session_state[UPLOADED] = latest_copies((file.name, file.getvalue()) for file in files)
+
+
+def latest_copies(files: Iterable[tuple[str, bytes]]) -> tuple[tuple[str, bytes], ...]:
+    """(name, bytes) with each name and each content kept once: its latest copy.
+
+    >>> latest_copies([("a.csv", b"1"), ("b.csv", b"2"), ("a.csv", b"3"), ("c.csv", b"2")])
+    (('a.csv', b'3'), ('c.csv', b'2'))
+    """
+    by_name: dict[str, bytes] = {}
+    for name, content in files:
+        by_name[name] = content
+    by_content: dict[bytes, str] = {}
+    for name, content in by_name.items():
+        by_content.pop(content, None)
+        by_content[content] = name
+    kept = set(by_content.values())
+    return tuple((name, content) for name, content in by_name.items() if name in kept)
 
 
 def _on_clear() -> None:
@@ -54,5 +74,5 @@ def uploader(view: View, *, year: int | None) -> data.Dataset | None:
         with st.expander(
             "Import report of your upload", expanded=True, icon=":material/upload_file:"
         ):
-            panels.import_report(dataset.report, key="upload")
+            panels.import_report(dataset.report, dataset.actors, key="upload")
     return dataset

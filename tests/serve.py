@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Final
 
-from metacluster.ui.data import PROJECT_ROOT
+PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 
 CHROMIUM_FLAGS: Final = (
     "--headless",
