@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metacluster.links import actor_nuts, primary_cluster
-from metacluster.merge import haversine_km
+from metacluster.dedupe import haversine_km
 from metacluster.nuts import CODE_PATTERN
 from metacluster.schema import HELICES
 

@@ -120,7 +120,7 @@ def map_spec(job: ExportJob) -> str:
     if "countries" in job.layers:
         level0 = load_nuts(year=int(year), level=0, scale=settings.display_scale)
         layers.append(
-            deck.countries_layer(deck.countries_features(outline_json(level0), with_sea=False))
+            deck.countries_layer(deck.countries_features(outline_json(level0), backdrop="none"))
         )
     if "regions" in job.layers:
         features = deck.region_features(job.regions, outline_json(job.regions), job.metric)

@@ -42,7 +42,7 @@ READERS: dict[str, tuple[Callable[..., RawLayer], tuple[str, ...]]] = {
 _HEAD_BYTES = 65536
 _GEOJSON_MARK = re.compile(r'"type"\s*:\s*"Feature(Collection)?"')
 
-__all__ = ["READERS", "RawLayer", "detect_format", "read_layer"]
+__all__ = ["READERS", "RawLayer", "check_size_limit", "detect_format", "read_layer"]
 
 
 def _zip_format(path: Path) -> str:

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from metacluster.merge import normalise_name
+from metacluster.dedupe import normalise_name
 
 COMPARED: Final = (
     "name",
