@@ -32,7 +32,7 @@ import shapely
 
 from benchmarks._common import use_mirror
 
-BENCHMARKS = ("join", "merge", "export", "memory", "dask", "app", "links", "artefacts")
+BENCHMARKS = ("join", "merge", "export", "memory", "dask", "app", "browser", "links", "artefacts")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 LATEST = Path(__file__).resolve().parent / "results.json"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,9 +143,11 @@ def chart_data(at: AppTest, field: str) -> pd.DataFrame:
 
 
 def card(at: AppTest) -> dict[str, str]:
-    """The details card shown, as field -> value."""
-    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["Field", "Value"])
-    return dict(zip(table["Field"], table["Value"], strict=True))
+    """The details card shown (Markdown lines "**Field:** value"), as field -> value with
+    the Markdown escapes undone."""
+    text = next(m.value for m in at.markdown if m.value.startswith("**Helix:**"))
+    fields = re.findall(r"^\*\*(.+?):\*\* (.*?)(?:  )?$", text, flags=re.M)
+    return {re.sub(r"\\(.)", r"\1", k): re.sub(r"\\(.)", r"\1", v) for k, v in fields}
 
 
 def newest_mtime(manifest_path: Path) -> str:
