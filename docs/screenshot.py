@@ -3,7 +3,7 @@
     .venv/bin/python docs/screenshot.py [--out docs/screenshot.png] [--query hide=regions]
 
 Serves ``app.py`` on the bundled SmartCulture meta-cluster (``tests.serve``), opens
-it in Debian's headless Chromium (``/usr/bin/chromium``) at 1400 × 900 and saves the page
+it in Debian's headless Chromium (``/usr/bin/chromium``) at 1600 × 1000 and saves the page
 once the map is drawn. NUTS files come from ``METACLUSTER_NUTS_SOURCE``, else from the
 mirror in ../shared/nuts when there is one; nothing else is fetched (offline basemap).
 """
@@ -25,7 +25,7 @@ from tests.serve import CHROMIUM_FLAGS, running_app  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 MIRROR = PROJECT_ROOT.parent / "shared" / "nuts"
-VIEWPORT = {"width": 1400, "height": 900}
+VIEWPORT = {"width": 1600, "height": 1000}
 
 
 def take(out: Path, query: str = "") -> Path:

@@ -20,8 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from metacluster.links import actor_nuts, primary_cluster
 from metacluster.dedupe import haversine_km
+from metacluster.links import actor_nuts, primary_cluster
 from metacluster.nuts import CODE_PATTERN
 from metacluster.schema import HELICES
 

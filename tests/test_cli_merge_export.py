@@ -85,6 +85,25 @@ def test_merge_accepts_plain_files_and_infers_format(runner: CliRunner, tmp_path
     assert "regional_cluster" in header and "nuts3" in header
 
 
+def test_export_warns_when_the_filters_match_nothing(
+    runner: CliRunner, europe, tmp_path: Path
+) -> None:
+    out = tmp_path / "none.csv"
+    result = invoke(runner, "export", MANIFEST, "--cluster", "Atlantis", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "Warning: the filters (Regional cluster: Atlantis) match none of the" in result.stderr
+    assert "no regional cluster is named Atlantis (there are: " in result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first == f"Wrote {out}: 0 actors (Regional cluster: Atlantis; actors, csv)."
+
+
+def test_export_country_by_name(runner: CliRunner, europe) -> None:
+    by_name = invoke(runner, "export", MANIFEST, "--country", "italy", "-o", "-")
+    by_code = invoke(runner, "export", MANIFEST, "--country", "IT", "-o", "-")
+    assert by_name.exit_code == 0, by_name.output
+    assert by_name.stdout_bytes == by_code.stdout_bytes
+
+
 @pytest.mark.parametrize(
     ("options", "fmt", "filters", "what", "level"),
     [
@@ -153,7 +172,7 @@ def test_export_to_file_reports_and_honours_source_date_epoch(
     result = invoke(runner, "export", MANIFEST, "--helix", "academia", "-o", out, env=env)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"Wrote {out} (academia, actors, geojson)."
+    assert lines[0] == f"Wrote {out}: 2 actors (Helix: Academia & research; actors, geojson)."
     # the same row accounting as merge: nothing dropped in silence
     assert lines[1].startswith("Test partnership: 2 maps, 11 rows in, 7 actors out")
     assert "3 rows have no usable location (see --rejects)." in result.stdout

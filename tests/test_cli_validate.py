@@ -50,6 +50,13 @@ def test_json_output_one_object_per_file() -> None:
     )
     assert code == 0  # participations fold, nothing rejected
     summaries = json.loads(output)
+    rejected_rows = summaries[0].pop("rejected_rows")
+    assert [(r["row"], r["reason"]) for r in rejected_rows] == [
+        (r["row"], "duplicate row") for r in rejected_rows
+    ] and len(rejected_rows) == 1  # the rejected row itself, with its reason
+    assert {"file", "row", "column", "value", "reason", "detail"} <= rejected_rows[0].keys()
+    assert summaries[1].pop("rejected_rows") == []
+    assert all(isinstance(s.pop("warnings"), list) for s in summaries)
     assert summaries == [
         {
             "file": str(DATA / "cordis_organization.csv"),

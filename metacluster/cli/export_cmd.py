@@ -205,7 +205,11 @@ def write_export(
     generated_at: str | None,
     links: gpd.GeoDataFrame | None = None,
 ) -> None:
-    """Write the export to -o (atomically, no half-written file) or stdout."""
+    """Write the export to -o (atomically, no half-written file) or stdout; say how many
+    actors it holds, and warn on stderr when the filters match none."""
+    kept = len(apply_filters(actors, filters))
+    if kept == 0 and len(actors):
+        click.echo(no_match_warning(actors, filters), err=True)
     with _options.open_output(output) as stream:
         write(
             stream,
@@ -222,4 +226,24 @@ def write_export(
             links=links,
         )
     if output != _options.STDOUT:
-        click.echo(f"Wrote {output} ({filters.describe()}, {what}, {fmt}).")
+        summary = filters.summary() or "no filters"
+        actors_word = "actor" if kept == 1 else "actors"
+        click.echo(f"Wrote {output}: {kept:,} {actors_word} ({summary}; {what}, {fmt}).")
+
+
+def no_match_warning(actors: gpd.GeoDataFrame, filters: Filters) -> str:
+    """Why an export is empty, in words, naming filter values that no actor has."""
+    unknown = []
+    if filters.clusters and "regional_cluster" in actors:
+        known = set(actors["regional_cluster"].explode().dropna().astype(str))
+        missing = [c for c in filters.clusters if c not in known]
+        if missing:
+            listed = ", ".join(sorted(known, key=str.casefold))
+            unknown.append(
+                f"no regional cluster is named {', '.join(missing)} (there are: {listed})"
+            )
+    detail = f": {'; '.join(unknown)}" if unknown else ""
+    return (
+        f"Warning: the filters ({filters.summary()}) match none of the {len(actors):,} actors"
+        f"{detail}. The file written holds no actors."
+    )

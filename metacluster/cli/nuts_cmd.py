@@ -17,7 +17,13 @@ from metacluster.cli._group import main
 
 @main.group(name="nuts")
 def nuts_group() -> None:
-    """NUTS regions: fill the offline cache, look up codes."""
+    """NUTS regions: fill the offline cache, look up codes.
+
+    \b
+    Examples:
+      metacluster nuts fetch --year 2021 --year 2024 --scale 20M
+      metacluster nuts lookup ITI1
+    """
 
 
 @nuts_group.command()
@@ -44,8 +50,12 @@ def nuts_group() -> None:
 def fetch(years: tuple[str, ...], levels: tuple[int, ...], scale: str | None) -> None:
     """Download NUTS files into the cache, for use without internet.
 
-    Run it while online, e.g. before a workshop:
-    metacluster nuts fetch --year 2021 --year 2024 --scale 20M
+    Run it while online, e.g. before a workshop.
+
+    \b
+    Examples:
+      metacluster nuts fetch --year 2021 --year 2024 --scale 20M
+      metacluster nuts fetch --level 0 --level 2
     """
     stored = nuts.fetch([int(year) for year in years], levels, scale)
     click.echo(f"NUTS cache: {settings.cache_folder}")
@@ -74,6 +84,11 @@ def lookup(code: str, year: str | None, as_json: bool) -> None:
 
     For a code of the other NUTS version it says so, and lists the regions of the
     requested version that cover its area.
+
+    \b
+    Examples:
+      metacluster nuts lookup FRE1
+      metacluster nuts lookup UKG3 --year 2024 --json
     """
     requested = nuts.check_year(int(year) if year else None)
     region = nuts.lookup(code, requested)

@@ -84,6 +84,12 @@ def _report(result: ImportResult) -> str:
     return "\n".join(lines)
 
 
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready records (missing cells as null)."""
+    records: list[dict[str, Any]] = json.loads(table.to_json(orient="records", date_format="iso"))
+    return records
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
@@ -110,7 +116,16 @@ def validate(
     """Read map files and report accepted and rejected rows, without merging them.
 
     Exit code 0 when every row was accepted, 3 when rows were rejected, 1 when a file
-    could not be read at all (the other files are still reported).
+    could not be read at all (the other files are still reported). With --json, each file's
+    object lists its rejected rows and warnings too.
+
+    \b
+    Examples:
+      metacluster validate layers/smartculture/*.kml
+      metacluster validate partners.xlsx --sheet Partners --country IT
+      metacluster validate export.csv --columns name=Organisation,lat=Y,lon=X --crs EPSG:3035
+      metacluster validate map.kml --json | jq '.[0].rejected_rows'
+      metacluster validate map.csv --rejects rejected.csv
     """
     summaries: list[dict[str, Any]] = []
     rejects: list[pd.DataFrame] = []
@@ -134,7 +149,12 @@ def validate(
             continue
         rejected = rejected or result.rejected > 0
         summaries.append(
-            {**result.summary(), "outside_nuts": outside_nuts_by_country(result.actors)}
+            {
+                **result.summary(),
+                "outside_nuts": outside_nuts_by_country(result.actors),
+                "rejected_rows": _records(result.rejects),
+                "warnings": _records(result.warnings),
+            }
         )
         rejects.append(result.rejects)
         if not as_json:
