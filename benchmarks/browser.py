@@ -4,7 +4,7 @@
 
 AppTest (``benchmarks.app``) times the script; a user waits for the page too: the
 websocket, the React render, deck.gl drawing the map. Here ``streamlit run app.py`` serves
-the bundled SmartCulture meta-cluster (191 actors) and then ``n`` synthetic actors (through
+the bundled SmartCulture meta-cluster (about 190 actors) and then ``n`` synthetic actors (through
 ``METACLUSTER_APP_DATA``), and headless Chromium (Playwright, ``/usr/bin/chromium``) times:
 
 - page load to map: from navigation until the map's canvas is drawn and the app is idle
@@ -137,8 +137,8 @@ def measure_one(label: str, data: Path | None, *, repeats: int, size: str) -> li
 
 
 def measure(n: int | None, *, repeats: int = REPEATS) -> list[dict[str, Any]]:
-    """The bundled 191 actors, then ``n`` synthetic ones (none when ``n`` is None)."""
-    rows = measure_one("bundled, 191 actors", None, repeats=repeats, size="small")
+    """The bundled SmartCulture actors, then ``n`` synthetic ones (none when n is None)."""
+    rows = measure_one("bundled SmartCulture", None, repeats=repeats, size="small")
     if n:
         from benchmarks.app import layer_file
 

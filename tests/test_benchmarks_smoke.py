@@ -168,3 +168,20 @@ def test_accuracy_benchmark_prints_agreement_side_by_side(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("NUTS-3 agreement on 130 rows with known départements")
     assert lines[2].split()[0] == "10M"
+
+
+@pytest.mark.browser
+def test_browser_benchmark_runs_on_the_bundled_data(
+    nuts_mirror: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import browser
+
+    monkeypatch.setenv("METACLUSTER_NUTS_SOURCE", str(nuts_mirror))
+    rows = browser.measure(None, repeats=1)
+    browser.print_table(rows, repeats=1)
+    assert [r["benchmark"] for r in rows] == [
+        "browser: page load to map (bundled SmartCulture)",
+        "browser: filter change to idle (bundled SmartCulture)",
+    ]
+    assert all(r["unit"] == "s" and r["ours"] > 0 for r in rows)
+    assert "metacluster in headless Chromium" in capsys.readouterr().out

@@ -37,7 +37,6 @@ PRESENT_CSS: Final = """
 .stMainBlockContainer, .block-container { max-width: 100% !important;
   padding-left: 1.5rem !important; padding-right: 1.5rem !important;
   padding-top: 3.2rem !important; padding-bottom: 0 !important; }
-.stMainBlockContainer [data-testid="stVerticalBlock"] { gap: 0.45rem !important; }
 .stMarkdown p, .stMarkdown li { font-size: 1.3rem !important; }
 .stCaption p { font-size: 0.95rem !important; }
 h1 { font-size: 2.1rem !important; padding: 0 !important; }
