@@ -53,12 +53,13 @@ EXPECTED_MAPS: dict[str, tuple[str, int, tuple[int, int, int, int], int]] = {
 }
 ROWS_IN = 196
 REJECTED = 1
-DUPLICATES_MERGED = 4
-ACTORS_OUT = ROWS_IN - REJECTED - DUPLICATES_MERGED  # 191
+DUPLICATES_MERGED = 0
+ACTORS_OUT = ROWS_IN - REJECTED - DUPLICATES_MERGED  # 195
 
-# Organisations drawn on two maps (same name up to case, accents and legal form nearby, or
-# the same website host): the merged actor, and every "cluster: file#row" it came from.
-EXPECTED_DUPLICATES: dict[str, list[str]] = {
+# Organisations drawn on two maps with one website host but in other cities or countries:
+# branches (separate actors linked by ``same_organisation``), never one actor. Each is
+# named after its first row; the "cluster: file#row" of every branch.
+EXPECTED_BRANCHES: dict[str, list[str]] = {
     "EIT Digital": [
         "Noord-Brabant: noord-brabant.csv#13",
         "Comunidad de Madrid: madrid.geojson#14",
@@ -293,24 +294,27 @@ def test_merge_counts_per_cluster_and_helix(merged: MergeResult) -> None:
     assert set(per_cluster["helix"]) <= set(HELICES)
 
 
-def test_duplicates_are_merged_with_their_provenance(merged: MergeResult) -> None:
+def test_branches_are_separate_actors_linked_as_one_organisation(merged: MergeResult) -> None:
     actors = merged.actors
-    merged_rows = actors[actors["source_maps"].map(len) > 1]
-    assert sorted(merged_rows["name"]) == sorted(EXPECTED_DUPLICATES)
-    for name, sources in EXPECTED_DUPLICATES.items():
-        actor = _actor(merged, name)
-        assert list(actor["source_maps"]) == sources
-        assert list(actor["regional_cluster"]) == [s.split(": ")[0] for s in sources]
-    assert sorted(merged.report.duplicates["name"]) == sorted(EXPECTED_DUPLICATES)
+    assert not (actors["source_maps"].map(len) > 1).any()
+    assert merged.report.duplicates.empty
+    for sources in EXPECTED_BRANCHES.values():
+        rows = [actors[actors["source_maps"].map(lambda s, x=source: list(s) == [x])]
+                for source in sources]  # fmt: skip
+        assert all(len(row) == 1 for row in rows)
+        ids = [row["actor_id"].iloc[0] for row in rows]
+        for row, actor_id in zip(rows, ids, strict=True):
+            assert sorted(row["same_organisation"].iloc[0]) == sorted(set(ids) - {actor_id})
 
 
-def test_branches_of_one_company_keep_both_places_as_conflicts(merged: MergeResult) -> None:
-    """Ubisoft's Sofia and Leamington studios share ubisoft.com: one actor, two places."""
-    assert "Ubisoft Leamington" not in set(merged.actors["name"])
-    ubisoft = _actor(merged, "Ubisoft Sofia")
-    conflicts = merged.report.conflicts
-    disagreeing = set(conflicts.loc[conflicts["actor_id"] == ubisoft["actor_id"], "attribute"])
-    assert {"country", "nuts3"} <= disagreeing
+def test_a_branch_stays_on_its_own_map(merged: MergeResult) -> None:
+    """Ubisoft's Sofia and Leamington studios share ubisoft.com: two actors, each in its
+    own country, so the UK studio stays on the West Midlands map."""
+    leamington = _actor(merged, "Ubisoft Leamington")
+    sofia = _actor(merged, "Ubisoft Sofia")
+    assert list(leamington["regional_cluster"]) == ["West Midlands"]
+    assert leamington["nuts0"] == "UK" and sofia["nuts0"] == "BG"
+    assert list(leamington["same_organisation"]) == [sofia["actor_id"]]
 
 
 def test_row_without_location_is_rejected(merged: MergeResult) -> None:
