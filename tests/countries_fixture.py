@@ -6,13 +6,19 @@ test can tell land outside NUTS from sea. Not real borders: a few dozen vertices
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import shapely
 
 from metacluster.countries import file_name
+from tests.conftest import _QuietHandler
 
 NEIGHBOURS: dict[str, tuple[str, list[tuple[float, float]]]] = {
     "UA": ("Ukraine", [(22.1, 48.4), (24.0, 50.8), (24.1, 51.6), (27.0, 51.8), (30.5, 51.3),
@@ -56,3 +62,16 @@ def write_countries(folder: Path, nuts_mirror: Path, scale: str = "20M") -> Path
     path = folder / file_name(scale)
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     return path
+
+
+@contextlib.contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """``folder`` served over HTTP on 127.0.0.1 while the block runs; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,14 +9,11 @@ The screenshot of the page is kept in the test's temporary folder.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
 import json
 import math
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +23,8 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from metacluster import settings
 from metacluster.schema import HELICES, HELIX_LABELS
 from metacluster.ui.data import DATA_OVERRIDE_ENV
-from tests.conftest import TEST_DATA, _QuietHandler
-from tests.countries_fixture import write_countries
+from tests.conftest import TEST_DATA
+from tests.countries_fixture import served, write_countries
 from tests.serve import CHROMIUM_FLAGS, running_app
 from tests.ui_sample import XSS_NAME
 
@@ -56,14 +53,8 @@ def chromium() -> Path:
 def countries_url(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The small stand-in for GISCO's countries file, served on 127.0.0.1."""
     folder = write_countries(tmp_path_factory.mktemp("countries"), nuts_mirror).parent
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

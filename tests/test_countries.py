@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +9,7 @@ import pytest
 import shapely
 
 from metacluster import countries, settings
-from tests.conftest import _QuietHandler
-from tests.countries_fixture import write_countries
+from tests.countries_fixture import served, write_countries
 
 
 @pytest.fixture
@@ -24,14 +20,8 @@ def countries_folder(tmp_path: Path, nuts_mirror: Path) -> Path:
 
 @pytest.fixture
 def countries_server(countries_folder: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(countries_folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(countries_folder) as url:
+        yield url
 
 
 def test_countries_come_from_a_folder_and_cover_land_outside_nuts(
