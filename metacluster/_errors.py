@@ -6,7 +6,16 @@ Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: object) -> str:
+    """``str(text)`` that can be written as UTF-8: lone surrogates (a file name with
+    bytes that are not UTF-8, a JSON string escape) become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", str(text))
 
 
 class MetaclusterError(Exception):
@@ -45,14 +54,32 @@ class InputFileError(MetaclusterError, ValueError):
         self.column = column
         super().__init__(self._message())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with every field (an isolated reader sends errors between processes)."""
+        return (
+            _rebuild,
+            (type(self), self.file, self.problem, self.hint, self.row, self.column),
+        )
+
     def _message(self) -> str:
-        where = [Path(self.file).name]
+        where = [printable(Path(self.file).name)]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
-        text = f"{', '.join(where)}: {self.problem}"
+        text = printable(f"{', '.join(where)}: {self.problem}")
         return f"{text}. {self.hint}" if self.hint else text
+
+
+def _rebuild(
+    kind: type[InputFileError],
+    file: str,
+    problem: str,
+    hint: str,
+    row: int | None,
+    column: str | None,
+) -> InputFileError:
+    return kind(file, problem, hint, row=row, column=column)
 
 
 class InputLimitError(InputFileError):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
+from time import monotonic
 
 import requests
+import urllib3
 
 from metacluster import settings
 
@@ -25,6 +27,14 @@ _TRANSIENT_ERRORS = (
     requests.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
 )
+
+_CHUNK_BYTES = 1024 * 1024
+
+
+class DownloadRefused(requests.RequestException):
+    """A download stopped on purpose: over the size cap, past the deadline, or a
+    compression bomb. Never retried: the same source would send the same again."""
+
 
 _session: requests.Session | None = None
 
@@ -59,27 +69,38 @@ def get_bytes(url: str, *, retries: int | None = None) -> bytes:
         For a final error answer (404 at once; 429/5xx once the retries are used up).
     requests.RequestException
         For a timeout or connection failure that outlasted the retries.
+    DownloadRefused
+        The body is over ``settings.max_download_bytes``, expands more than
+        ``settings.max_zip_ratio`` times (gzip/deflate bomb), or the whole download, retries
+        included, takes longer than ``settings.http_deadline`` seconds.
     """
     last_attempt = settings.http_retries if retries is None else max(retries, 0)
+    deadline = monotonic() + settings.http_deadline
     attempt = 0
     while True:
         retry_after = 0.0
         try:
             response = session().get(
-                url, timeout=settings.http_timeout, headers={"User-Agent": settings.user_agent}
+                url,
+                timeout=settings.http_timeout,
+                headers={"User-Agent": settings.user_agent},
+                stream=True,
             )
+            with response:
+                if not _worth_retrying(response.status_code) or attempt == last_attempt:
+                    response.raise_for_status()
+                    body = _body(url, response, deadline)
+                    logger.info("downloaded %s (%s bytes)", url, f"{len(body):,}")
+                    return body
+                problem = f"HTTP {response.status_code}"
+                retry_after = _retry_after_seconds(response)
         except _TRANSIENT_ERRORS as error:
-            if attempt == last_attempt:
+            if attempt == last_attempt or monotonic() > deadline:
                 raise
             problem = f"{type(error).__name__}: {error}"
-        else:
-            if not _worth_retrying(response.status_code) or attempt == last_attempt:
-                response.raise_for_status()
-                logger.info("downloaded %s (%s bytes)", url, f"{len(response.content):,}")
-                return response.content
-            problem = f"HTTP {response.status_code}"
-            retry_after = _retry_after_seconds(response)
         pause = max(settings.http_backoff * 2**attempt, retry_after)
+        if monotonic() + pause > deadline:
+            raise DownloadRefused(_past_deadline(url))
         logger.warning(
             "GET %s failed (%s); retry %d of %d in %.1f s",
             url,
@@ -90,6 +111,50 @@ def get_bytes(url: str, *, retries: int | None = None) -> bytes:
         )
         time.sleep(pause)
         attempt += 1
+
+
+def _past_deadline(url: str) -> str:
+    return (
+        f"the download of {url} took longer than {settings.http_deadline:.0f} s "
+        "(settings.http_deadline), so it was stopped"
+    )
+
+
+def _body(url: str, response: requests.Response, deadline: float) -> bytes:
+    """The answer's body, decompressed, read as it arrives and stopped as soon as it
+    passes the size cap, the compression ratio or the deadline. Each read returns what
+    the socket has (``read1``), so a server trickling one byte at a time cannot hold the
+    download open past the deadline: the read timeout bounds each wait."""
+    limit = settings.max_download_bytes
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise DownloadRefused(
+            f"{url} announces {int(declared):,} bytes, over the limit of {limit:,} "
+            "(settings.max_download_bytes)"
+        )
+    chunks, size = [], 0
+    try:
+        while chunk := response.raw.read1(_CHUNK_BYTES, decode_content=True):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise DownloadRefused(
+                    f"{url} sent more than {limit:,} bytes (settings.max_download_bytes)"
+                )
+            if size > _CHUNK_BYTES and size / (response.raw.tell() or 1) > settings.max_zip_ratio:
+                raise DownloadRefused(
+                    f"{url} sent a body that expands more than {settings.max_zip_ratio:.0f} "
+                    "times (a compression bomb?)"
+                )
+            if monotonic() > deadline:
+                raise DownloadRefused(_past_deadline(url))
+    except urllib3.exceptions.ReadTimeoutError as error:
+        raise requests.exceptions.ConnectionError(error) from error
+    except urllib3.exceptions.ProtocolError as error:
+        raise requests.exceptions.ChunkedEncodingError(error) from error
+    except urllib3.exceptions.DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(error) from error
+    return b"".join(chunks)
 
 
 def _worth_retrying(status: int) -> bool:

@@ -120,6 +120,7 @@ def merge(
     year: int | None = None,
     distance_km: float | None = None,
     progress: Callable[[str], None] | None = None,
+    read: Callable[..., ImportResult] = read_layer,
 ) -> MergeResult:
     """Merge the regional maps of a meta-cluster into one European layer.
 
@@ -135,6 +136,9 @@ def merge(
         uses ``DUPLICATE_DISTANCE_KM``.
     progress
         Called with a short description before each step (for progress displays).
+    read
+        Reads one map (``read_layer``'s signature); the app passes the isolated reader
+        (``metacluster.read.isolated.read_layer_isolated``) for uploads.
 
     Returns
     -------
@@ -153,7 +157,7 @@ def merge(
     maps = []
     for entry in manifest.maps:
         _notify(progress, f"Reading {entry.cluster} ({entry.file.name})")
-        result = read_layer(
+        result = read(
             entry.file,
             columns=entry.columns,
             sheet=entry.sheet,

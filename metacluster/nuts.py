@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -324,6 +324,8 @@ def _source_bytes(
 
 def _network_problem(error: requests.RequestException) -> str:
     """What went wrong on the network, in words rather than exception names."""
+    if isinstance(error, _http.DownloadRefused):
+        return str(error)
     if isinstance(error, requests.Timeout):
         return "it did not answer in time"
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
@@ -344,11 +346,15 @@ def _unavailable_message(name: str, year: int, level: int, scale: str, reason: s
 
 
 def _parse(data: bytes, level: int) -> gpd.GeoDataFrame:
-    """Check that ``data`` is a GISCO NUTS FeatureCollection of ``level``, then read it."""
+    """Check that ``data`` is a GISCO NUTS FeatureCollection of ``level`` whose geometries
+    are usable regions (``_checked_geometry``), then read it. Nothing else enters the cache,
+    and a cached file that fails the check is discarded and fetched again."""
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _BadNutsFile(f"not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise _BadNutsFile("not valid JSON: nested too deeply") from error
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise _BadNutsFile("not a GeoJSON FeatureCollection")
     features = document.get("features")
@@ -363,9 +369,39 @@ def _parse(data: bytes, level: int) -> gpd.GeoDataFrame:
                 f"{properties['NUTS_ID']} is a level-{properties['LEVL_CODE']} region in a "
                 f"level-{level} file"
             )
-    frame = gpd.read_file(data, columns=list(NUTS_FIELDS))
-    frame = frame[[*NUTS_FIELDS, "geometry"]].sort_values("NUTS_ID", ignore_index=True)
-    return frame.set_crs(4326, allow_override=True)
+    geometries = [_checked_geometry(feature) for feature in features]
+    frame = gpd.GeoDataFrame(
+        [{name: feature["properties"][name] for name in NUTS_FIELDS} for feature in features],
+        geometry=geometries,
+        crs=4326,
+    )
+    return frame.sort_values("NUTS_ID", ignore_index=True)
+
+
+def _checked_geometry(feature: dict[str, Any]) -> BaseGeometry:
+    """A feature's geometry if it is a usable region: polygonal, not empty, within
+    longitude/latitude bounds, made valid when it is not; else ``_BadNutsFile``."""
+    code = feature["properties"].get("NUTS_ID")
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):
+        raise _BadNutsFile(f"{code} has no geometry")
+    try:
+        shape = shapely.from_geojson(json.dumps(geometry, allow_nan=False))
+    except (ValueError, TypeError, shapely.errors.GEOSException) as error:
+        raise _BadNutsFile(f"{code} has an unreadable geometry") from error
+    if shape is None or shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
+        kind = "an empty geometry" if shape is None or shape.is_empty else f"a {shape.geom_type}"
+        raise _BadNutsFile(f"{code} is {kind}, not a polygon")
+    west, south, east, north = shape.bounds
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise _BadNutsFile(f"{code} lies outside longitude/latitude bounds: not WGS84")
+    if not shape.is_valid:
+        shape = shapely.make_valid(shape)
+        polygons = [g for g in getattr(shape, "geoms", [shape]) if g.geom_type.endswith("Polygon")]
+        shape = shapely.union_all(polygons) if polygons else shapely.Polygon()
+        if shape.is_empty:
+            raise _BadNutsFile(f"{code} is an invalid polygon that cannot be repaired")
+    return shape
 
 
 def write_atomically(path: Path, data: bytes) -> None:

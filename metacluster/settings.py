@@ -64,6 +64,12 @@ snap_km: float = 10.0
 http_timeout: tuple[float, float] = (5.0, 60.0)
 """(connect, read) timeouts in seconds for every HTTP request."""
 
+http_deadline: float = 600.0
+"""Longest time one NUTS file's download may take in all, retries included (seconds)."""
+
+max_download_bytes: int = 500 * 1024 * 1024
+"""Largest NUTS file accepted from the source, counted while it streams, decompressed."""
+
 http_retries: int = 3
 """How many times a request is retried after a timeout or a 5xx/429 answer."""
 
@@ -78,6 +84,22 @@ max_file_bytes: int = int(os.environ.get("METACLUSTER_MAX_FILE_MB", "50")) * 102
 
 max_rows: int = int(os.environ.get("METACLUSTER_MAX_ROWS", "1000000"))
 """Most rows read from one input file (env ``METACLUSTER_MAX_ROWS``)."""
+
+max_columns: int = int(os.environ.get("METACLUSTER_MAX_COLUMNS", "500"))
+"""Most columns (fields, property names) read from one input file, counted while reading
+(env ``METACLUSTER_MAX_COLUMNS``)."""
+
+max_cells: int = int(os.environ.get("METACLUSTER_MAX_CELLS", "20000000"))
+"""Most cells (rows × columns) of one input file, checked before its table is built
+(env ``METACLUSTER_MAX_CELLS``)."""
+
+read_memory_bytes: int = int(os.environ.get("METACLUSTER_READ_MEMORY_MB", "2048")) * 1024 * 1024
+"""Address space of the worker that reads an untrusted file (``read_layer_isolated``, the
+app's uploads); over it the worker is stopped (env ``METACLUSTER_READ_MEMORY_MB``)."""
+
+read_seconds: float = float(os.environ.get("METACLUSTER_READ_SECONDS", "60"))
+"""Wall-clock time the worker reading an untrusted file may take (env
+``METACLUSTER_READ_SECONDS``)."""
 
 max_unzipped_bytes: int = 200 * 1024 * 1024
 """Largest total uncompressed size accepted inside a KMZ/ZIP archive."""

@@ -96,3 +96,51 @@ def nuts_from_http(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nuts_http_se
     monkeypatch.setattr(settings, "cache_folder", cache)
     monkeypatch.setattr(settings, "http_backoff", 0.01)
     return cache
+
+
+FETCHED = "FETCHED-BY-THE-SERVER"
+"""What ``request_recorder`` answers: it must never appear in anything a test reads."""
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    requests: list[str]
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        body = f"name,latitude,longitude\n{FETCHED},50.6,3.0\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def request_recorder() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that records every request (a test for no outside contact
+    asserts the list stays empty); yields (base URL without a trailing /, requests)."""
+    requests: list[str] = []
+    handler = type("Recorder", (_Recorder,), {"requests": requests})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def app_on_mirror(monkeypatch: pytest.MonkeyPatch, nuts_mirror: Path, tmp_path: Path) -> None:
+    """Settings for an ``AppTest`` of app.py: the NUTS mirror, an empty cache, the bundled
+    manifests (no data override)."""
+    from metacluster.ui.data import DATA_OVERRIDE_ENV
+
+    monkeypatch.setattr(settings, "nuts_source", str(nuts_mirror))
+    monkeypatch.setattr(settings, "cache_folder", tmp_path / "nuts-cache")
+    monkeypatch.delenv(DATA_OVERRIDE_ENV, raising=False)

@@ -297,10 +297,9 @@ def test_the_temporary_folder_is_removed_when_reading_fails(
     ("name", "written"),
     [
         ("../../evil.csv", "evil.csv"),
-        ("/etc/passwd", "passwd"),
+        ("/etc/passwd.csv", "passwd.csv"),
         ("..\\..\\windows.csv", "windows.csv"),
-        ("", "upload"),
-        ("..", "upload"),
+        ("../.csv", "upload.csv"),
     ],
 )
 def test_uploaded_names_never_reach_outside_the_temporary_folder(
@@ -318,6 +317,16 @@ def test_uploaded_names_never_reach_outside_the_temporary_folder(
     assert dataset.actors["source_file"].tolist() == [written]
     assert sorted(tmp_path.rglob("*")) == before  # nothing left anywhere, nothing outside
     assert not Path("/etc/passwd").read_bytes().startswith(b"name,latitude")
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "", "..", "layers.gpkg", "map.vrt", "x.parquet"])
+def test_an_upload_not_named_as_an_upload_format_is_refused_before_it_is_written(
+    nuts_from_mirror: Path, upload_tmp: Path, seen_paths: list[Path], name: str
+) -> None:
+    with pytest.raises(InputFileError, match="is not one of the map formats accepted for upload"):
+        data.load_upload([(name, _csv(1))], 2021)
+    assert seen_paths == []
+    assert list(upload_tmp.iterdir()) == []
 
 
 def test_an_upload_over_the_size_limit_is_refused_before_it_is_written(

@@ -80,9 +80,13 @@ def test_other_crs_is_written_as_lon_lat() -> None:
 
 
 def test_parquet_is_detected_and_read_as_an_input_layer(tmp_path: Path) -> None:
-    path = tmp_path / "layer.data"  # the content decides, not the extension
+    path = tmp_path / "layer.parquet"
     path.write_bytes(to_parquet(_actors()))
     assert detect_format(path) == "parquet"
+    renamed = tmp_path / "layer.csv"  # Parquet only by its extension
+    renamed.write_bytes(path.read_bytes())
+    with pytest.raises(InputFileError, match=r"is named \.csv \(CSV\) but holds a Parquet"):
+        read_layer(renamed)
     result = read_layer(path)
     assert result.rows_in == 3
     actors = result.actors.set_index("name")

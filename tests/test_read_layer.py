@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from metacluster import InputFileError, InputLimitError, settings
 from metacluster.export.csv import frame_to_csv
-from metacluster.read import detect_format, read_layer
+from metacluster.read import READERS, UPLOAD_FORMATS, detect_format, read_layer
 from metacluster.schema import ACTOR_COLUMNS, REJECT_COLUMNS
 
 DATA = Path(__file__).parent / "data"
@@ -83,33 +84,73 @@ def test_every_row_is_accepted_or_rejected_in_binary_formats(tmp_path: Path) -> 
     ("name", "content", "expected"),
     [
         ("table.txt", b"name;lat;lon\nA;50,1;3,1\n", "csv"),
+        ("table.tsv", b"name\tlat\tlon\nA\t50.1\t3.1\n", "csv"),
         ("export.json", b'{"type": "FeatureCollection", "features": []}', "geojson"),
         ("export.geojson", b'\xef\xbb\xbf{"features": []}', "geojson"),
         ("records.json", b'[{"name": "A"}]', "json"),
         ("wrapped.json", b'{"data": [{"name": "A"}]}', "json"),
-        ("map.xml", b'<?xml version="1.0"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"/>', "kml"),
-        ("layers.bin", b"SQLite format 3\x00" + b"\x00" * 100, "ogr"),
-        ("no-extension", b"name,lat,lon\n", "csv"),
+        ("map.KML", b'<?xml version="1.0"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"/>', "kml"),
     ],
 )
-def test_detect_format_by_content(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+def test_the_extension_chooses_and_the_content_agrees(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     assert detect_format(path) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("map.xml", b"<kml/>", "has the extension '.xml', which is not a map format"),
+        ("no-extension", b"name,lat,lon\n", "has the extension '(none)'"),
+        (
+            "layers.json",
+            b"SQLite format 3\x00" + b"\x00" * 100,
+            "is named .json (JSON) but holds an SQLite database",
+        ),
+        (
+            "layers.gpkg",
+            b"SQLite format 3\x00" + b"\x00" * 100,
+            "is named .gpkg (GeoPackage) but holds an SQLite database",
+        ),
+        ("map.gpkg", b"<OGRVRTDataSource/>", "holds a GDAL virtual dataset (VRT XML)"),
+        ("table.csv", b'{"type": "FeatureCollection"}', "(CSV) but holds GeoJSON"),
+        ("map.kml", b"PAR1" + b"\x00" * 20, "(KML) but holds a Parquet file"),
+        ("table.parquet", b"name,lat\n", "(GeoParquet) but holds plain text"),
+    ],
+)
+def test_content_that_disagrees_with_the_extension_is_refused_naming_both(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=re.escape(message)):
+        read_layer(path)
+
+
 def test_detect_zip_formats(tmp_path: Path) -> None:
     kmz, xlsx, _ = _binary_fixtures(tmp_path)
-    renamed = tmp_path / "actually-a-kmz.zip"
-    renamed.write_bytes(kmz.read_bytes())
     assert detect_format(kmz) == "kmz"
-    assert detect_format(renamed) == "kmz"
     assert detect_format(xlsx) == "xlsx"
-    other = tmp_path / "photos.zip"
+    renamed = tmp_path / "actually-a-kmz.xlsx"
+    renamed.write_bytes(kmz.read_bytes())
+    with pytest.raises(InputFileError, match=r"is named \.xlsx \(Excel\) but holds a KMZ map"):
+        read_layer(renamed)
+    other = tmp_path / "photos.kmz"
     with zipfile.ZipFile(other, "w") as archive:
         archive.writestr("a.jpg", b"jpeg")
     with pytest.raises(InputFileError, match="neither a KML map nor an Excel sheet"):
         read_layer(other)
+
+
+def test_only_the_formats_asked_for_are_read(tmp_path: Path) -> None:
+    _, _, gpkg = _binary_fixtures(tmp_path)
+    with pytest.raises(InputFileError, match="is a GeoPackage file, which is not accepted here"):
+        read_layer(gpkg, formats=UPLOAD_FORMATS)
+    assert read_layer(DATA / "mymaps.kml", formats=UPLOAD_FORMATS).accepted == 8
+    assert all(READERS[name].suffixes[0] not in (".gpkg", ".shp") for name in UPLOAD_FORMATS)
 
 
 def test_old_xls_and_html_are_refused_with_advice(tmp_path: Path) -> None:
@@ -119,7 +160,7 @@ def test_old_xls_and_html_are_refused_with_advice(tmp_path: Path) -> None:
         read_layer(xls)
     html = tmp_path / "page.csv"
     html.write_text("<!DOCTYPE html><html><body>Sign in</body></html>", encoding="utf-8")
-    with pytest.raises(InputFileError, match="not KML"):
+    with pytest.raises(InputFileError, match=r"\(CSV\) but holds XML or HTML"):
         read_layer(html)
 
 
@@ -145,7 +186,7 @@ def test_more_rows_than_the_limit_are_refused(name: str, monkeypatch: pytest.Mon
 
 
 def test_options_that_do_not_apply_and_missing_files_raise(tmp_path: Path) -> None:
-    with pytest.raises(InputFileError, match="sheet= does not apply to csv"):
+    with pytest.raises(InputFileError, match="sheet= does not apply to CSV"):
         read_layer(DATA / "actors_comma.csv", sheet="Actors")
     with pytest.raises(InputFileError, match="does not exist"):
         read_layer(tmp_path / "missing.kml")

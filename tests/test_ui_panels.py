@@ -103,7 +103,7 @@ def test_actor_fields_show_the_nuts_chain_and_sources() -> None:
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
-        ("[click](javascript:alert(1))", r"\[click\]\(javascript:alert\(1\)\)"),
+        ("[click](javascript:alert(1))", r"\[click\]\(javascript\:alert\(1\)\)"),
         ("<b>bold</b>", r"\<b\>bold\</b\>"),
         ("C&A *sale*", r"C\&A \*sale\*"),
     ],

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from metacluster.cli import _options
-from metacluster.cli._group import main
+from metacluster.cli._group import EXIT_DATA_ERROR, main
 from metacluster.export import write
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import NO_LOCATION, MergeReport, merge
@@ -74,6 +74,13 @@ def merge_command(
     report_rows(report, rejects_path, written=f"{len(result.actors)} actors written", output=output)
     if output != _options.STDOUT:
         click.echo(f"Wrote {output} ({len(result.actors)} actors, {fmt}).")
+    if not len(result.actors):
+        click.echo(
+            "No actor was accepted from any map: every row was rejected (see the reasons "
+            "above, or write them with --rejects rejects.csv).",
+            err=True,
+        )
+        raise SystemExit(EXIT_DATA_ERROR)
 
 
 def report_rows(

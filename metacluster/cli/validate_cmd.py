@@ -16,14 +16,14 @@ import click
 import pandas as pd
 
 from metacluster import projects
-from metacluster._errors import MetaclusterError
+from metacluster._errors import MetaclusterError, printable
 from metacluster.cli import _options
 from metacluster.cli._group import EXIT_DATA_ERROR, EXIT_REJECTED_ROWS, main
 from metacluster.cli._options import open_output
 from metacluster.cli.merge_cmd import outside_nuts_line
 from metacluster.export.csv import frame_to_csv
 from metacluster.geocode import outside_nuts_by_country
-from metacluster.read import detect_format, read_layer
+from metacluster.read import READERS, detect_format, read_layer
 from metacluster.schema import REJECT_COLUMNS, ImportResult
 
 _SHOWN_WARNINGS = 5
@@ -132,7 +132,7 @@ def validate(
     failed = rejected = False
     for path in files:
         try:
-            for_excel = sheet is not None and detect_format(path) == "xlsx"
+            for_excel = sheet is not None and "sheet" in READERS[detect_format(path)].options
             result = read_layer(
                 path,
                 columns=columns,
@@ -145,7 +145,7 @@ def validate(
             failed = True
             summaries.append({"file": str(path), "error": str(error)})
             if not as_json:
-                click.echo(f"{path}\n  cannot be read: {error}")
+                click.echo(printable(f"{path}\n  cannot be read: {error}"))
             continue
         rejected = rejected or result.rejected > 0
         summaries.append(
@@ -158,9 +158,9 @@ def validate(
         )
         rejects.append(result.rejects)
         if not as_json:
-            click.echo(_report(result))
+            click.echo(printable(_report(result)))
     if as_json:
-        click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
+        click.echo(printable(json.dumps(summaries, ensure_ascii=False, indent=2)))
     if rejects_path:
         table = (
             pd.concat(rejects, ignore_index=True)

@@ -1,7 +1,9 @@
 """CSV export, safe to open in a spreadsheet.
 
 Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a
-carriage return) get a leading apostrophe, as OWASP recommends against CSV injection.
+carriage return) get a leading apostrophe, as OWASP recommends against CSV injection; so do
+column names, and formulas that start after a ``;`` or ``,`` inside a cell (a spreadsheet
+set to another separator splits the cell there: European Excel splits on ``;``).
 Lists are joined with "; ". Points become ``lon``/``lat`` columns. Written as UTF-8 with a
 byte-order mark so that Excel shows accents correctly. Rows end in "\n", so a carriage
 return inside a cell (old Mac line ends) is written as "\n": unquoted, a lone "\r" would
@@ -10,6 +12,7 @@ end the row early in every CSV reader.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import geopandas as gpd
@@ -18,13 +21,17 @@ import pandas as pd
 import shapely
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_EMBEDDED_FORMULA = re.compile(r"([;,][ ]*)(?=[=+\-@\t\r])")
 LIST_SEPARATOR = "; "
 
 
 def neutralise_formula(value: Any) -> Any:
-    """Prefix a text cell that a spreadsheet would evaluate with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+    """Prefix with an apostrophe a text cell that a spreadsheet would evaluate, and every
+    part of it after a ``;`` or ``,`` that would be a formula on its own."""
+    if isinstance(value, str):
+        value = _EMBEDDED_FORMULA.sub(r"\1'", value)
+        if value.startswith(_FORMULA_STARTS):
+            return "'" + value
     return value
 
 
@@ -63,4 +70,5 @@ def frame_to_csv(frame: pd.DataFrame, *, coordinate_precision: int = 6) -> bytes
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):
             table[column] = table[column].map(_cell)
+    table.columns = [_cell(str(column)) for column in table.columns]
     return table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")

@@ -97,7 +97,7 @@ def to_kml(actors: gpd.GeoDataFrame, *, name: str | None = None) -> bytes:
             for column in data_columns:
                 value = _cell(data[column][row])
                 if value is not None:
-                    field = ET.SubElement(extended, "Data", name=str(column))
+                    field = ET.SubElement(extended, "Data", name=_NOT_XML.sub("", str(column)))
                     _text(field, "value", value)
             if np.isfinite(lon[row]) and np.isfinite(lat[row]):
                 point = ET.SubElement(placemark, "Point")

@@ -1,102 +1,188 @@
 """Read one regional map file (any supported format) into actors, rejects and warnings.
 
-``read_layer`` is the whole stage: check the size, detect the format from the content
-(the extension only breaks ties), let the format's small reader turn the file into raw
-cells (``RawLayer``), then ``normalise`` maps columns, positions, tags and validates rows
-once for every format.
+``read_layer`` is the whole stage: check the size, choose the reader from the file's
+extension and check that the content agrees (``READERS``), let the format's small reader
+turn the file into raw cells (``RawLayer``), then ``normalise`` maps columns, positions,
+tags and validates rows once for every format.
 
 Formats: CSV/TSV/text (``csv``), Excel ``xlsx``, ``geojson``, ``kml`` and ``kmz`` (Google
 My Maps), tabular ``json`` (CORDIS included), ``parquet`` (GeoParquet, for large layers)
-and, through GDAL, ``ogr`` (GeoPackage, Shapefile…). A new format is one module with a
-``read(path, ...) -> RawLayer`` function and one line in ``READERS``.
+and, through GDAL with one allowed driver each, GeoPackage (``gpkg``), Shapefile (``shp``),
+FlatGeobuf (``fgb``) and GML (``gml``). A new format is one module with a
+``read(path, ...) -> RawLayer`` function and one ``Reader`` entry in ``READERS``: the
+extension check, the app's upload types and the CLI's option checks derive from it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
+import shapely
 
 from metacluster import normalise
 from metacluster._errors import InputFileError
-from metacluster.read import csv, geojson, json, kml, ogr, parquet, xlsx
+from metacluster.read import _sniff, csv, geojson, json, kml, ogr, parquet, xlsx
 from metacluster.read._raw import RawLayer, check_size_limit
 from metacluster.schema import ImportResult
 
 log = logging.getLogger(__name__)
 
-READERS: dict[str, tuple[Callable[..., RawLayer], tuple[str, ...]]] = {
-    "csv": (csv.read, ()),
-    "xlsx": (xlsx.read, ("sheet",)),
-    "geojson": (geojson.read, ()),
-    "json": (json.read, ()),
-    "kml": (kml.read, ("layer",)),
-    "kmz": (kml.read_kmz, ("layer",)),
-    "ogr": (ogr.read, ("layer",)),
-    "parquet": (parquet.read, ()),
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format: what reads it and how it is recognised.
+
+    Attributes
+    ----------
+    read
+        ``read(path, **options) -> RawLayer``.
+    label
+        The format's name in messages and in the app.
+    suffixes
+        File extensions (lower case, with the dot) that choose this reader.
+    contents
+        Kinds of content (``_sniff.KINDS``) that agree with it; anything else is refused.
+    options
+        The ``read_layer`` options the reader takes (``sheet``, ``layer``).
+    upload
+        Whether the app accepts it as an upload (only formats read without GDAL).
+    """
+
+    read: Callable[..., RawLayer]
+    label: str
+    suffixes: tuple[str, ...]
+    contents: frozenset[str]
+    options: tuple[str, ...] = ()
+    upload: bool = False
+
+
+_TEXT = frozenset({"text", "empty"})
+READERS: dict[str, Reader] = {
+    "csv": Reader(csv.read, "CSV", (".csv", ".tsv", ".txt", ".tab"), _TEXT | {"json"}, upload=True),
+    "xlsx": Reader(xlsx.read, "Excel", (".xlsx",), frozenset({"xlsx"}), ("sheet",), upload=True),
+    "json": Reader(json.read, "JSON", (".json",), _TEXT | {"json"}, upload=True),
+    "geojson": Reader(
+        geojson.read,
+        "GeoJSON",
+        (".geojson", ".json"),
+        _TEXT | {"geojson", "json"},
+        upload=True,
+    ),
+    "kml": Reader(kml.read, "KML", (".kml",), _TEXT | {"kml", "xml"}, ("layer",), upload=True),
+    "kmz": Reader(kml.read_kmz, "KMZ", (".kmz",), frozenset({"kmz"}), ("layer",), upload=True),
+    "parquet": Reader(
+        parquet.read, "GeoParquet", (".parquet", ".geoparquet"), frozenset({"parquet"})
+    ),
+    "gpkg": Reader(
+        functools.partial(ogr.read, driver="GPKG"),
+        "GeoPackage",
+        (".gpkg",),
+        frozenset({"gpkg"}),
+        ("layer",),
+    ),
+    "shp": Reader(
+        functools.partial(ogr.read, driver="ESRI Shapefile"),
+        "Shapefile",
+        (".shp",),
+        frozenset({"shapefile"}),
+        ("layer",),
+    ),
+    "fgb": Reader(
+        functools.partial(ogr.read, driver="FlatGeobuf"),
+        "FlatGeobuf",
+        (".fgb",),
+        frozenset({"flatgeobuf"}),
+        ("layer",),
+    ),
+    "gml": Reader(
+        functools.partial(ogr.read, driver="GML"), "GML", (".gml",), frozenset({"gml"}), ("layer",)
+    ),
 }
-"""Format → (reader, the read_layer options it takes)."""
+"""Format → its reader. The extension chooses among them; the content must agree."""
 
-_HEAD_BYTES = 65536
-_GEOJSON_MARK = re.compile(r'"type"\s*:\s*"Feature(Collection)?"')
+UPLOAD_FORMATS = tuple(name for name, reader in READERS.items() if reader.upload)
+"""The formats the app accepts as uploads: none of them goes through GDAL."""
 
-__all__ = ["READERS", "RawLayer", "check_size_limit", "detect_format", "read_layer"]
+UPLOAD_SUFFIXES = tuple(
+    dict.fromkeys(suffix for name in UPLOAD_FORMATS for suffix in READERS[name].suffixes)
+)
+"""File extensions of ``UPLOAD_FORMATS``."""
 
-
-def _zip_format(path: Path) -> str:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except zipfile.BadZipFile as e:
-        raise InputFileError(
-            path, f"looks like a ZIP archive but cannot be opened ({e})", "Export the file again"
-        ) from e
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    if any(name.lower().endswith(".kml") for name in names):
-        return "kmz"
-    raise InputFileError(
-        path,
-        "is a ZIP archive holding neither a KML map nor an Excel sheet",
-        "Unzip it and read the map file inside",
-    )
+__all__ = [
+    "READERS",
+    "UPLOAD_FORMATS",
+    "UPLOAD_SUFFIXES",
+    "RawLayer",
+    "Reader",
+    "check_size_limit",
+    "detect_format",
+    "read_layer",
+]
 
 
 def detect_format(path: str | Path) -> str:
-    """The format of a file, from its first bytes; the extension only decides between
-    formats that look alike (a .geojson that is JSON).
-
-    Returns one of the keys of ``READERS``.
+    """The format of a file (a key of ``READERS``): chosen by its extension, and refused
+    when its content is something else (a database renamed ``.json``, a VRT renamed
+    ``.gpkg``), with both named in the message.
     """
     path = Path(path)
+    suffix = path.suffix.lower()
     with path.open("rb") as handle:
-        head = handle.read(_HEAD_BYTES)
-    if head.startswith(parquet.MAGIC):
-        return "parquet"
-    if head.startswith(b"PK\x03\x04"):
-        return _zip_format(path)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        head = handle.read(_sniff.HEAD_BYTES)
+    content = _sniff.kind(path, head)
+    if suffix == ".xls" or (content == "xls" and suffix not in _known_suffixes()):
         raise InputFileError(
             path,
             "is an old Excel .xls workbook",
             "Open it in Excel and save it as .xlsx or CSV UTF-8",
         )
-    if head.startswith(b"SQLite format 3\x00") or path.suffix.lower() in ogr.SUFFIXES:
-        return "ogr"
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
-    if text.startswith("<"):
-        if "<kml" in text or path.suffix.lower() == ".kml":
-            return "kml"
+    candidates = [name for name, reader in READERS.items() if suffix in reader.suffixes]
+    if not candidates:
         raise InputFileError(
-            path, "is XML or HTML but not KML", "Export the map as KML, KMZ, GeoJSON or CSV"
+            path,
+            f"has the extension {suffix or '(none)'!r}, which is not a map format read here "
+            f"(its content looks like {_sniff.KINDS[content]})",
+            f"Name the file after its format: {', '.join(_known_suffixes())}",
         )
-    if text.startswith(("{", "[")) or path.suffix.lower() in (".json", ".geojson"):
-        if path.suffix.lower() == ".geojson" or _GEOJSON_MARK.search(text):
-            return "geojson"
-        return "json"
-    return "csv"
+    for name in candidates:
+        if content in READERS[name].contents:
+            return name
+    expected = READERS[candidates[0]].label
+    raise InputFileError(
+        path,
+        f"is named {suffix} ({expected}) but holds {_sniff.KINDS[content]}",
+        f"Export the map again as {expected}, or give the file the extension of what it holds",
+    )
+
+
+def _flag_null_island(result: ImportResult) -> None:
+    """Warn about actors placed at exactly (0, 0), "Null Island" in the Gulf of Guinea:
+    nearly always a missing position written as zeros, not a place in Europe."""
+    actors = result.actors
+    geometry = actors.geometry.array
+    at_origin = (shapely.get_x(geometry) == 0) & (shapely.get_y(geometry) == 0)
+    if not at_origin.any():
+        return
+    flagged = pd.DataFrame(
+        {
+            "file": Path(result.file).name,
+            "layer": actors["source_layer"][at_origin].to_numpy(),
+            "row": actors["source_row"][at_origin].to_numpy(),
+            "column": None,
+            "message": "placed at (0, 0), Null Island in the Gulf of Guinea: a missing "
+            "position written as zeros? Check the coordinates",
+        }
+    )
+    result.warnings = pd.concat([result.warnings, flagged], ignore_index=True)
+
+
+def _known_suffixes() -> list[str]:
+    return list(dict.fromkeys(s for reader in READERS.values() for s in reader.suffixes))
 
 
 def read_layer(
@@ -109,6 +195,7 @@ def read_layer(
     crs: str | int | None = None,
     helix_default: str | None = None,
     helix_synonyms: str | Path | None = None,
+    formats: Collection[str] | None = None,
 ) -> ImportResult:
     """Read one regional map into actors in the schema, with every other row rejected.
 
@@ -131,6 +218,9 @@ def read_layer(
     helix_default, helix_synonyms
         The map's default helix and a TOML file of extra helix words (see
         ``normalise.normalise``).
+    formats
+        Accept only these formats (keys of ``READERS``); the app's upload passes
+        ``UPLOAD_FORMATS`` so that no upload reaches GDAL. None accepts every format.
 
     Returns
     -------
@@ -156,16 +246,31 @@ def read_layer(
         raise InputFileError(path, "does not exist or is not a file", "Check the path")
     check_size_limit(path, path.stat().st_size)
     kind = detect_format(path)
-    reader, takes = READERS[kind]
+    reader = READERS[kind]
+    if formats is not None and kind not in formats:
+        accepted = ", ".join(READERS[name].label for name in formats)
+        raise InputFileError(
+            path,
+            f"is a {reader.label} file, which is not accepted here",
+            f"Export the map as one of: {accepted}",
+        )
     given = {"sheet": sheet, "layer": layer}
-    misplaced = [name for name, value in given.items() if value is not None and name not in takes]
+    misplaced = [
+        name for name, value in given.items() if value is not None and name not in reader.options
+    ]
     if misplaced:
         raise InputFileError(
             path,
-            f"the option {misplaced[0]}= does not apply to {kind} files",
+            f"the option {misplaced[0]}= does not apply to {reader.label} files",
             "Leave it out for this file",
         )
-    raw = reader(path, **{name: given[name] for name in takes})
+    raw = reader.read(path, **{name: given[name] for name in reader.options})
+    if not len(raw.frame) and not len(raw.frame.columns):
+        if not raw.rejects:
+            raise InputFileError(path, "has no records: nothing to import", "Export it again")
+        # every record was rejected by the reader: its reasons are the report, not a
+        # missing name column in a table that has no rows
+        raw.frame = pd.DataFrame({"name": pd.Series([], dtype=object)})
     result = normalise.normalise(
         raw,
         columns=columns,
@@ -174,6 +279,7 @@ def read_layer(
         helix_default=helix_default,
         helix_synonyms=helix_synonyms,
     )
+    _flag_null_island(result)
     log.info(
         "%s (%s): %d rows, %d actors, %d rejected, %d warnings",
         path.name,

@@ -17,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
 
 from metacluster import settings
 from metacluster._errors import InputFileError, InputLimitError
@@ -112,9 +113,13 @@ CONTROL_CHARACTERS = {code: " " for code in (*range(0x09), 0x0B, 0x0C, *range(0x
 shown, break XML exports, and are never meant as part of a name."""
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_cell(text: str) -> str | None:
-    """A text cell without control characters and surrounding spaces, None if blank."""
-    return text.translate(CONTROL_CHARACTERS).strip() or None
+    """A text cell without control characters, lone surrogates (JSON may carry them; they
+    cannot be written as UTF-8) and surrounding spaces, None if blank."""
+    return _LONE_SURROGATE.sub("\ufffd", text.translate(CONTROL_CHARACTERS)).strip() or None
 
 
 def cell_text(value: Any) -> str | None:
@@ -134,14 +139,27 @@ def cell_text(value: Any) -> str | None:
     return clean_cell(str(value))
 
 
-def text_frame(records: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+def text_frame(file: Path, records: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     """Records or a frame → a frame of text cells (``cell_text``), None where blank.
 
-    Columns keep their order of first appearance, since records may have different keys.
+    Columns keep their order of first appearance, since records may have different keys;
+    they are counted before any table is built (``check_table_limits``), so records that
+    each bring new keys cannot grow rows × columns past the limits.
     """
     if isinstance(records, list):
-        columns = list(dict.fromkeys(key for record in records for key in record))
+        seen: dict[str, None] = {}
+        for record in records:
+            seen.update(dict.fromkeys(record))
+            if len(seen) > settings.max_columns:
+                check_table_limits(file, len(records), len(seen))
+        columns = list(seen)
+        check_table_limits(file, len(records), len(columns))
         records = pd.DataFrame(records, columns=columns, index=range(len(records)))
+    else:
+        check_table_limits(file, len(records), records.shape[1])
+    records = records.set_axis(
+        [_LONE_SURROGATE.sub("\ufffd", str(c)) for c in records.columns], axis=1
+    )
     frame = records.astype("object").map(cell_text).astype("object")
     return frame.where(frame.notna(), None)
 
@@ -156,6 +174,46 @@ def check_size_limit(file: str | Path, size: int) -> None:
             "Split the map, or raise the limit with the METACLUSTER_MAX_FILE_MB environment "
             "variable",
         )
+
+
+def check_table_limits(file: Path, rows: int, columns: int) -> None:
+    """Refuse a table wider than ``settings.max_columns`` or with more cells (rows ×
+    columns) than ``settings.max_cells``: checked before the table is built, since a few KB
+    of sparse records or a sheet's declared size can stand for billions of cells."""
+    if columns > settings.max_columns:
+        raise InputLimitError(
+            file,
+            f"has {columns:,} columns, over the limit of {settings.max_columns:,}",
+            "Keep the columns the map needs, or raise the limit with the "
+            "METACLUSTER_MAX_COLUMNS environment variable (settings.max_columns)",
+        )
+    if rows * columns > settings.max_cells:
+        raise InputLimitError(
+            file,
+            f"has {rows:,} rows × {columns:,} columns = {rows * columns:,} cells, over the "
+            f"limit of {settings.max_cells:,}",
+            "Split the file, or raise the limit with the METACLUSTER_MAX_CELLS environment "
+            "variable (settings.max_cells)",
+        )
+
+
+def check_crs(file: Path, crs: pyproj.CRS | None) -> pyproj.CRS | None:
+    """A file's CRS if positions on the Earth's surface can be had from it: geographic or
+    projected, on an Earth ellipsoid. Geocentric (EPSG:4978), engineering, vertical and
+    other planets' systems would give nonsense positions, so they are refused."""
+    if crs is None:
+        return None
+    earth = crs.ellipsoid is not None and abs(crs.ellipsoid.semi_major_metre - 6_378_000) < 50_000
+    if crs.is_geocentric or not (crs.is_geographic or crs.is_projected) or not earth:
+        raise InputFileError(
+            file,
+            f"uses the coordinate system {crs.name!r} ({crs.type_name}), which does not give "
+            "positions on the "
+            "Earth's surface (it is not a geographic or projected system on an Earth "
+            "ellipsoid)",
+            "Export the layer in WGS84 longitude/latitude (EPSG:4326) or a projected system",
+        )
+    return crs
 
 
 def check_row_limit(file: Path, rows: int) -> None:
@@ -230,7 +288,9 @@ def rows_to_layer(
 ) -> RawLayer:
     """A table's rows (header somewhere near the top) → RawLayer.
 
-    Title rows above the header are skipped with a warning, blank rows are skipped (they
+    Title rows above the header are skipped with a warning (rows there with two or more
+    cells are records the header came too late for: they are rejected, so they count in
+    ``rows_in``), blank rows are skipped (they
     are not records), and a row with more non-empty cells than there are columns is
     rejected as ragged instead of being silently cut.
     """
@@ -248,6 +308,17 @@ def rows_to_layer(
         raw.warn(
             f"skipped {header_index} row(s) above the header row ({header_index + 1})", layer=layer
         )
+    for index, row in enumerate(rows[:header_index]):
+        if sum(1 for cell in row if cell) >= 2:  # a record, not a title: counted, rejected
+            raw.reject(
+                index - header_index,
+                "above the header row",
+                f"line {index + 1} looks like a record but is above the header row (line "
+                f"{header_index + 1}), so its columns are unknown; move it below the header "
+                "or delete it",
+                layer=layer,
+                value=" | ".join(c or "" for c in row),
+            )
     blank = 0
     for number, row in enumerate(rows[header_index + 1 :], start=1):
         if not any(row):
@@ -271,6 +342,7 @@ def rows_to_layer(
     if not kept and not raw.rejects:
         raw.warn("has a header row but no data rows under it: nothing to import", layer=layer)
     check_row_limit(file, len(kept) + len(raw.rejects))
+    check_table_limits(file, len(kept), len(columns))
     raw.frame = pd.DataFrame(kept, columns=columns, dtype="object")
     raw.source_row = numbers
     raw.source_layer = [layer] * len(kept) if layer else None

@@ -22,6 +22,7 @@ from metacluster.read._raw import (
     HEADER_SEARCH_ROWS,
     RawLayer,
     check_row_limit,
+    check_table_limits,
     clean_cell,
     decode_text,
     rows_to_layer,
@@ -50,7 +51,7 @@ def _parse(path: Path, text: str) -> tuple[list[list[str | None]], str]:
     than the row limit allows (title rows and the header row included)."""
     most = settings.max_rows + HEADER_SEARCH_ROWS + 1
     rows: list[list[str | None]] = []
-    filled = 0
+    filled = cells = 0
     started_on = last_started_on = 1  # the line the current (last) record starts on
     try:
         delimiter = sniff_delimiter(text)
@@ -58,6 +59,9 @@ def _parse(path: Path, text: str) -> tuple[list[list[str | None]], str]:
         for row in reader:
             rows.append([clean_cell(cell) for cell in row])
             filled += any(rows[-1])
+            cells += len(row)
+            if cells > settings.max_cells:
+                check_table_limits(path, len(rows), cells // len(rows) + 1)
             if filled > most:
                 check_row_limit(path, settings.max_rows + 1)
             last_started_on, started_on = started_on, reader.line_num + 1

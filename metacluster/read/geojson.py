@@ -8,6 +8,7 @@ declared CRS travels with the geometries and ``normalise`` reprojects them.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import shapely
 from metacluster._errors import InputFileError
 from metacluster.read._raw import (
     RawLayer,
+    check_crs,
     check_row_limit,
     decode_text,
     geometry_problem,
@@ -35,25 +37,38 @@ def _declared_crs(path: Path, document: dict[str, Any]) -> pyproj.CRS | None:
     member = document.get("crs")
     if not member:
         return None
-    name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
+    properties = member.get("properties") if isinstance(member, dict) else None
+    name = properties.get("name") if isinstance(properties, dict) else None
     try:
-        return pyproj.CRS.from_user_input(name)
+        crs = pyproj.CRS.from_user_input(name)
     except (pyproj.exceptions.CRSError, TypeError) as e:
         raise InputFileError(
             path,
-            f"declares a coordinate system that is not understood: {member!r}",
+            f"declares a coordinate system that is not understood: {str(member)[:200]!r}",
             "Save the file as RFC 7946 GeoJSON (WGS84 longitude/latitude, no crs member)",
         ) from e
+    return check_crs(path, crs)
+
+
+_LONE_SURROGATE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+"""A ``\\uD800``-style escape that is not half of a pair: it would decode to a lone
+surrogate, which no table, export or terminal can hold as UTF-8; read as U+FFFD."""
 
 
 def load_json(path: Path) -> Any:
     """Parse a JSON file (UTF-8, with or without BOM) or raise InputFileError."""
     text, _ = decode_text(path, path.read_bytes())
+    text = _LONE_SURROGATE_ESCAPE.sub(r"\\ufffd", text)
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, ValueError) as e:  # ValueError: a 5,000-digit integer
         raise InputFileError(
-            path, f"is not valid JSON ({e})", "Check that the export finished, or export it again"
+            path,
+            f"is not valid JSON ({str(e)[:200]})",
+            "Check that the export finished, or export it again",
         ) from e
     except RecursionError as e:
         raise _too_deep(path) from e
@@ -129,7 +144,7 @@ def read(path: Path) -> RawLayer:
         records.append(properties if isinstance(properties, dict) else {})
         geometries.append(shape)
         rows.append(number)
-    raw.frame = text_frame(records)
+    raw.frame = text_frame(path, records)
     raw.source_row = rows
     raw.geometry = gpd.GeoSeries(geometries, crs=_declared_crs(path, document))
     return raw

@@ -13,11 +13,13 @@ Nested objects are flattened to dotted column names ("address.city").
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from metacluster import settings
 from metacluster._errors import InputFileError
-from metacluster.read._raw import RawLayer, check_row_limit, text_frame
+from metacluster.read._raw import RawLayer, check_row_limit, check_table_limits, text_frame
 from metacluster.read.geojson import load_json
 
 WRAPPER_KEYS = ("data", "records", "results", "items")
@@ -48,6 +50,25 @@ def read(path: Path) -> RawLayer:
                 value=str(record)[:200],
             )
     records = [record for record in document if isinstance(record, dict)]
-    raw.frame = text_frame(pd.json_normalize(records) if records else pd.DataFrame())
+    _check_columns(path, records)
+    raw.frame = text_frame(path, pd.json_normalize(records) if records else pd.DataFrame())
     raw.source_row = rows
     return raw
+
+
+def _check_columns(path: Path, records: list[dict[str, Any]]) -> None:
+    """Count the flattened columns ("address.city") before ``json_normalize`` builds the
+    table, so that records with different keys cannot explode into rows × columns."""
+    seen: dict[str, None] = {}
+    for record in records:
+        stack: list[tuple[str, dict[str, Any]]] = [("", record)]
+        while stack:
+            prefix, value = stack.pop()
+            for key, child in value.items():
+                if isinstance(child, dict) and child:
+                    stack.append((f"{prefix}{key}.", child))
+                else:
+                    seen[f"{prefix}{key}"] = None
+        if len(seen) > settings.max_columns:
+            break
+    check_table_limits(path, len(records), len(seen))

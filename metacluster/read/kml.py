@@ -86,8 +86,14 @@ def _coordinates(text: str | None) -> list[tuple[float, float]]:
     return points  # type: ignore[return-value]
 
 
-def _geometry(element: Element) -> BaseGeometry:
+MAX_GEOMETRY_DEPTH = 8
+"""Deepest nesting of MultiGeometry accepted (maps need one level; more is an attack)."""
+
+
+def _geometry(element: Element, depth: int = 0) -> BaseGeometry:
     """One KML geometry element (namespaces already dropped) → shapely geometry."""
+    if depth > MAX_GEOMETRY_DEPTH:
+        raise ValueError(f"MultiGeometry nested more than {MAX_GEOMETRY_DEPTH} levels deep")
     if element.tag == "Point":
         return shapely.Point(_coordinates(element.findtext("coordinates"))[0])
     if element.tag in ("LineString", "LinearRing"):
@@ -99,7 +105,7 @@ def _geometry(element: Element) -> BaseGeometry:
             for ring in element.findall("innerBoundaryIs/LinearRing")
         ]
         return shapely.Polygon(outer, holes)
-    parts = [_geometry(child) for child in element if child.tag in _GEOMETRY_TAGS]
+    parts = [_geometry(child, depth + 1) for child in element if child.tag in _GEOMETRY_TAGS]
     return shapely.GeometryCollection(parts)
 
 
@@ -127,15 +133,16 @@ def _fields(placemark: Element) -> dict[str, Any]:
 def _placemarks(root: Element, default_layer: str) -> list[tuple[str, Element]]:
     """(layer name, placemark) in document order; unnamed folders get ``default_layer``."""
     found: list[tuple[str, Element]] = []
-
-    def walk(element: Element, layer: str) -> None:
-        for child in element:
-            if child.tag == "Placemark":
-                found.append((layer, child))
-            elif child.tag in ("Folder", "Document"):
-                walk(child, _text(child.find("name")) or layer)
-
-    walk(root, default_layer)
+    stack = [(iter(root), default_layer)]  # no recursion: folders may nest 1,000 deep
+    while stack:
+        children, layer = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+        elif child.tag == "Placemark":
+            found.append((layer, child))
+        elif child.tag in ("Folder", "Document"):
+            stack.append((iter(child), _text(child.find("name")) or layer))
     return found
 
 
@@ -193,7 +200,7 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
         geometries.append(geometry)
         rows.append(number)
         row_layers.append(layer_name)
-    raw.frame = text_frame(records)
+    raw.frame = text_frame(path, records)
     raw.source_row = rows
     raw.source_layer = row_layers
     raw.geometry = gpd.GeoSeries(geometries, crs="EPSG:4326")

@@ -1,7 +1,11 @@
-"""Any vector format GDAL reads (GeoPackage, Shapefile, FlatGeobuf…) through pyogrio.
+"""GeoPackage, Shapefile, FlatGeobuf and GML through GDAL (pyogrio), one driver each.
 
 Every layer of the file is read, each one a map layer like a KML folder, unless one is
 chosen. The file's own CRS travels with the geometries; ``normalise`` reprojects.
+
+GDAL is locked down first (``_gdal.harden``: no VRT, no SQLite virtual tables, no network),
+the caller has already checked that the content agrees with the extension, and the driver
+GDAL actually opened the file with must be the one allowed for the extension.
 """
 
 from __future__ import annotations
@@ -11,41 +15,69 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+from pyogrio import errors as ogr_errors
 
 from metacluster._errors import InputFileError
-from metacluster.read._raw import RawLayer, check_row_limit, text_frame
+from metacluster.read._gdal import harden
+from metacluster.read._raw import (
+    RawLayer,
+    check_crs,
+    check_row_limit,
+    check_table_limits,
+    text_frame,
+)
 
-SUFFIXES = (".gpkg", ".shp", ".fgb", ".gml", ".gdb", ".sqlite")
+harden()  # at import: before anything in this process can open a file through GDAL
+
+_ERRORS = (
+    ogr_errors.DataSourceError,
+    ogr_errors.DataLayerError,
+    ogr_errors.FieldError,
+    ogr_errors.GeometryError,
+    ogr_errors.FeatureError,
+)
 
 
-def read(path: Path, *, layer: str | None = None) -> RawLayer:
-    """Read the vector layers of a GDAL-readable file into raw cells and geometries."""
-    errors = (DataSourceError, DataLayerError, FieldError, GeometryError)
+def _unreadable(path: Path, problem: str) -> InputFileError:
+    return InputFileError(
+        path,
+        f"cannot be read as a vector file ({problem})",
+        "Check the file in QGIS, or export it as GeoPackage",
+    )
+
+
+def read(path: Path, *, driver: str, layer: str | None = None) -> RawLayer:
+    """Read the vector layers of a file that ``driver`` (and only it) must open."""
+    still_there = harden()
+    if still_there:
+        raise _unreadable(path, f"GDAL could not be locked down: {', '.join(still_there)}")
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        if not layers:
+            raise InputFileError(path, "has no layers: nothing to import", "Export it again")
+        opened_by = pyogrio.read_info(path, layer=layers[0])["driver"]
+        if opened_by != driver:
+            raise _unreadable(path, f"GDAL opened it as {opened_by}, not {driver}")
         if layer is not None and layer not in layers:
             raise InputFileError(
                 path, f"has no layer named {layer!r}", f"Choose one of: {', '.join(layers)}"
             )
         chosen = [layer] if layer is not None else layers
-        counts = [pyogrio.read_info(path, layer=name)["features"] for name in chosen]
-        check_row_limit(path, sum(counts))
+        infos = [pyogrio.read_info(path, layer=name) for name in chosen]
+        check_row_limit(path, sum(info["features"] for info in infos))
+        fields = {str(name) for info in infos for name in info["fields"]}
+        check_table_limits(path, sum(info["features"] for info in infos), len(fields))
         frames = [_spatial(pyogrio.read_dataframe(path, layer=name)) for name in chosen]
-    except errors as e:
-        raise InputFileError(
-            path,
-            f"cannot be read as a vector file ({e})",
-            "Check the file in QGIS, or export it as GeoPackage",
-        ) from e
-    crs = next((f.crs for f in frames if f.crs is not None), None)
+    except _ERRORS as e:
+        raise _unreadable(path, str(e)) from e
+    crs = check_crs(path, next((f.crs for f in frames if f.crs is not None), None))
     frames = [f.to_crs(crs) if f.crs is not None and f.crs != crs else f for f in frames]
     table = pd.concat(
         [pd.DataFrame(f.drop(columns=f.geometry.name)) for f in frames], ignore_index=True
     )
     return RawLayer(
         file=path,
-        frame=text_frame(table),
+        frame=text_frame(path, table),
         source_row=[row for f in frames for row in range(1, len(f) + 1)],
         source_layer=[name for name, f in zip(chosen, frames, strict=True) for _ in range(len(f))],
         geometry=gpd.GeoSeries(pd.concat([f.geometry for f in frames], ignore_index=True), crs=crs),

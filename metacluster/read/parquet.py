@@ -17,9 +17,19 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pyproj
+from shapely.errors import ShapelyError
 
-from metacluster._errors import InputFileError
-from metacluster.read._raw import RawLayer, check_row_limit, text_frame
+from metacluster import settings
+from metacluster._errors import InputFileError, InputLimitError
+from metacluster.read._raw import (
+    RawLayer,
+    check_crs,
+    check_row_limit,
+    check_table_limits,
+    geometry_problem,
+    text_frame,
+)
 
 T = TypeVar("T")
 
@@ -30,14 +40,25 @@ MAGIC = b"PAR1"
 def read(path: Path) -> RawLayer:
     """Read a GeoParquet file (or a plain Parquet table with coordinate columns) into
     raw cells and geometries."""
-    rows = _checked(pq.read_metadata, path).num_rows
+    metadata = _checked(pq.read_metadata, path)
+    rows = metadata.num_rows
     check_row_limit(path, rows)
+    check_table_limits(path, rows, metadata.num_columns)
+    unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    if unpacked > settings.max_unzipped_bytes:
+        raise InputLimitError(
+            path,
+            f"unpacks to {unpacked:,} bytes, over the limit of {settings.max_unzipped_bytes:,}",
+            "Split the layer, or raise settings.max_unzipped_bytes",
+        )
     frame = read_actors(path)
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    if geometry is not None:
+        check_crs(path, geometry.crs)
     table = frame.drop(columns=geometry.name) if geometry is not None else frame
     return RawLayer(
         file=path,
-        frame=text_frame(table.reset_index(drop=True)),
+        frame=text_frame(path, table.reset_index(drop=True)),
         source_row=list(range(1, rows + 1)),
         geometry=geometry.reset_index(drop=True) if geometry is not None else None,
     )
@@ -55,10 +76,10 @@ def read_actors(path: str | Path) -> gpd.GeoDataFrame | pd.DataFrame:
         if frame is None:
             frame = pq.read_table(path).to_pandas()
         python_lists(frame, path, lists)
-    except (pa.ArrowException, ValueError) as e:
+    except (pa.ArrowException, ValueError, pyproj.exceptions.CRSError, ShapelyError) as e:
         raise InputFileError(
             path,
-            f"cannot be read as GeoParquet ({e})",
+            f"cannot be read as GeoParquet ({geometry_problem(e)})",
             "Write the file again, or export it as GeoPackage",
         ) from e
     return frame

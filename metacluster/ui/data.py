@@ -21,7 +21,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -45,8 +45,11 @@ from metacluster.filter import (
 from metacluster.manifest import Manifest, load_manifest
 from metacluster.merge import MergeReport, merge
 from metacluster.nuts import load_nuts, source_key
-from metacluster.read import check_size_limit
+from metacluster.read import UPLOAD_SUFFIXES as UPLOAD_SUFFIXES  # the upload widgets' types
+from metacluster.read import check_size_limit, read_layer
+from metacluster.read.isolated import read_upload
 from metacluster.read.parquet import read_actors
+from metacluster.schema import ImportResult
 from metacluster.ui import deck
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -144,9 +147,13 @@ def _prepared(actors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _from_merge(
-    manifest: Manifest, version: str, generated_at: dt.datetime, year: int | None
+    manifest: Manifest,
+    version: str,
+    generated_at: dt.datetime,
+    year: int | None,
+    read: Callable[..., ImportResult] = read_layer,
 ) -> Dataset:
-    result = merge(manifest, year=year)
+    result = merge(manifest, year=year, read=read)
     actors = _prepared(result.actors)
     year = year or actors.attrs.get("nuts_year") or manifest.nuts_year or settings.nuts_year
     return Dataset(
@@ -247,9 +254,6 @@ def override_path() -> Path | None:
     return Path(value) if value else None
 
 
-UPLOAD_SUFFIXES: Final = (".kml", ".kmz", ".csv", ".xlsx", ".geojson", ".json")
-
-
 def safe_name(name: str, taken: set[str]) -> str:
     """A plain file name for an uploaded file: the base name only (no folders, whatever
     the browser sent), unusual characters replaced, and unique among ``taken``."""
@@ -257,7 +261,7 @@ def safe_name(name: str, taken: set[str]) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    stem = re.sub(r"[^\w\- ]+", "_", stem).strip("._ -") or "upload"
+    stem = re.sub(r"[^\w\- ]+", "_", stem).strip("._ -")[:50] or "upload"  # ≤ 255 bytes
     suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
     candidate = f"{stem}.{suffix}" if suffix else stem
     number = 2
@@ -280,6 +284,12 @@ def load_upload(files: Sequence[tuple[str, bytes]], year: int | None = None) -> 
     for name, data in files:
         check_size_limit(name, len(data))
         safe = safe_name(name, taken)
+        if Path(safe).suffix not in UPLOAD_SUFFIXES:
+            raise InputFileError(
+                name,
+                "is not one of the map formats accepted for upload",
+                f"Upload a file ending in one of: {', '.join(UPLOAD_SUFFIXES)}",
+            )
         taken.add(safe)
         named.append((safe, data))
     digest = _version(tuple((name, hashlib.sha256(data).hexdigest()) for name, data in named))
@@ -302,7 +312,9 @@ def _merged_upload(
         manifest = Manifest.from_files(paths)
         # No file times for an upload: the time of its (one, cached) merge stands for them.
         merged_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        return _from_merge(manifest, _version(digest, year, source), merged_at, year)
+        return _from_merge(
+            manifest, _version(digest, year, source), merged_at, year, read=read_upload
+        )
 
 
 # --- derived artefacts, keyed on the data version ---------------------------------------

@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
+from typing import Any, Final
 
 import streamlit as st
 
 from metacluster._errors import MetaclusterError
 
 logger = logging.getLogger(__name__)
+
+_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
+
+
+_AUTOLINK: Final = re.compile(r"(?i)\b(https?|ftp|file|mailto|www)(?=[:.])|(@)")
+WORD_JOINER: Final = "\u2060"
+
+
+def escape_markdown(text: Any) -> str:
+    """Text shown literally by ``st.markdown``, ``st.error`` and the like: every Markdown
+    and HTML character escaped, ``:`` included so that no ``:icon:`` in a file name,
+    column name, value or URL parameter becomes an icon, and an invisible word joiner
+    after ``http``/``www``/``@`` so that no bare address becomes a link (Markdown's
+    autolinks ignore backslash escapes)."""
+    text = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 @contextlib.contextmanager
@@ -25,4 +43,4 @@ def shown_errors() -> Iterator[None]:
         yield
     except MetaclusterError as error:
         logger.info("shown to the user: %s", error)
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(error), icon=":material/error:")

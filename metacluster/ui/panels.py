@@ -6,7 +6,6 @@ never as HTML. Chart specs and tables are built by pure functions, tested on the
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 import geopandas as gpd
@@ -28,6 +27,7 @@ from metacluster.ui import data
 from metacluster.ui import links as links_ui
 from metacluster.ui.deck import join_lists
 from metacluster.ui.export import downloads
+from metacluster.ui.guard import escape_markdown
 from metacluster.ui.mapview import Selected
 from metacluster.ui.state import Shown
 
@@ -48,16 +48,10 @@ TABLE_COLUMNS: Final = {
 TABS: Final = "tab"
 """Session key of the open tab ("Summary", "Table", "Export", "Import report")."""
 
-_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&])")
 
 _HELIX_ORDER: Final = (*HELICES, UNKNOWN_HELIX)
 _HELIX_DOMAIN: Final = [HELIX_LABELS[h] for h in _HELIX_ORDER]
 _HELIX_RANGE: Final = ["#{:02x}{:02x}{:02x}".format(*HELIX_COLOURS[h]) for h in _HELIX_ORDER]
-
-
-def escape_markdown(text: Any) -> str:
-    """Text shown literally by ``st.markdown``: every Markdown and HTML character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def regions(shown: Shown) -> gpd.GeoDataFrame:

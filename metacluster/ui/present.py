@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from metacluster import framing
+from metacluster.ui.guard import escape_markdown
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.sidebar import url_view, write_url
 from metacluster.ui.state import Shown, View
@@ -170,5 +171,5 @@ def tour(shown: Shown) -> TourStep | None:
             f"**Overview — {len(clusters)} regional clusters.** Press Next to start the tour."
         )
     else:
-        where.markdown(f"**{step.label}** · {step.actors:,} actors")
+        where.markdown(f"**{escape_markdown(step.label)}** · {step.actors:,} actors")
     return step

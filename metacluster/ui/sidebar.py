@@ -21,6 +21,7 @@ from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELIX_LABELS, HELIX_VALUES
 from metacluster.ui import data, upload, workspace
 from metacluster.ui import links as links_ui
+from metacluster.ui.guard import escape_markdown
 from metacluster.ui.state import LAYERS, METRICS, Shown, View, view_from_params, view_to_params
 
 HELIX: Final = "f_helix"
@@ -58,7 +59,10 @@ def url_view(*, warn: bool = True) -> View:
         return view_from_params(_url_params(), default_online=data.online_basemap_default())
     except ValueError as error:
         if warn:
-            st.warning(f"Part of this link could not be used ({error}); showing the default view.")
+            st.warning(
+                f"Part of this link could not be used ({escape_markdown(error)}); showing the "
+                "default view."
+            )
         return View()
 
 
@@ -168,7 +172,10 @@ def data_source(view: View) -> data.Dataset:
     title = by_stem.get(view.manifest)
     if title is None:
         if view.manifest:
-            st.warning(f"No meta-cluster named {view.manifest!r} in layers/; showing the first.")
+            st.warning(
+                f"No meta-cluster named {escape_markdown(repr(view.manifest))} in layers/; "
+                "showing the first."
+            )
         title = next(iter(titles))
     if not view.present:
         st.session_state[_MANIFEST_STEMS] = stems

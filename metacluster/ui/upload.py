@@ -63,7 +63,7 @@ def uploader(view: View, *, year: int | None) -> data.Dataset | None:
                 on_change=_on_upload,
             )
             if files:
-                st.caption("Showing: " + ", ".join(name for name, _ in files))
+                st.caption("Showing: " + ", ".join(guard.escape_markdown(n) for n, _ in files))
                 st.button("Back to the bundled maps", on_click=_on_clear, key="upload_clear")
     if not files:
         return None

@@ -391,6 +391,360 @@ CORPUS: dict[str, Callable[[], bytes]] = {
 }
 
 
+# --- the safe input boundary (issue 12) ---------------------------------------------------
+
+
+def _sqlite_payload() -> bytes:
+    """An SQLite database declaring VirtualOGR tables over a local file and a URL (the
+    bytes are the same on every run of the same SQLite library)."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "payload.sqlite"
+        connection = sqlite3.connect(path)
+        connection.execute("PRAGMA user_version = 0")
+        connection.execute("CREATE TABLE actors(name TEXT, latitude REAL, longitude REAL)")
+        connection.execute("INSERT INTO actors VALUES ('Innocent', 50.6, 3.0)")
+        connection.execute("CREATE VIEW leak_view AS SELECT * FROM leak")
+        connection.commit()
+        connection.execute("PRAGMA writable_schema=ON")
+        for name, source in (
+            ("leak", "CSV:/etc/passwd"),
+            ("fetch", "/vsicurl/http://127.0.0.1:9/x.csv"),
+        ):
+            connection.execute(
+                "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+                "VALUES ('table', ?, ?, 0, ?)",
+                (name, name, f"CREATE VIRTUAL TABLE {name} USING VirtualOGR('{source}')"),
+            )
+        connection.commit()
+        connection.close()
+        return path.read_bytes()
+
+
+VRT = (
+    b'<OGRVRTDataSource><OGRVRTLayer name="leak"><SrcDataSource>CSV:/etc/passwd'
+    b'</SrcDataSource></OGRVRTLayer><OGRVRTLayer name="fetch"><SrcDataSource>'
+    b"/vsicurl/http://127.0.0.1:9/x.csv</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>\n"
+)
+GML = (
+    b'<?xml version="1.0"?>\n<ogr:FeatureCollection xmlns:ogr="http://ogr.maptools.org/" '
+    b'xmlns:gml="http://www.opengis.net/gml"><gml:featureMember><ogr:a><ogr:name>A</ogr:name>'
+    b"</ogr:a></gml:featureMember></ogr:FeatureCollection>\n"
+)
+
+
+def _nested_folders_kml(depth: int = 1000) -> bytes:
+    inner = _placemark("Université de Lille", _point("3.0573,50.6292"))
+    return _kml("<Folder><name>deep</name>" * depth + inner + "</Folder>" * depth)
+
+
+def _nested_multigeometry_kml(depth: int = 1000) -> bytes:
+    geometry = "<MultiGeometry>" * depth + _point("2.3522,48.8566") + "</MultiGeometry>" * depth
+    return _kml(
+        _placemark("Université de Lille", _point("3.0573,50.6292"))
+        + _placemark("Deep Geometry", geometry)
+    )
+
+
+def _crs_geojson(crs: object) -> bytes:
+    return _geojson(
+        _feature({"name": "Somewhere"}, {"type": "Point", "coordinates": [3.0573, 50.6292]}),
+        crs=crs,
+    )
+
+
+def _named_crs(name: str) -> dict[str, object]:
+    return {"type": "name", "properties": {"name": name}}
+
+
+def _sheet_xlsx(sheet_xml: bytes | None, *, dimension_rows: bool = False) -> bytes:
+    """A hand-made workbook whose one sheet part is ``sheet_xml`` (None: missing)."""
+    members = {
+        "[Content_Types].xml": (
+            b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+            b'2006/content-types"><Default Extension="rels" ContentType="application/'
+            b'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            b'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+            b'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+            b'"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            b"</Types>"
+        ),
+        "_rels/.rels": (
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            b'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            b'Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships"><sheets><sheet name="Actors" sheetId="1" '
+            b'r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            b'openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+            b'Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+    }
+    if sheet_xml is not None:
+        members["xl/worksheets/sheet1.xml"] = sheet_xml
+    return _zip(members)
+
+
+def _sheet(rows: str, *, dimension: str = "A1:D2") -> bytes:
+    return (
+        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>{rows}'
+        "</sheetData></worksheet>"
+    ).encode()
+
+
+def _row(number: int, *cells: tuple[str, object]) -> str:
+    out = []
+    for ref, value in cells:
+        if isinstance(value, str):
+            out.append(f'<c r="{ref}{number}" t="inlineStr"><is><t>{value}</t></is></c>')
+        else:
+            out.append(f'<c r="{ref}{number}"><v>{value}</v></c>')
+    return f'<row r="{number}">{"".join(out)}</row>'
+
+
+ACTOR_ROWS = _row(1, ("A", "name"), ("B", "latitude"), ("C", "longitude")) + _row(
+    2, ("A", "Université de Lille"), ("B", 50.6292), ("C", 3.0573)
+)
+
+
+def _sparse_features(count: int) -> bytes:
+    return _geojson(
+        *(
+            _feature(
+                {"name": f"A{i}", f"field_{i}": "x"}, {"type": "Point", "coordinates": [3, 50]}
+            )
+            for i in range(count)
+        )
+    )
+
+
+def _sparse_kml(count: int) -> bytes:
+    return _kml(
+        "".join(
+            f'<Placemark><name>A{i}</name><ExtendedData><Data name="f{i}"><value>x</value>'
+            f"</Data></ExtendedData>{_point('3.0,50.6')}</Placemark>\n"
+            for i in range(count)
+        )
+    )
+
+
+def _geoparquet(geometry: bytes, crs: object) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    metadata = {
+        "version": "1.0.0",
+        "primary_column": "geometry",
+        "columns": {"geometry": {"encoding": "WKB", "geometry_types": [], "crs": crs}},
+    }
+    table = pa.table({"name": ["Somewhere"], "geometry": pa.array([geometry], pa.binary())})
+    table = table.replace_schema_metadata({b"geo": json.dumps(metadata).encode()})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="none")
+    return buffer.getvalue()
+
+
+GEOCENTRIC_PROJJSON = {
+    "type": "GeodeticCRS",
+    "name": "WGS 84",
+    "datum": {
+        "type": "GeodeticReferenceFrame",
+        "name": "World Geodetic System 1984",
+        "ellipsoid": {
+            "name": "WGS 84",
+            "semi_major_axis": 6378137,
+            "inverse_flattening": 298.257223563,
+        },
+    },
+    "coordinate_system": {
+        "subtype": "Cartesian",
+        "axis": [
+            {
+                "name": "Geocentric X",
+                "abbreviation": "X",
+                "direction": "geocentricX",
+                "unit": "metre",
+            },
+            {
+                "name": "Geocentric Y",
+                "abbreviation": "Y",
+                "direction": "geocentricY",
+                "unit": "metre",
+            },
+            {
+                "name": "Geocentric Z",
+                "abbreviation": "Z",
+                "direction": "geocentricZ",
+                "unit": "metre",
+            },
+        ],
+    },
+    "id": {"authority": "EPSG", "code": 4978},
+}
+POINT_WKB = bytes.fromhex("0101000000d9cef753e3750840a5bdc11726514940")  # POINT (3.0573 50.6292)
+
+
+UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".tab", ".json", ".geojson", ".kml", ".kmz", ".xlsx")
+GDAL_SUFFIXES = (".gpkg", ".shp", ".fgb", ".gml")
+JSON_5000_DIGITS = b'[{"name": "Big", "latitude": ' + b"9" * 5000 + b', "longitude": 3.0}]'
+
+BOUNDARY: dict[str, Callable[[], bytes]] = {
+    **{f"sqlite_virtual_tables{s}": _sqlite_payload for s in UPLOAD_SUFFIXES},
+    **{f"vrt_payload{s}": (lambda: VRT) for s in (*GDAL_SUFFIXES, ".kml", ".csv", ".json")},
+    "sqlite_virtual_tables.gpkg": _sqlite_payload,
+    "gdalg_pipeline.json": lambda: (
+        b'{"type": "gdal_streamed_alg", "command_line": "gdal vector read /etc/passwd"}'
+    ),
+    "parquet_named_csv.csv": lambda: b"PAR1" + b"\x00" * 64 + b"PAR1",
+    "kmz_named_csv.csv": lambda: _zip({"doc.kml": GOOD_KML}),
+    "xlsx_named_kmz.kmz": lambda: _zip({"xl/workbook.xml": b"<workbook/>"}),
+    "kmz_named_xlsx.xlsx": lambda: _zip({"doc.kml": GOOD_KML}),
+    "shapefile_named_json.json": lambda: b"\x00\x00\x27\x0a" + b"\x00" * 96,
+    "flatgeobuf_named_geojson.geojson": lambda: b"fgb\x03fgb\x00" + b"\x00" * 64,
+    "xls_named_xlsx.xlsx": lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+    "png_named_kml.kml": lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32,
+    "html_named_geojson.geojson": lambda: b"<html><body>Sign in</body></html>\n",
+    "kml_named_json.json": lambda: GOOD_KML,
+    "gml_named_kml.kml": lambda: GML,
+    "shapefile_named_gpkg.gpkg": lambda: b"\x00\x00\x27\x0a" + b"\x00" * 96,
+    "geojson_named_gml.gml": lambda: _crs_geojson(None),
+    "no_extension": lambda: (HEADER + LILLE).encode(),
+    "unknown_extension.dat": lambda: (HEADER + LILLE).encode(),
+    "double_extension.csv.exe": lambda: (HEADER + LILLE).encode(),
+    # --- the fourteen tracebacks ----------------------------------------------------------
+    "nested_folders.kml": _nested_folders_kml,
+    "nested_multigeometry.kml": _nested_multigeometry_kml,
+    "huge_integer.json": lambda: JSON_5000_DIGITS,
+    "huge_integer.geojson": lambda: (
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        b'{"name": ' + b"7" * 5000 + b'}, "geometry": null}]}'
+    ),
+    "crs_properties_string.geojson": lambda: _crs_geojson({"type": "name", "properties": "x"}),
+    "crs_geocentric.geojson": lambda: _crs_geojson(_named_crs("urn:ogc:def:crs:EPSG::4978")),
+    "crs_engineering.geojson": lambda: _crs_geojson(_named_crs("EPSG:5800")),
+    "crs_mars.geojson": lambda: _crs_geojson(_named_crs("IAU_2015:49900")),
+    "crs_vertical.geojson": lambda: _crs_geojson(_named_crs("EPSG:5703")),
+    "crs_link.geojson": lambda: _crs_geojson(
+        {"type": "link", "properties": {"href": "http://127.0.0.1:9/crs.wkt"}}
+    ),
+    "lone_surrogates.json": lambda: (
+        b'[{"name": "Universit\\ud800 de Lille", "\\udc80note": "x\\udfff", '
+        b'"latitude": 50.6292, "longitude": 3.0573}]'
+    ),
+    "lone_surrogates.geojson": lambda: (
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        b'{"name": "Lille \\udc00", "\\ud83dkey": 1}, "geometry": {"type": "Point", '
+        b'"coordinates": [3.0573, 50.6292]}}]}'
+    ),
+    "missing_sheet_part.xlsx": lambda: _sheet_xlsx(None),
+    "malformed_sheet_xml.xlsx": lambda: _sheet_xlsx(b"<worksheet><sheetData><row>"),
+    "sheet_with_dtd.xlsx": lambda: _sheet_xlsx(
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<worksheet><sheetData/></worksheet>"
+    ),
+    "geoparquet_invalid_wkb.parquet": lambda: _geoparquet(b"\x01\x07garbage", None),
+    "geoparquet_bogus_epsg.parquet": lambda: _geoparquet(
+        POINT_WKB, {"id": {"authority": "EPSG", "code": 999999}}
+    ),
+    "geoparquet_geocentric.parquet": lambda: _geoparquet(POINT_WKB, GEOCENTRIC_PROJJSON),
+    "deeply_nested.geojson": lambda: (
+        b'{"type": "FeatureCollection", "features": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    ),
+    # --- silent losses ---------------------------------------------------------------------
+    "late_header.csv": lambda: (
+        "Our partners,,,\nLost Record,academia,50.1,3.1\nAnother Lost,business,50.2,3.2\n"
+        + HEADER
+        + LILLE
+    ).encode(),
+    "all_invalid_geometries.geojson": lambda: _geojson(
+        _feature({"name": "A"}, {"type": "Point", "coordinates": [1]}),
+        _feature({"name": "B"}, {"type": "LineString", "coordinates": [[1, 2]]}),
+    ),
+    "all_not_records.json": lambda: b'[1, "two", null, [3]]',
+    "all_bad_coordinates.kml": lambda: _kml(
+        _placemark("A", _point("north,south")) + _placemark("B", _point(""))
+    ),
+    # --- resource exhaustion -----------------------------------------------------------------
+    "declared_whole_sheet.xlsx": lambda: _sheet_xlsx(_sheet(ACTOR_ROWS, dimension="A1:XFD1048576")),
+    "cell_in_last_column.xlsx": lambda: _sheet_xlsx(
+        _sheet(ACTOR_ROWS + _row(3, ("A", "Far"), ("XFD", "x")), dimension="A1:XFD1048576")
+    ),
+    "sparse_properties.geojson": lambda: _sparse_features(600),
+    "sparse_records.json": lambda: json.dumps(
+        [{"name": f"A{i}", f"k{i}": i} for i in range(600)]
+    ).encode(),
+    "sparse_nested.json": lambda: json.dumps(
+        [{"name": f"A{i}", "extra": {f"k{i}": i}} for i in range(600)]
+    ).encode(),
+    "sparse_extended_data.kml": lambda: _sparse_kml(600),
+    "six_hundred_columns.csv": lambda: (
+        ("name,latitude,longitude," + ",".join(f"c{i}" for i in range(597)) + "\n").encode()
+        + (LILLE.rstrip("\n").replace(",academia", "") + "," * 597 + "\n").encode()
+    ),
+    "zip_bomb.xlsx": lambda: _sheet_xlsx(_sheet(ACTOR_ROWS + "<!--" + " " * 5_000_000 + "-->")),
+    # --- XML and archives ----------------------------------------------------------------
+    "external_dtd.kml": lambda: _kml(
+        _placemark("A", _point("3,50")),
+        prolog='<!DOCTYPE kml SYSTEM "http://127.0.0.1:9/kml.dtd">\n',
+    ),
+    "parameter_entity.kml": lambda: _kml(
+        _placemark("A", _point("3,50")),
+        prolog='<!DOCTYPE kml [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>\n',
+    ),
+    "xinclude.kml": lambda: _kml(
+        '<Placemark xmlns:xi="http://www.w3.org/2001/XInclude"><name>Université de Lille'
+        '</name><description><xi:include href="/etc/passwd" parse="text"/></description>'
+        + _point("3.0573,50.6292")
+        + "</Placemark>\n"
+    ),
+    "absolute_member.kmz": lambda: _zip({"/etc/cron.d/doc.kml": GOOD_KML}),
+    "symlink_member.kmz": lambda: _zip({"doc.kml": b"/etc/passwd"}),
+    "utf16.kml": lambda: (
+        GOOD_KML.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    ),
+    # --- text that must stay text ------------------------------------------------------------
+    "markdown_payload.csv": lambda: (
+        HEADER
+        + "[click](http://127.0.0.1:9/t),academia,50.6292,3.0573\n"
+        + "![img](http://127.0.0.1:9/p.png),business,45.764,4.8357\n"
+    ).encode(),
+    "formula_header.csv": lambda: (
+        b'name,=HYPERLINK("http://evil"),latitude,longitude\nLille;=1+1,x,50.6292,3.0573\n'
+    ),
+    "bidi_override.csv": lambda: (
+        HEADER + "Lille \u202eevil\u202c,academia,50.6292,3.0573\n"
+    ).encode(),
+    "crlf_mac.csv": lambda: (HEADER + LILLE + PARIS).replace("\n", "\r").encode(),
+    "null_island.csv": lambda: (HEADER + "Null Island Ltd,business,0,0\n" + LILLE).encode(),
+    "geojson_null_properties.geojson": lambda: _geojson(
+        _feature(None, {"type": "Point", "coordinates": [3.0573, 50.6292]})  # type: ignore[arg-type]
+    ),
+    "geojson_string_coordinates.geojson": lambda: _geojson(
+        _feature({"name": "A"}, {"type": "Point", "coordinates": ["3", "50"]}),
+        _feature(
+            {"name": "Université de Lille"}, {"type": "Point", "coordinates": [3.0573, 50.6292]}
+        ),
+    ),
+    "geojson_empty_features.geojson": lambda: _geojson(),
+    "duplicate_keys.json": lambda: (
+        b'[{"name": "First", "name": "Second", "latitude": 50.6292, "longitude": 3.0573}]'
+    ),
+}
+CORPUS.update(BOUNDARY)
+
+
 def main() -> None:
     for name, make in CORPUS.items():
         (HERE / name).write_bytes(make())

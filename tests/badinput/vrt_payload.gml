@@ -1,0 +1,1 @@
+<OGRVRTDataSource><OGRVRTLayer name="leak"><SrcDataSource>CSV:/etc/passwd</SrcDataSource></OGRVRTLayer><OGRVRTLayer name="fetch"><SrcDataSource>/vsicurl/http://127.0.0.1:9/x.csv</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>
