@@ -34,6 +34,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 START_TIMEOUT_S = 30
 PAGE_TIMEOUT_MS = 45_000
 FIRST_DRAW_TIMEOUT_MS = 120_000
+UPLOAD_TIMEOUT_MS = 60_000
+"""An upload is read in a worker process (isolated), slow on a busy machine."""
 """The first page of a fresh server merges the maps and reads the NUTS files (slow on a
 busy 2-core CI machine)."""
 COUNT = re.compile(r"^([\d,]+) of ([\d,]+) actors$")
@@ -164,15 +166,19 @@ def test_the_app_in_chromium(app_url: str, page: Page, tmp_path: Path) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         TEST_DATA / "ui_upload_map.csv"
     )
-    expect(page.get_by_role("heading", name="Ad-hoc layer of 1 map")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ad-hoc layer of 1 map")).to_be_visible(
+        timeout=UPLOAD_TIMEOUT_MS
+    )
     # the same file again replaces it: still one map of two actors, no duplicates
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         TEST_DATA / "ui_upload_map.csv"
     )
     page.wait_for_timeout(1_000)
-    expect(page.get_by_role("heading", name="Ad-hoc layer of 1 map")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ad-hoc layer of 1 map")).to_be_visible(
+        timeout=UPLOAD_TIMEOUT_MS
+    )
     expect(page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)).to_have_text(
-        "2 of 2 actors"
+        "2 of 2 actors", timeout=UPLOAD_TIMEOUT_MS
     )
     search = page.locator('[data-testid="stTextInput"]').filter(has_text="Search")
     search.locator("input").fill("window")
@@ -291,7 +297,7 @@ def test_land_outside_nuts_is_land_not_sea(app_url: str, browser: Browser, tmp_p
     page.get_by_text("Upload your own maps").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(upload)
     expect(page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)).to_have_text(
-        "2 of 2 actors"
+        "2 of 2 actors", timeout=UPLOAD_TIMEOUT_MS
     )
     page.wait_for_timeout(1_500)
     canvas = _map_canvas(page)
@@ -323,6 +329,8 @@ def test_typing_es_and_enter_picks_spain_only(app_url: str, page: Page) -> None:
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     page.wait_for_url(re.compile(r"[?&]nuts=ES$"))
+    count = page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)
+    expect(count).not_to_have_text(re.compile(r"^([\d,]+) of \1 actors$"))  # the rerun is done
     spain, total = _sidebar_count(page)
     assert 0 < spain < total
     # country names are offered, and found by name
