@@ -166,10 +166,14 @@ def test_real_paris_export_names_the_unnamed_layer(realdata: Path) -> None:
     assert (point.x, point.y) == pytest.approx((2.28717860000006, 48.8629697), abs=1e-6)
     assert list(result.warnings["message"]) == [
         "1 layer(s) have no name; called them 'mymaps-paris-unnamed-layer-doc'",
-        "29 actor(s) have no helix value: helix unknown; add a helix column (academia, "
-        "business, government, civil_society)",
+        "19 actor(s) have no helix value and nothing in their names says it: helix unknown; "
+        "add a helix column (academia, business, government, civil_society) or give the map a "
+        'default helix (helix = "…" in the manifest, --helix-default)',
     ]
     assert result.actors["helix_raw"].isna().all()  # a made-up layer name is no helix hint
+    by_name = result.actors[result.actors["helix_source"] == "name"]
+    assert set(by_name["helix"]) == {"civil_society"}  # the museums, from their names
+    assert "Louvre Museum" in set(by_name["name"])
 
 
 def test_real_network_link_export_explains_how_to_export_the_data(realdata: Path) -> None:

@@ -58,7 +58,9 @@ def test_sheet_by_name_and_index_and_sheet_names_are_not_helix_hints(workbook: P
     by_index = read_layer(workbook, sheet=2)
     for result in (by_name, by_index):
         assert list(result.actors["name"]) == ["Unlabelled Ltd"]
-        assert list(result.actors["helix"]) == ["unknown"]
+        # "Ltd" in the name says business; the sheet called "Business" is not the source
+        assert list(result.actors["helix"]) == ["business"]
+        assert list(result.actors["helix_source"]) == ["name"]
         assert list(result.actors["source_layer"]) == ["Business"]
 
 

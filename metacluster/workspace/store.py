@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from metacluster.locate import join_nuts
 from metacluster.manifest import Manifest, MapEntry, load_manifest
 from metacluster.merge import MergeResult, merge_results
 from metacluster.read import read_layer
+from metacluster.read.isolated import read_upload
 from metacluster.schema import CRS, REJECT_COLUMNS, WARNING_COLUMNS, ImportResult, empty_table
 from metacluster.workspace import _db, tokens
 from metacluster.workspace._db import actors as actors_table
@@ -286,7 +287,8 @@ class Workspace:
                 ),
             )
             current = _version_result(connection, row.current_version)
-        result = _read_located(path, orjson.loads(row.read_options), year)
+        # a partner's file is untrusted: upload formats only, parsed in a limited worker
+        result = _read_located(path, orjson.loads(row.read_options), year, read=read_upload)
         return Draft(
             map_slug=slug,
             base_version=int(base),
@@ -470,9 +472,14 @@ def _read_options(entry: MapEntry) -> dict[str, Any]:
     return {"columns": entry.columns, "sheet": entry.sheet, "country": entry.country}
 
 
-def _read_located(path: Path, options: dict[str, Any], year: int) -> ImportResult:
+def _read_located(
+    path: Path,
+    options: dict[str, Any],
+    year: int,
+    read: Callable[..., ImportResult] = read_layer,
+) -> ImportResult:
     """A map file read with its map's options and joined to NUTS regions."""
-    result = read_layer(path, **options)
+    result = read(path, **options)
     result.actors = join_nuts(result.actors, year=year)
     return result
 
