@@ -29,6 +29,7 @@ from metacluster.links import merge_with_links, partner_regions
 from metacluster.merge import merge
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS
 from tests.conftest import PROJECT_ROOT
+from tests.countries_fixture import write_countries
 
 MANIFEST = PROJECT_ROOT / "layers" / "metacluster.toml"
 WHEN = "2024-05-01T12:00:00Z"
@@ -100,6 +101,37 @@ def test_sample_html_is_within_the_size_budget(europe: gpd.GeoDataFrame) -> None
 
 
 # --- figure -----------------------------------------------------------------------------
+
+
+def _sea_pixels(png: bytes) -> int:
+    return _pixels_near(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), (214, 226, 236))
+
+
+def test_map_artefacts_draw_gisco_countries_when_they_can_be_had(
+    europe: gpd.GeoDataFrame,
+    tmp_path: Path,
+    nuts_mirror: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Offline (the mirror has no countries file) land outside NUTS is not drawn as sea;
+    with GISCO's countries the HTML and the figure draw Ukraine as land, and the sea."""
+    monkeypatch.setattr(settings, "countries_source", "")
+    offline_page = render(europe, fmt="html", what="map", generated_at=WHEN).decode()
+    offline_png = render(europe, fmt="png", what="map", generated_at=WHEN)
+
+    write_countries(tmp_path / "countries", nuts_mirror)
+    monkeypatch.setattr(settings, "countries_source", str(tmp_path / "countries"))
+    page = render(europe, fmt="html", what="map", generated_at=WHEN).decode()
+    png = render(europe, fmt="png", what="map", generated_at=WHEN)
+
+    ukraine_vertex = "[33.5,44.4]"  # a vertex of the stand-in Ukraine outline
+    sea_fill = "[214, 226, 236, 255]"
+    assert ukraine_vertex in _page_without_bundle(page) and sea_fill in page
+    assert ukraine_vertex not in _page_without_bundle(offline_page)
+    assert sea_fill not in offline_page
+    sea, offline_sea = _sea_pixels(png), _sea_pixels(offline_png)
+    assert sea > 10_000  # the seas between the eight regions
+    assert offline_sea * 20 < sea  # offline: a neutral ground (only stray anti-aliased pixels)
 
 
 def _pixels_near(image: np.ndarray, colour: tuple[int, int, int], tolerance: int = 6) -> int:

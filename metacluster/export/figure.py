@@ -26,7 +26,7 @@ from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from metacluster import framing, settings
+from metacluster import countries, framing, settings
 from metacluster.nuts import load_nuts
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX, helix_or_unknown
 from metacluster.ui import deck
@@ -65,6 +65,7 @@ _RAMP_START: Final = (247, 247, 247)
 _LAND: Final = "#fafaf7"
 _BORDER: Final = "#b0b0b0"
 _BACKGROUND: Final = "#eceeee"
+_SEA: Final = "#d6e2ec"
 _SVG_SALT: Final = "metacluster"
 
 
@@ -134,8 +135,13 @@ def draw_map(
     ax.set_facecolor(_BACKGROUND)
     year = int(job.year or job.actors.attrs.get("nuts_year") or settings.nuts_year)
     if "countries" in job.layers:
-        level0 = load_nuts(year=year, level=0, scale=settings.display_scale)
-        _clipped(level0, extent).plot(ax=ax, color=_LAND, edgecolor=_BORDER, linewidth=0.4)
+        world = countries.load_countries(settings.display_scale)
+        if world is not None:  # GISCO's countries: land everywhere, the rest is sea
+            ax.set_facecolor(_SEA)
+            outlines = world
+        else:  # offline without them: NUTS countries on a neutral ground, never sea
+            outlines = load_nuts(year=year, level=0, scale=settings.display_scale)
+        _clipped(outlines, extent).plot(ax=ax, color=_LAND, edgecolor=_BORDER, linewidth=0.4)
     mappable = None
     if "regions" in job.layers and len(job.regions):
         _, column = METRICS[job.metric]

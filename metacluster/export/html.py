@@ -5,8 +5,9 @@ inlined in a ``<script>``), the map spec built by the same functions as the app'
 (``metacluster.ui.deck``, framed by ``metacluster.framing``: countries as the basemap,
 the choropleth, actors coloured by helix with plain-text tooltips), and the title, filter
 summary, legends, attribution and generation date as HTML. No tile server, font or script
-is fetched: the background is a neutral colour and the countries are drawn from NUTS
-level 0, so the file works on a venue's broken Wi-Fi or as an e-mail attachment.
+is fetched: the countries are GISCO's (``metacluster.countries``, land over the sea) when
+they can be had, else NUTS level 0 on a neutral ground, so the file works on a venue's
+broken Wi-Fi or as an e-mail attachment.
 
 Size: the deck.gl bundle is about 4.3 MB; the data add about 0.2 KB per actor plus the
 region and country outlines (about 0.2 MB at 1:20M); see the README for measurements.
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO, Final
 import numpy as np
 import shapely
 
-from metacluster import framing, settings
+from metacluster import countries, framing, settings
 from metacluster.nuts import load_nuts
 from metacluster.ui import deck
 from metacluster.ui.state import METRICS
@@ -118,10 +119,13 @@ def map_spec(job: ExportJob) -> str:
     year = job.year or job.actors.attrs.get("nuts_year") or settings.nuts_year
     layers = []
     if "countries" in job.layers:
-        level0 = load_nuts(year=int(year), level=0, scale=settings.display_scale)
-        layers.append(
-            deck.countries_layer(deck.countries_features(outline_json(level0), backdrop="none"))
-        )
+        world = countries.load_countries(settings.display_scale)
+        if world is not None:  # GISCO's countries: land everywhere, over the sea
+            basemap = deck.countries_features(outline_json(world, key="CNTR_ID"), backdrop="sea")
+        else:  # offline without them: NUTS countries, no sea drawn around them
+            level0 = load_nuts(year=int(year), level=0, scale=settings.display_scale)
+            basemap = deck.countries_features(outline_json(level0), backdrop="none")
+        layers.append(deck.countries_layer(basemap))
     if "regions" in job.layers:
         features = deck.region_features(job.regions, outline_json(job.regions), job.metric)
         layers.append(deck.regions_layer(features))
