@@ -81,9 +81,9 @@ def aggregate_regions(
     >>> regions = aggregate_regions(europe, level=2)
     >>> regions[["NUTS_ID", "n_total"]].head(3)
       NUTS_ID  n_total
-    0    BG41       24
+    0    BG41       25
     1    DK04       23
-    2    ES21       22
+    2    ES21       23
     """
     check_level(level)
     return regions_from_counts(

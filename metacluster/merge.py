@@ -150,7 +150,7 @@ def merge(
     --------
     >>> result = merge("layers/metacluster.toml")
     >>> result.report.summary()["actors_out"]
-    191
+    195
     """
     manifest = as_manifest(manifest_or_paths)
     nuts_year = year if year is not None else manifest.nuts_year
