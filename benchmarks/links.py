@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._common import row
+from metacluster.dedupe import EARTH_RADIUS_KM
 from metacluster.links import collapse_pairs, coparticipation_pairs, links
-from metacluster.merge import EARTH_RADIUS_KM
 from metacluster.partners import LANGUAGES, suggest_partners
 
 CLUSTERS = 240  # about the NUTS-2 regions of the EU

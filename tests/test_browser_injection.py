@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import app_url, chromium, page  # noqa: F401  (shared fixtures)
+from tests.test_browser import (  # noqa: F401  (shared fixtures)
+    app_url,
+    browser,
+    chromium,
+    countries_url,
+    page,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -16,18 +16,24 @@ from PIL import Image
 from playwright.sync_api import Page
 
 from metacluster.ui.links import KIND_COLOURS
-from tests.test_browser import app_url, chromium, page  # noqa: F401 (fixtures)
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    app_url,
+    browser,
+    chromium,
+    countries_url,
+    page,
+)
 
 pytestmark = pytest.mark.browser
 FIRST_LOAD_MS = 180_000
 
 
-def _map_pixels(browser: Page, url: str) -> np.ndarray:
-    browser.goto(url)
-    canvas = browser.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+def _map_pixels(tab: Page, url: str) -> np.ndarray:
+    tab.goto(url)
+    canvas = tab.locator('[data-testid="stDeckGlJsonChart"] canvas').first
     canvas.wait_for(state="visible", timeout=FIRST_LOAD_MS)  # the first load merges the maps
-    browser.get_by_text("Civil society & culture (").first.wait_for()
-    browser.wait_for_timeout(2_500)  # the map's last frame
+    tab.get_by_text("Civil society & culture (").first.wait_for()
+    tab.wait_for_timeout(2_500)  # the map's last frame
     image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
     return np.asarray(image, dtype=np.int16)
 
