@@ -356,13 +356,8 @@ class _Join:
             return level, row, f"region from nuts_code {code} ({index.name_of(level, row)})"
         try:
             region = nuts.lookup(code, year)
-        except NutsCodeError:
-            others = nuts.years_text(nuts.other_years(year))
-            return (
-                NO_REGION,
-                NO_REGION,
-                f"nuts_code {code} is neither a NUTS {year} nor {others} code",
-            )
+        except NutsCodeError as error:  # says what to try instead
+            return NO_REGION, NO_REGION, f"nuts_code {error}"
         except NutsUnavailableError as error:
             logger.warning("could not check %s against the other NUTS version: %s", code, error)
             return (
@@ -459,10 +454,14 @@ def check_consistency(joined: gpd.GeoDataFrame, index: NutsIndex) -> gpd.GeoData
         _shared_positions(joined, xy, given, suspect)
         _far_from_city(joined, xy, given, suspect)
     _at_region_centres(joined, xy, given, index, suspect)
+    codes = np.full(size, None, dtype=object)
+    if "region" in joined.columns and "nuts_code" in joined.columns:
+        _code_names(joined, index, codes)
     joined["country_conflict"] = pd.Series(conflict, index=joined.index, dtype=_STR)
     joined["position_suspect"] = pd.Series(
         ["; ".join(s) if s else None for s in suspect], index=joined.index, dtype=_STR
     )
+    joined["code_suspect"] = pd.Series(codes, index=joined.index, dtype=_STR)
     return joined
 
 
@@ -526,6 +525,84 @@ def _move_to_region(joined: gpd.GeoDataFrame, row: int, code: str, index: NutsIn
         at = int(index.ancestors[3][level, level3])
         joined.iloc[row, joined.columns.get_loc(f"nuts{level}")] = index.codes[level][at].as_py()
         joined.iloc[row, joined.columns.get_loc(f"nuts{level}_name")] = index.name_of(level, at)
+
+
+def _code_names(joined: gpd.GeoDataFrame, index: NutsIndex, flags: np.ndarray) -> None:
+    """Flag given codes that are not the region the row names, with the code of that name.
+
+    The row's ``region`` (a name) must be the code's region or one of its parents (a code
+    finer than the name is fine: FRE11 in "Hauts-de-France"). Otherwise, and when a region
+    of the code's country (else the stated or located country) has that name, the flag
+    names it: "Extremadura" with ES4 (Centro (ES), NUTS-1) suggests ES43. Unknown codes get
+    the same suggestion. Names that match no region (a city, a free text) are left alone.
+    """
+    codes = _given_codes(joined).to_numpy(dtype=object)
+    stated = joined["region"].astype("object").to_numpy()
+    rows = np.flatnonzero(pd.notna(codes) & pd.notna(stated))
+    if not rows.size:
+        return
+    regions = [
+        (code, name, level)
+        for level in NUTS_LEVELS
+        for code, name in zip(
+            index.codes[level].to_pylist(), index.names[level].to_pylist(), strict=True
+        )
+    ]
+    countries = _row_countries(joined)
+    year = joined.attrs.get("nuts_year")
+    pairs = pd.DataFrame({"code": codes[rows], "region": stated[rows], "country": countries[rows]})
+    for (code, region, country), group in pairs.groupby(
+        ["code", "region", "country"], dropna=False, sort=False
+    ).groups.items():
+        flag = _code_name_flag(str(code), str(region), country, regions, index, year)
+        if flag:
+            flags[rows[group]] = flag
+
+
+def _row_countries(joined: gpd.GeoDataFrame) -> np.ndarray:
+    """The NUTS country of each row: the stated one (GR/GB as EL/UK), else the located one."""
+    located = joined["nuts0"].astype("object")
+    if "country" not in joined.columns:
+        return located.to_numpy()
+    stated = (
+        joined["country"]
+        .astype("object")
+        .map(
+            lambda c: (
+                nuts.ISO_TO_NUTS_COUNTRY.get(c.strip().upper(), c.strip().upper())
+                if isinstance(c, str) and c.strip()
+                else None
+            )
+        )
+    )
+    return stated.where(stated.notna(), located).to_numpy()
+
+
+def _code_name_flag(
+    code: str,
+    region: str,
+    country: object,
+    regions: list[nuts.NamedRegion],
+    index: NutsIndex,
+    year: object,
+) -> str | None:
+    known = nuts.CODE_PATTERN.fullmatch(code) is not None
+    level = len(code) - 2 if known else None
+    row = index.row_of(level, code) if level is not None else NO_REGION
+    where = code[:2] if row >= 0 else country
+    named = nuts.regions_named(region, [r for r in regions if r[0][:2] == where], level=level)
+    if not named or any(code.startswith(found) for found, _, _ in named):
+        return None
+    best, best_name, best_level = named[0]
+    if row < 0:
+        return (
+            f"nuts_code {code} is not a NUTS {year} code; the row's region "
+            f"{region!r} is {best} {best_name} (NUTS-{best_level})"
+        )
+    return (
+        f"nuts_code {code} is {index.name_of(level, row)} (NUTS-{level}), not the row's "
+        f"region {region!r}: that is {best} {best_name} (NUTS-{best_level})"
+    )
 
 
 def _given_positions(joined: gpd.GeoDataFrame) -> np.ndarray:

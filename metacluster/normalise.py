@@ -541,6 +541,7 @@ def normalise(
             "position_source": source,
             "position_note": positions.note,
             **({"postcode": _postcodes(cells("postcode"))} if "postcode" in mapping else {}),
+            **({"region": _text(cells("region"))} if "region" in mapping else {}),
             **participations.columns(),
             **carried,
         },

@@ -34,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 
 from metacluster import _http, settings
 from metacluster._errors import NutsCodeError, NutsUnavailableError
+from metacluster._text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -566,8 +567,53 @@ def lookup(code: str, year: int | None = None, *, scale: str | None = None) -> N
         where = f"in NUTS {year} its area lies in {matches}"
     else:
         where = f"no NUTS {year} region covers its area"
+    named = regions_named(region.name_latn, _named_regions(year, scale), level=region.level)
+    if named and named[0][0] not in {code, *(c for c, _, _ in equivalents)}:
+        where += f"; the NUTS {year} region named like it is {named[0][0]} {named[0][1]}"
     note = f"{code} ({region.name_latn}) is a NUTS {other} code, not NUTS {year}; {where}"
     return replace(region, note=note, equivalents=equivalents)
+
+
+NamedRegion = tuple[str, str, int]
+"""(code, Latin-script name, level) of one NUTS region."""
+
+
+def name_key(name: str) -> str:
+    """A region name as compared with a row's: folded, without a bracketed country
+    ("Centro (ES)" and "centro" are one key)."""
+    return fold(re.sub(r"\([^)]*\)", " ", str(name)))
+
+
+def regions_named(
+    stated: str, regions: Iterable[NamedRegion], *, level: int | None = None
+) -> list[NamedRegion]:
+    """The regions whose name is ``stated`` (folded; else whose name contains it as whole
+    words, or is contained in it), ``level`` first, then coarser levels first; empty when no
+    name fits. Used to suggest the right code for a region named in a row.
+
+    >>> regions_named("Extremadura", [("ES4", "Centro (ES)", 1), ("ES43", "Extremadura", 2)])
+    [('ES43', 'Extremadura', 2)]
+    """
+    key = name_key(stated)
+    if not key:
+        return []
+    keyed = [(name_key(name), (code, name, lvl)) for code, name, lvl in regions]
+    found = [region for k, region in keyed if k == key]
+    if not found:
+        padded = f" {key} "
+        found = [r for k, r in keyed if k and (padded in f" {k} " or f" {k} " in padded)]
+    return sorted(found, key=lambda r: (r[2] != level, r[2], r[0]))
+
+
+def _named_regions(year: int, scale: str, country: str | None = None) -> list[NamedRegion]:
+    """Every region of ``year`` (of ``country`` when given) as (code, name, level)."""
+    regions = []
+    for level in LEVELS:
+        frame = _frame(year, level, scale)
+        if country is not None:
+            frame = frame[frame["CNTR_CODE"] == country]
+        regions.extend(zip(frame["NUTS_ID"], frame["NAME_LATN"], [level] * len(frame), strict=True))
+    return regions
 
 
 def _suggestions(code: str, year: int, scale: str) -> str:
@@ -575,9 +621,20 @@ def _suggestions(code: str, year: int, scale: str) -> str:
     codes of ``year`` under its nearest existing parent."""
     countries = _frame(year, 0, scale)["NUTS_ID"]
     if code[:2] not in set(countries):
+        covered = [
+            other
+            for other in other_years(year)
+            if code[:2] in set(_frame(other, 0, scale)["NUTS_ID"])
+        ]
+        later = (
+            f"; it is in NUTS {years_text(covered)} (look the code up there with --year)"
+            if covered
+            else ""
+        )
         return (
             f"{code[:2]} is not a country covered by NUTS {year} (NUTS covers the EU, EFTA "
-            "and candidate countries): such rows keep their position, outside any region"
+            f"and candidate countries): such rows keep their position, outside any "
+            f"region{later}"
         )
     for up in range(len(code) - 3, -1, -1):
         parent = code[: 2 + up]
@@ -592,8 +649,15 @@ def _suggestions(code: str, year: int, scale: str) -> str:
                 if len(children) > _SHOWN_SUGGESTIONS
                 else ""
             )
-            return f"the NUTS {year} codes under {parent} are {shown}{more}"
-    return "check it against Eurostat's NUTS classification"
+            return f"the NUTS {year} codes under {parent} are {shown}{more}{_OLDER}"
+    return "check it against Eurostat's NUTS classification" + _OLDER
+
+
+_OLDER: Final = (
+    "; an older code (NUTS 2016 or before) cannot be checked here: only NUTS "
+    f"{years_text(YEARS)} are available offline, see Eurostat's NUTS history "
+    "(https://ec.europa.eu/eurostat/web/nuts/history) for its successor"
+)
 
 
 _SHOWN_SUGGESTIONS: Final = 8

@@ -87,8 +87,9 @@ NUTS_COLUMNS: Final[tuple[str, ...]] = (
     "nuts_note",
     "country_conflict",
     "position_suspect",
+    "code_suspect",
 )
-"""Columns added by ``locate.join_nuts``; the last two are consistency flags (None when
+"""Columns added by ``locate.join_nuts``; the last three are consistency flags (None when
 nothing is odd), shown wherever ``nuts_match`` is."""
 
 NUTS_MATCHES: Final = ("within", "snapped", "from_code", "code_conflict", "unmatched")

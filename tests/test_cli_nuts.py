@@ -130,6 +130,12 @@ def test_lookup_as_json(nuts_from_mirror: Path) -> None:
         ("FRZ99", "Error: FRZ99 is not a NUTS 2021 code, nor a NUTS 2024 code"),
         ("FRE9", "nor a NUTS 2024 code: the NUTS 2021 codes under FRE are FRE1 (Nord-Pas de"),
         ("GE12", "GE is not a country covered by NUTS 2021 (NUTS covers the EU, EFTA and"),
+        ("BA9", "outside any region; it is in NUTS 2024 (look the code up there with --year)"),
+        (
+            "NO05",
+            "NO0A (Vestlandet); an older code (NUTS 2016 or before) cannot be checked here: "
+            "only NUTS 2021 or 2024 are available offline",
+        ),
     ],
 )
 def test_lookup_of_a_bad_code_is_a_clean_error(

@@ -171,6 +171,7 @@ def test_a_point_inside_a_region() -> None:
         "nuts_note": None,
         "country_conflict": None,
         "position_suspect": None,
+        "code_suspect": None,
     }
 
 
@@ -249,6 +250,7 @@ def test_rows_with_only_a_code_are_placed_in_their_region() -> None:
         "representative point of that region",
         "country_conflict": None,
         "position_suspect": None,
+        "code_suspect": None,
     }
     assert [row(result, 1)[f"nuts{level}"] for level in range(4)] == ["FR", None, None, None]
     assert row(result, 2)["nuts3"] == "FRE11"
@@ -281,7 +283,12 @@ def test_a_code_of_the_other_version_uses_its_best_equivalent() -> None:
 @pytest.mark.parametrize(
     ("code", "note"),
     [
-        ("ZZ9", "nuts_code ZZ9 is neither a NUTS 2021 nor 2024 code"),
+        (
+            "ZZ9",
+            "nuts_code ZZ9 is not a NUTS 2021 code, nor a NUTS 2024 code: ZZ is not a country "
+            "covered by NUTS 2021 (NUTS covers the EU, EFTA and candidate countries): such rows "
+            "keep their position, outside any region",
+        ),
         ("12345", "nuts_code '12345' is not a NUTS code"),
         (
             "UKC1",
@@ -436,3 +443,46 @@ def test_unusable_input_is_refused(
     with pytest.raises(error) as caught:
         join_nuts(frame, **arguments)
     assert message in str(caught.value)
+
+
+def test_a_code_that_is_not_the_named_region_is_flagged_with_the_code_of_that_name(
+    tmp_path: Path,
+) -> None:
+    from metacluster.read import read_layer
+
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        "name,country,region,nuts_code,lat,lon\n"
+        "Junta de Extremadura,ES,Extremadura,ES4,38.9161,-6.3437\n"  # ES4 is Centro (ES)
+        "Université de Lille,FR,Hauts-de-France,FRE11,50.63,3.06\n"  # finer than the name
+        "Diputación,ES,Extremadura,ES4,,\n"  # placed by its code, flagged too
+        "Old code,ES,Extremadura,ES99,,\n"  # unknown code: the name suggests one
+        "Free text,ES,somewhere nice,ES30,40.4168,-3.7038\n",  # no region of that name
+        encoding="utf-8",
+    )
+    joined = join_nuts(read_layer(path).actors, year=2021)
+    flags = joined["code_suspect"].tolist()
+    assert flags[0] == (
+        "nuts_code ES4 is Centro (ES) (NUTS-1), not the row's region 'Extremadura': that is "
+        "ES43 Extremadura (NUTS-2)"
+    )
+    assert pd.isna(flags[1]) and pd.isna(flags[4])
+    assert flags[2] == flags[0]
+    assert joined["nuts_match"].tolist()[:3] == ["within", "within", "from_code"]
+    assert flags[3] == (
+        "nuts_code ES99 is not a NUTS 2021 code; the row's region 'Extremadura' is ES43 "
+        "Extremadura (NUTS-2)"
+    )
+    assert "the NUTS 2021 codes under ES are" in joined["nuts_note"].iloc[3]
+
+
+def test_regions_are_matched_by_name_at_the_preferred_level() -> None:
+    regions = [
+        ("FR1", "Ile-de-France", 1),
+        ("FR10", "Ile-de-France", 2),
+        ("ES30", "Comunidad de Madrid", 2),
+    ]
+    assert nuts.regions_named("Île de France", regions, level=2)[0][0] == "FR10"
+    assert nuts.regions_named("Île de France", regions)[0][0] == "FR1"
+    assert nuts.regions_named("Madrid", regions) == [("ES30", "Comunidad de Madrid", 2)]
+    assert nuts.regions_named("Mad", regions) == []

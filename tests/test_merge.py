@@ -59,6 +59,7 @@ def located(file: str, rows: list[dict]) -> ImportResult:
             nuts_note=row.get("nuts_note"),
             country_conflict=None,
             position_suspect=None,
+            code_suspect=None,
         )
         record.update({k: v for k, v in row.items() if k not in ("lon", "lat", "nuts3")})
         records.append(record)
