@@ -273,6 +273,7 @@ def _parse_manifest(data: dict[str, Any], path: Path) -> Manifest:
     if not isinstance(partnership, dict):
         raise ManifestError(f'{name}: missing [partnership] table with at least name = "…".')
     where = f"{name} [partnership]"
+    _check_all_missing(partnership, data.get("maps"), name)
     _check_keys(partnership, _PARTNERSHIP_REQUIRED, _PARTNERSHIP_OPTIONAL, where=where)
     title = _text(partnership, "title", where, required=False)
     nuts_year = partnership.get("nuts_year")
@@ -376,6 +377,26 @@ def _columns(value: Any, where: str) -> dict[str, str] | None:
                 f"{where} columns.{key}: must be the source column's name as text, not {source!r}."
             )
     return {str(key): source for key, source in value.items()}
+
+
+def _check_all_missing(partnership: Mapping[str, Any], maps: Any, name: str) -> None:
+    """Every required key missing anywhere in the manifest, in one error: a user fixes
+    them all at once instead of one per run."""
+    tables = [(f"{name} [partnership]", partnership, _PARTNERSHIP_REQUIRED)]
+    if isinstance(maps, list):
+        tables += [
+            (f"{name} [[maps]] #{index}", raw, _MAP_REQUIRED)
+            for index, raw in enumerate(maps, start=1)
+            if isinstance(raw, dict)
+        ]
+    problems = [
+        f"{where}: missing required key{'s' if len(missing) > 1 else ''} "
+        + ", ".join(repr(key) for key in missing)
+        for where, table, required in tables
+        if (missing := [key for key in required if key not in table])
+    ]
+    if len(problems) > 1:
+        raise ManifestError(". ".join(problems) + ".")
 
 
 def _check_keys(

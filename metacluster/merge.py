@@ -77,6 +77,10 @@ class MergeReport:
     """Actors the join left unmatched, per country (``geocode.outside_nuts_by_country``)."""
     nuts_year: int | None = None
     nuts_scale: str | None = None
+    homes: dict[str, str] = field(default_factory=dict)
+    """Each cluster's home region: the manifest's ``home_nuts``, else ``home_nuts_of`` its
+    actors (``derived_homes`` lists those); clusters without located actors have none."""
+    derived_homes: tuple[str, ...] = ()
     conflict_count: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,7 +91,12 @@ class MergeReport:
         return {
             "name": self.name,
             "maps": [
-                {"cluster": cluster, **result.summary()}
+                {
+                    "cluster": cluster,
+                    "home_nuts": self.homes.get(cluster),
+                    "home_nuts_derived": cluster in self.derived_homes,
+                    **result.summary(),
+                }
                 for cluster, result in zip(self.clusters, self.imports, strict=True)
             ],
             "rows_in": self.rows_in,
@@ -232,6 +241,7 @@ def merge_results(
         if key in located.attrs:
             actors.attrs[key] = located.attrs[key]
     actors.attrs.update(name=name, title=title or name)
+    homes, derived = home_regions(actors, [entry for entry, _ in maps])
     report = MergeReport(
         name=name,
         imports=[result for _, result in maps],
@@ -247,6 +257,8 @@ def merge_results(
         outside_nuts=outside_nuts_by_country(actors),
         nuts_year=located.attrs.get("nuts_year"),
         nuts_scale=located.attrs.get("nuts_scale"),
+        homes=homes,
+        derived_homes=derived,
     )
     logger.info(
         "merged %d maps: %d rows in, %d actors out, %d duplicates merged, %d conflicts, "
@@ -259,6 +271,37 @@ def merge_results(
         len(rejects),
     )
     return MergeResult(actors=actors, report=report)
+
+
+def home_nuts_of(actors: gpd.GeoDataFrame) -> str | None:
+    """The NUTS-2 region where most of ``actors`` lie (the smaller code on a tie), None
+    when none is located: a map's home region when its manifest gives no ``home_nuts``. A
+    map also lists partners from far away, which the most common region leaves out."""
+    if "nuts2" not in actors.columns:
+        return None
+    counts = actors["nuts2"].dropna().astype("str").value_counts()
+    if counts.empty:
+        return None
+    return str(counts.index[counts == counts.max()].min())
+
+
+def home_regions(
+    actors: gpd.GeoDataFrame, entries: Sequence[MapEntry]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Each map's home region (its ``home_nuts``, else ``home_nuts_of`` the merged actors of
+    its cluster) and the clusters whose home was derived."""
+    homes: dict[str, str] = {}
+    derived = []
+    for entry in entries:
+        if entry.home_nuts:
+            homes[entry.cluster] = entry.home_nuts
+            continue
+        member = [entry.cluster in list(values) for values in actors["regional_cluster"]]
+        home = home_nuts_of(actors[np.array(member, dtype=bool)])
+        if home is not None:
+            homes[entry.cluster] = home
+            derived.append(entry.cluster)
+    return homes, tuple(derived)
 
 
 # --- stacking and rejects -----------------------------------------------------------------

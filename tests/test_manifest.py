@@ -208,3 +208,13 @@ def test_as_manifest_refuses_clashing_inputs(layers: Path) -> None:
         as_manifest([first, third])
     with pytest.raises(ManifestError, match="No input given"):
         as_manifest([])
+
+
+def test_every_missing_key_of_the_manifest_is_listed_at_once(layers: Path) -> None:
+    text = GOOD.replace('name = "SmartCulture"\n', "", 1).replace(LAZIO + "\n", "")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(write(layers, text))
+    assert str(caught.value) == (
+        "meta.toml [partnership]: missing required key 'name'. "
+        "meta.toml [[maps]] #2: missing required key 'cluster'."
+    )

@@ -521,3 +521,34 @@ def test_merge_accepts_plain_files(nuts_from_mirror: Path) -> None:
     assert result.report.clusters == ["Ile De France", "Lazio"]
     assert result.report.nuts_year == 2024
     assert result.actors["actor_id"].is_unique
+
+
+def test_a_map_without_home_nuts_gets_the_nuts2_region_of_most_of_its_actors(
+    nuts_from_mirror: Path, tmp_path: Path
+) -> None:
+    from metacluster.merge import merge
+
+    (tmp_path / "lille.csv").write_text(
+        "name,lat,lon\n"
+        "A,50.63,3.06\nB,50.64,3.07\nC,50.29,2.78\n"  # Lille, Lille (FRE1), Arras (FRE2)
+        "Partner far away,41.39,2.17\n",  # Barcelona
+        encoding="utf-8",
+    )
+    (tmp_path / "given.csv").write_bytes((tmp_path / "lille.csv").read_bytes())
+    (tmp_path / "nowhere.csv").write_text("name,lat,lon\nAt sea,40.0,-40.0\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        '[partnership]\nname = "T"\n'
+        '[[maps]]\nfile = "lille.csv"\ncluster = "Lille"\n'
+        '[[maps]]\nfile = "nowhere.csv"\ncluster = "Sea"\n'
+        '[[maps]]\nfile = "given.csv"\ncluster = "Given"\nhome_nuts = "ES51"\n',
+        encoding="utf-8",
+    )
+    report = merge(tmp_path / "m.toml").report
+    assert report.homes == {"Lille": "FRE1", "Given": "ES51"}
+    assert report.derived_homes == ("Lille",)
+    maps = report.summary()["maps"]
+    assert [(m["home_nuts"], m["home_nuts_derived"]) for m in maps] == [
+        ("FRE1", True),
+        (None, False),
+        ("ES51", False),
+    ]

@@ -98,8 +98,9 @@ class Dataset:
     clusters
         Regional clusters in manifest order (the tour's steps).
     homes
-        Each regional cluster's home region (the manifest's ``home_nuts``), where the tour
-        looks; empty for data that does not say (ad-hoc uploads, the override file).
+        Each regional cluster's home region (the manifest's ``home_nuts``, else derived
+        from its actors: ``merge.home_regions``), where the tour looks; empty for the
+        override file.
     manifest
         The manifest merged (its links and participations tables), None for the override.
     nuts_year
@@ -166,7 +167,7 @@ def _from_merge(
         clusters=manifest.clusters,
         nuts_year=int(year),
         generated_at=generated_at,
-        homes={entry.cluster: entry.home_nuts for entry in manifest.maps if entry.home_nuts},
+        homes=result.report.homes,
         manifest=manifest,
     )
 

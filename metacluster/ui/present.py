@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from metacluster import framing
+from metacluster.merge import home_nuts_of
 from metacluster.ui.guard import escape_markdown
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.sidebar import url_view, write_url
@@ -70,10 +71,10 @@ class TourStep:
 
 def home_region(members: gpd.GeoDataFrame, home: str | None) -> pd.Series:
     """Which of a cluster's actors lie in its home region: the manifest's ``home_nuts``,
-    else the NUTS-1 region where most of them are. A map also lists partners from far away
-    (EIT Digital in Eindhoven on Madrid's map), which would otherwise zoom out to Europe."""
-    if not home and "nuts1" in members and members["nuts1"].notna().any():
-        home = str(members["nuts1"].mode().iloc[0])
+    else the NUTS-2 region where most of them are (``home_nuts_of``). A map also lists
+    partners from far away (EIT Digital in Eindhoven on Madrid's map), which would otherwise
+    zoom out to Europe."""
+    home = home or home_nuts_of(members)
     column = f"nuts{len(home) - 2}" if home else ""
     if column not in members:
         return pd.Series(False, index=members.index)

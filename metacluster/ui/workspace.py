@@ -70,7 +70,7 @@ def _dataset(url: str, revision: int) -> data.Dataset:
         clusters=tuple(state.cluster for state in states),
         nuts_year=int(info["nuts_year"]),
         generated_at=newest.astimezone(dt.timezone.utc),
-        homes={state.cluster: state.home_nuts for state in states if state.home_nuts},
+        homes=result.report.homes,
     )
 
 
