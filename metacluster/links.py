@@ -112,16 +112,18 @@ def coparticipation_pairs(
     Parameters
     ----------
     actor_codes, project_codes
-        One participation per position (integer codes); repeated participations count once.
+        One participation per position (non-negative integer codes); repeated
+        participations count once.
 
     Returns
     -------
     left, right, project
         Arrays of equal length with ``left < right``: actor ``left`` and actor ``right``
-        both take part in ``project``.
+        both take part in ``project``; int32 when the codes fit (half the memory traffic
+        of int64 at tens of millions of pairs).
     """
-    actor_codes = np.asarray(actor_codes, dtype=np.int64)
-    project_codes = np.asarray(project_codes, dtype=np.int64)
+    actor_codes = _compact(np.asarray(actor_codes))
+    project_codes = _compact(np.asarray(project_codes))
     order = np.lexsort((actor_codes, project_codes))
     actors, projects = actor_codes[order], project_codes[order]
     fresh = np.ones(len(actors), dtype=bool)
@@ -129,40 +131,63 @@ def coparticipation_pairs(
     actors, projects = actors[fresh], projects[fresh]
     n = len(actors)
     if n == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty
+        empty = np.empty(0, dtype=actors.dtype)
+        return empty, empty, np.empty(0, dtype=projects.dtype)
     starts = np.flatnonzero(np.r_[True, projects[1:] != projects[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    # Member at offset o of a project of size k pairs with the k-1-o members after it:
-    # pair j of member i is (i, i + 1 + j - first pair of i), one repeat for each side.
+    sizes = np.diff(starts, append=n)
+    # Member at offset o of a project of size k pairs with the k-1-o members after it, in
+    # order: the left ends are each member repeated, the right ends runs of positions.
     offset = np.arange(n) - np.repeat(starts, sizes)
     following = np.repeat(sizes, sizes) - 1 - offset
-    first_pair = np.cumsum(following) - following
     total = int(following.sum())
     index = np.int32 if max(total, n) < 2**31 - 1 else np.int64
-    left_pos = np.repeat(np.arange(n, dtype=index), following)
+    first_pair = np.cumsum(following) - following
     right_pos = np.arange(1, total + 1, dtype=index)
     right_pos += np.repeat((np.arange(n) - first_pair).astype(index), following)
-    return actors[left_pos], actors[right_pos], projects[left_pos]
+    return (
+        np.repeat(actors, following),
+        actors[right_pos],
+        np.repeat(projects, following),
+    )
+
+
+def _compact(codes: np.ndarray) -> np.ndarray:
+    """Integer codes as int32 when they fit, else int64."""
+    codes = codes.astype(np.int64, copy=False)
+    if len(codes) and (codes.min() < 0 or codes.max() >= 2**31 - 1):
+        return codes
+    return codes.astype(np.int32)
 
 
 def collapse_pairs(
     left: np.ndarray, right: np.ndarray, n_actors: int, *, with_order: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Repeated pairs as one edge: (left, right, count, order).
+    """Repeated pairs as one edge: (left, right, count, order), sorted by (left, right).
 
     ``order`` sorts the input pairs by edge, so ``np.split(values[order],
     np.cumsum(count)[:-1])`` gives each edge's values (its shared projects); without
     ``with_order`` it is None and the keys are sorted in place of an argsort (faster when
-    only the edges and their counts are wanted).
+    only the edges and their counts are wanted). A pair is one int64 key (left's bits
+    above right's), so one sort finds the repeats.
     """
-    key = left.astype(np.int64) * n_actors + right
-    order = np.argsort(key, kind="stable") if with_order else None
-    ordered = key[order] if order is not None else np.sort(key)
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    unique = ordered[starts]
-    counts = np.diff(np.r_[starts, len(ordered)])
-    return unique // n_actors, unique % n_actors, counts, order
+    bits = max(int(n_actors - 1).bit_length(), 1)
+    key = left.astype(np.int64) << bits
+    key |= right
+    if with_order:
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+    else:
+        order = None
+        key.sort()
+    fresh = np.empty(len(key), dtype=bool)
+    fresh[:1] = True
+    np.not_equal(key[1:], key[:-1], out=fresh[1:])
+    unique = key[fresh]
+    counts = np.diff(np.flatnonzero(fresh), append=len(key))
+    dtype = left.dtype if left.dtype == right.dtype else np.int64
+    target = (unique & ((1 << bits) - 1)).astype(dtype)
+    unique >>= bits  # in place: fresh arrays of tens of millions of rows are costly here
+    return unique.astype(dtype), target, counts, order
 
 
 def _project_lists(actors: pd.DataFrame) -> pd.Series:

@@ -7,18 +7,23 @@ actors, 0.5 for a partner of such a partner, 0 otherwise):
 ``score = 0.6 × overlap + 0.4 × proximity``. Ties go to the same language (or country),
 then to the nearest, then to the actor listed first. Every suggestion says why in one line.
 
-All steps are whole-column operations (themes exploded once, links matched with ``isin``),
-so that one region at 100,000 actors takes well under 200 ms (``benchmarks/links.py``).
+The actors frame is indexed once (``PartnerIndex``: themes and clusters as sparse
+(row, code) pairs, link ends as actor positions, countries as codes) and the index kept while
+the frame lives, so that a query is boolean indexing and ``bincount``s: one region at
+100,000 actors takes well under 200 ms (``benchmarks/links.py``).
 """
 
 from __future__ import annotations
 
-from typing import Final
+import weakref
+from dataclasses import dataclass
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from metacluster.dedupe import haversine_km
 from metacluster.links import actor_nuts, primary_cluster
@@ -61,15 +66,156 @@ SUGGESTION_COLUMNS: Final = (
 )
 
 
+@dataclass(frozen=True)
+class PartnerIndex:
+    """An actors frame (and its links) as the arrays the partner finder scores on.
+
+    Built once per frame (``partner_index``), so that one query is boolean indexing and
+    ``bincount``s over these arrays: themes and clusters as sparse (row, code) pairs, link
+    ends as actor positions, countries as codes.
+    """
+
+    size: int
+    helix: np.ndarray
+    nuts: pa.Array
+    cluster_names: pd.Index
+    cluster_rows: np.ndarray
+    cluster_codes: np.ndarray
+    theme_names: pd.Index
+    theme_rows: np.ndarray
+    theme_codes: np.ndarray
+    theme_count: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    country_names: pd.Index
+    country_codes: np.ndarray
+    ends: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def build(cls, actors: pd.DataFrame, links: pd.DataFrame | None) -> PartnerIndex:
+        cluster_rows, cluster_codes, cluster_names = _sparse(actors, "regional_cluster")
+        theme_rows, theme_codes, theme_names = _sparse(actors, "themes")
+        countries = actors["country"] if "country" in actors.columns else None
+        country_codes, country_names = (
+            pd.factorize(countries.astype(object), use_na_sentinel=True)
+            if countries is not None
+            else (np.full(len(actors), -1), pd.Index([]))
+        )
+        geometry = actors.geometry.to_numpy() if "geometry" in actors.columns else None
+        ends = None
+        if links is not None and not links.empty:
+            source, target = _positions(actors["actor_id"], links["source"], links["target"])
+            known = (source >= 0) & (target >= 0)
+            source, target = np.where(known, source, 0), np.where(known, target, 0)
+            ends = source, target, known, links["weight"].to_numpy(dtype=float)
+        return cls(
+            size=len(actors),
+            helix=actors["helix"].to_numpy(dtype=object),
+            nuts=_arrow(actor_nuts(actors)),
+            cluster_names=cluster_names,
+            cluster_rows=cluster_rows,
+            cluster_codes=cluster_codes,
+            theme_names=theme_names,
+            theme_rows=theme_rows,
+            theme_codes=theme_codes,
+            theme_count=np.bincount(theme_rows, minlength=len(actors)),
+            x=shapely.get_x(geometry) if geometry is not None else np.full(len(actors), np.nan),
+            y=shapely.get_y(geometry) if geometry is not None else np.full(len(actors), np.nan),
+            country_names=pd.Index(country_names),
+            country_codes=np.asarray(country_codes),
+            ends=ends,
+        )
+
+    def region_mask(self, region: str) -> np.ndarray:
+        """The actors of ``region``: see ``region_mask``."""
+        if CODE_PATTERN.fullmatch(region):
+            inside = pc.starts_with(self.nuts, region).fill_null(False)
+            inside = inside.to_numpy(zero_copy_only=False).astype(bool)
+            if inside.any():
+                return inside
+        return self.in_clusters(self.cluster_names.get_indexer([region]))
+
+    def clusters_of(self, mask: np.ndarray) -> np.ndarray:
+        """Codes of every cluster the masked actors belong to."""
+        return np.unique(self.cluster_codes[mask[self.cluster_rows]])
+
+    def in_clusters(self, codes: np.ndarray) -> np.ndarray:
+        """Whether each actor belongs to one of the clusters ``codes`` (-1: none)."""
+        member = np.zeros(len(self.cluster_names) + 1, dtype=bool)
+        member[codes] = True  # -1, an unknown cluster, lands on the spare last slot
+        member[-1] = False
+        result = np.zeros(self.size, dtype=bool)
+        result[self.cluster_rows[member[self.cluster_codes]]] = True
+        return result
+
+    def theme_overlap(self, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Jaccard index of every actor's themes with the region's, and per theme pair
+        whether its theme is one of the region's."""
+        region = np.zeros(len(self.theme_names), dtype=bool)
+        region[self.theme_codes[inside[self.theme_rows]]] = True
+        shared = region[self.theme_codes]
+        shared_count = np.bincount(self.theme_rows[shared], minlength=self.size)
+        union = self.theme_count + int(region.sum()) - shared_count
+        overlap = np.divide(shared_count, union, out=np.zeros(self.size), where=union > 0)
+        return overlap, shared
+
+    def shared_themes(self, shared: np.ndarray, positions: np.ndarray) -> list[list[str]]:
+        """The region's themes each actor at ``positions`` has, sorted."""
+        wanted = shared & np.isin(self.theme_rows, positions)
+        names = self.theme_names.to_numpy()[self.theme_codes[wanted]]
+        found = pd.Series(names).groupby(self.theme_rows[wanted]).agg(sorted)
+        return [list(found.get(p, [])) for p in positions]
+
+    def same_language(self, inside: np.ndarray) -> np.ndarray:
+        """Whether each actor's country is the region's or shares an official language."""
+        region_codes = np.unique(self.country_codes[inside])
+        region_countries = set(self.country_names[region_codes[region_codes >= 0]])
+        languages = {lang for c in region_countries for lang in LANGUAGES.get(c, ())}
+        match = [
+            country in region_countries or bool(set(LANGUAGES.get(country, ())) & languages)
+            for country in self.country_names
+        ]
+        return np.asarray([*match, False], dtype=bool)[self.country_codes]
+
+
+_INDEXES: dict[tuple[int, int], tuple[Any, Any, PartnerIndex]] = {}
+_MAX_INDEXES: Final = 8
+
+
+def partner_index(actors: pd.DataFrame, links: pd.DataFrame | None = None) -> PartnerIndex:
+    """The ``PartnerIndex`` of these frames, built on first use and kept while they live
+    (by identity: treat a frame given to the partner finder as read-only)."""
+    key = (id(actors), id(links))
+    cached = _INDEXES.get(key)
+    if cached is not None and cached[0]() is actors and cached[1]() is links:
+        return cached[2]
+    index = PartnerIndex.build(actors, links)
+    while len(_INDEXES) >= _MAX_INDEXES:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[key] = (weakref.ref(actors), _ref(links), index)
+    return index
+
+
+def _ref(value: Any) -> Any:
+    return weakref.ref(value) if value is not None else (lambda: None)
+
+
+def _sparse(actors: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """A column of lists (or texts) as distinct (row, code) pairs and the codes' names."""
+    if column not in actors.columns:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), pd.Index([])
+    exploded = actors[column].reset_index(drop=True).explode().dropna()
+    codes, names = pd.factorize(exploded.astype(str))
+    width = max(len(names), 1)
+    pairs = np.sort(exploded.index.to_numpy(dtype=np.int64) * width + codes)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    return pairs // width, pairs % width, pd.Index(names)
+
+
 def region_mask(actors: pd.DataFrame, region: str) -> np.ndarray:
     """The actors of a region: a NUTS code of any level (its actors' NUTS-3 codes start
     with it) or a regional cluster's name (actors listed in that cluster)."""
-    if CODE_PATTERN.fullmatch(region):
-        nuts = actor_nuts(actors).astype("string[pyarrow]")
-        inside = nuts.str.startswith(region).fillna(False).to_numpy(dtype=bool)
-        if inside.any():
-            return inside
-    return _in_clusters(actors, {region})
+    return partner_index(actors).region_mask(region)
 
 
 def suggest_partners(
@@ -86,7 +232,8 @@ def suggest_partners(
     ----------
     actors
         The merged layer (``merge(...).actors``): ``actor_id``, ``name``, ``helix``,
-        ``themes``, ``regional_cluster``, NUTS columns, point geometry.
+        ``themes``, ``regional_cluster``, NUTS columns, point geometry. Its arrays are
+        indexed once (``partner_index``) and reused while the frame lives.
     region
         A NUTS code of any level (ITI17, ITI1, IT) or a regional cluster's name.
     helix
@@ -114,40 +261,29 @@ def suggest_partners(
     """
     if helix not in HELICES:
         raise ValueError(f"helix must be one of {', '.join(HELICES)}, not {helix!r}")
-    inside = region_mask(actors, region)
+    index = partner_index(actors, links)
+    inside = index.region_mask(region)
     if not inside.any():
         raise ValueError(
             f"no actor is in {region!r}: give a NUTS code (e.g. ITI17, ITI1) or a cluster name"
         )
-    candidate = (actors["helix"] == helix).to_numpy(dtype=bool) & ~inside
-    candidate &= ~_in_clusters(actors, _clusters_of(actors, inside))
+    candidate = (index.helix == helix) & ~inside
+    candidate &= ~index.in_clusters(index.clusters_of(inside))
     positions = np.flatnonzero(candidate)
-    overlap, shared = _theme_overlap(actors, inside, candidate)
-    closeness, connections = _proximity(links, actors, inside)
-    proximity = closeness[candidate]
-    result = pd.DataFrame(
-        {
-            "position": positions,
-            "score": (THEME_WEIGHT * overlap + NETWORK_WEIGHT * proximity).round(4),
-            "theme_overlap": overlap.round(4),
-            "proximity": proximity,
-            "distance_km": _distance(actors, inside, candidate).round(0),
-            "same_language": _same_language(actors, inside, candidate),
-        },
-        index=pd.RangeIndex(len(positions)),
-    )
-    result = result.sort_values(
-        ["score", "same_language", "distance_km", "position"],
-        ascending=[False, False, True, True],
-        na_position="last",
-        kind="stable",
+    overlap, shared = index.theme_overlap(inside)
+    overlap = overlap[positions].round(4)
+    closeness, connections = _proximity(index.ends, index.size, inside)
+    proximity = closeness[positions]
+    score = (THEME_WEIGHT * overlap + NETWORK_WEIGHT * proximity).round(4)
+    distance = _distance(index, inside, positions).round(0)
+    same_language = index.same_language(inside)[positions]
+    order = np.lexsort(
+        (positions, np.where(np.isnan(distance), np.inf, distance), ~same_language, -score)
     )
     if top is not None:
-        result = result.head(top)
-    chosen = actors.iloc[result["position"].to_numpy()]
-    shown = shared[shared["row"].isin(result.index)]
-    themes = {row: sorted(group) for row, group in shown.groupby("row")["theme"]}
-    via = _via(links, connections, result["position"].to_numpy())
+        order = order[:top]
+    chosen_positions = positions[order]
+    chosen = actors.iloc[chosen_positions]
     suggestions = pd.DataFrame(
         {
             "actor_id": chosen["actor_id"].astype(str).to_numpy(),
@@ -156,13 +292,13 @@ def suggest_partners(
             "cluster": primary_cluster(chosen).to_numpy(),
             "country": chosen["country"].to_numpy() if "country" in chosen else None,
             "nuts3": actor_nuts(chosen).to_numpy(),
-            "score": result["score"].to_numpy(),
-            "theme_overlap": result["theme_overlap"].to_numpy(),
-            "shared_themes": [themes.get(i, []) for i in result.index],
-            "proximity": result["proximity"].to_numpy(),
-            "via": via,
-            "distance_km": result["distance_km"].to_numpy(),
-            "same_language": result["same_language"].to_numpy(),
+            "score": score[order],
+            "theme_overlap": overlap[order],
+            "shared_themes": index.shared_themes(shared, chosen_positions),
+            "proximity": proximity[order],
+            "via": _via(links, connections, chosen_positions),
+            "distance_km": distance[order],
+            "same_language": same_language[order],
         }
     )
     suggestions["why"] = [
@@ -172,60 +308,18 @@ def suggest_partners(
     return suggestions
 
 
-def _clusters_of(actors: pd.DataFrame, mask: np.ndarray) -> set[str]:
-    """Every regional cluster the masked actors belong to."""
-    if "regional_cluster" not in actors.columns:
-        return set()
-    return set(actors["regional_cluster"][mask].explode().dropna())
-
-
-def _in_clusters(actors: pd.DataFrame, clusters: set[str]) -> np.ndarray:
-    """Whether each actor belongs to one of ``clusters`` (lists exploded, not looped)."""
-    if "regional_cluster" not in actors.columns or not clusters:
-        return np.zeros(len(actors), dtype=bool)
-    exploded = actors["regional_cluster"].reset_index(drop=True).explode()
-    hits = exploded.index.to_numpy()[exploded.isin(clusters).to_numpy()]
-    result = np.zeros(len(actors), dtype=bool)
-    result[hits] = True
-    return result
-
-
-def _theme_overlap(
-    actors: pd.DataFrame, inside: np.ndarray, candidate: np.ndarray
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Jaccard index of each candidate's themes with the region's, and the shared
-    (candidate position, theme) pairs."""
-    n = int(candidate.sum())
-    if "themes" not in actors.columns:
-        return np.zeros(n), pd.DataFrame({"row": [], "theme": []})
-    region_themes = set(actors["themes"][inside].explode().dropna())
-    exploded = actors["themes"][candidate].reset_index(drop=True).explode().dropna()
-    pairs = pd.DataFrame({"row": exploded.index.to_numpy(), "theme": exploded.to_numpy()})
-    pairs = pairs.drop_duplicates()
-    is_shared = pairs["theme"].isin(region_themes).to_numpy()
-    shared_count = np.bincount(pairs["row"].to_numpy(dtype=np.int64)[is_shared], minlength=n)
-    own_count = np.bincount(pairs["row"].to_numpy(dtype=np.int64), minlength=n)
-    union = own_count + len(region_themes) - shared_count
-    overlap = np.divide(shared_count, union, out=np.zeros(n), where=union > 0)
-    return overlap, pairs[is_shared]
-
-
 def _proximity(
-    links: pd.DataFrame | None, actors: pd.DataFrame, inside: np.ndarray
+    ends: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
+    size: int,
+    inside: np.ndarray,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Per actor 1 / 0.5 / 0, and, by actor position, the link that connects it to the
-    region (``edge``, ``step`` 1 or 2): the reasons are written for the suggestions shown.
-
-    Link ends are turned into actor positions once (an Arrow hash lookup per end); the rest
-    is boolean indexing."""
-    closeness = np.zeros(len(actors))
-    if links is None or links.empty:
+    region (``edge``, ``step`` 1 or 2): the reasons are written for the suggestions shown."""
+    closeness = np.zeros(size)
+    if ends is None:
         return closeness, pd.DataFrame({"edge": [], "end": [], "step": []})
-    source, target = _positions(actors["actor_id"], links["source"], links["target"])
-    known = (source >= 0) & (target >= 0)
-    ends = source, target, known, links["weight"].to_numpy()
     first = _nearest_ends(ends, inside, exclude=inside)
-    partners = np.zeros(len(actors), dtype=bool)
+    partners = np.zeros(size, dtype=bool)
     partners[first.index.to_numpy(dtype=np.int64)] = True
     second = _nearest_ends(ends, partners, exclude=inside | partners)
     closeness[second.index.to_numpy(dtype=np.int64)] = SECOND
@@ -279,53 +373,33 @@ def _nearest_ends(
 ) -> pd.DataFrame:
     """For each actor linked to an actor of ``at`` (and not in ``exclude``): its strongest
     such link (``edge``) and which end of it is the ``at`` actor (``end``), indexed by the
-    actor's position; ties go to the first link."""
+    actor's position; ties go to the first link. ``ends`` are the index's link ends (an
+    unknown end points at actor 0 and ``known`` is False)."""
     source, target, known, weight = ends
-    safe_source, safe_target = np.where(known, source, 0), np.where(known, target, 0)
-    from_source = known & at[safe_source] & ~exclude[safe_target]
-    from_target = known & at[safe_target] & ~exclude[safe_source]
+    from_source = known & at[source] & ~exclude[target]
+    from_target = known & at[target] & ~exclude[source]
     edge = np.r_[np.flatnonzero(from_source), np.flatnonzero(from_target)]
-    found = pd.DataFrame(
-        {
-            "other": np.r_[target[from_source], source[from_target]],
-            "edge": edge,
-            "end": np.r_[
-                np.full(int(from_source.sum()), "source", dtype=object),
-                np.full(int(from_target.sum()), "target", dtype=object),
-            ],
-            "weight": weight[edge],
-        }
+    other = np.r_[target[from_source], source[from_target]]
+    at_source = np.arange(len(edge)) < int(from_source.sum())
+    order = np.lexsort((edge, -weight[edge], other))
+    first = order[np.r_[True, other[order][1:] != other[order][:-1]]] if len(order) else order
+    return pd.DataFrame(
+        {"edge": edge[first], "end": np.where(at_source[first], "source", "target")},
+        index=pd.Index(other[first], name="other"),
     )
-    found = found.sort_values(["weight", "edge"], ascending=[False, True], kind="stable")
-    return found.drop_duplicates("other").set_index("other")[["edge", "end"]]
 
 
-def _distance(actors: pd.DataFrame, inside: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+def _distance(index: PartnerIndex, inside: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Kilometres from the region's centre (mean of its actors' points) to each candidate."""
-    x, y = actors.geometry.x.to_numpy(), actors.geometry.y.to_numpy()
-    centre_x, centre_y = np.nanmean(x[inside]), np.nanmean(y[inside])
+    if not np.isfinite(index.x[inside]).any():
+        return np.full(len(positions), np.nan)
+    centre_x, centre_y = np.nanmean(index.x[inside]), np.nanmean(index.y[inside])
     return haversine_km(
-        np.full(int(candidate.sum()), centre_x),
-        np.full(int(candidate.sum()), centre_y),
-        x[candidate],
-        y[candidate],
+        np.full(len(positions), centre_x),
+        np.full(len(positions), centre_y),
+        index.x[positions],
+        index.y[positions],
     )
-
-
-def _same_language(actors: pd.DataFrame, inside: np.ndarray, candidate: np.ndarray) -> np.ndarray:
-    """Whether a candidate's country shares an official language with the region's."""
-    if "country" not in actors.columns:
-        return np.zeros(int(candidate.sum()), dtype=bool)
-    countries = actors["country"].astype(object)
-    region_languages = {
-        lang for country in set(countries[inside].dropna()) for lang in LANGUAGES.get(country, ())
-    }
-    region_countries = set(countries[inside].dropna())
-    language_match = {
-        country: bool(country in region_countries or set(languages) & region_languages)
-        for country, languages in LANGUAGES.items()
-    }
-    return countries[candidate].map(language_match).fillna(False).to_numpy(dtype=bool)
 
 
 def _why(shared: list[str], via: object, same_language: bool, distance: float) -> str:

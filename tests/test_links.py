@@ -18,6 +18,7 @@ from metacluster._errors import ManifestError
 from metacluster.links import (
     actor_partners,
     bridging_actors,
+    collapse_pairs,
     coparticipation_pairs,
     links,
     network_measures,
@@ -102,6 +103,27 @@ def test_pairs_equal_the_naive_pairwise_loop_on_random_participations():
     ours = Counter(zip(left.tolist(), right.tolist(), project.tolist(), strict=True))
     assert ours == naive
     assert (left < right).all()
+
+
+@pytest.mark.parametrize("with_order", [True, False])
+def test_collapsed_pairs_equal_a_counter_of_the_pairs(with_order):
+    rng = np.random.default_rng(11)
+    n_actors = 37  # not a power of two: the key packs left above right
+    left = rng.integers(0, n_actors - 1, 500).astype(np.int32)
+    right = (left + 1 + rng.integers(0, n_actors - 1 - left)).astype(np.int32)
+    values = np.arange(500)
+    source, target, count, order = collapse_pairs(left, right, n_actors, with_order=with_order)
+    expected = Counter(zip(left.tolist(), right.tolist(), strict=True))
+    pairs = list(zip(source.tolist(), target.tolist(), strict=True))
+    assert dict(zip(pairs, count.tolist(), strict=True)) == expected
+    assert pairs == sorted(expected)
+    assert source.dtype == np.int32
+    if with_order:
+        groups = np.split(values[order], np.cumsum(count)[:-1])
+        for s, t, members in zip(source, target, groups, strict=True):
+            assert ((left[members] == s) & (right[members] == t)).all()
+    else:
+        assert order is None
 
 
 LINKS_CSV = """from,to,kind,label,year,weight

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from metacluster.links import links
-from metacluster.partners import suggest_partners
+from metacluster.partners import partner_index, suggest_partners
 
 # id, name, helix, cluster, NUTS-3, country, lon, lat, themes, projects
 ROWS = [
@@ -82,3 +82,15 @@ def test_region_by_code_or_cluster_and_bad_input(actors):
         suggest_partners(actors, region="XX9", helix="government")
     with pytest.raises(ValueError, match="helix must be one of"):
         suggest_partners(actors, region="ITI1", helix="state")
+
+
+def test_the_index_is_kept_per_frame_and_gives_the_answers_of_a_fresh_one(actors):
+    edges = links(actors, pd.DataFrame({"from": ["g1"], "to": ["g5"], "kind": ["mentoring"]}))
+    assert partner_index(actors, edges) is partner_index(actors, edges)
+    assert partner_index(actors.copy(), edges) is not partner_index(actors, edges)
+    for region, helix in (("ITI1", "government"), ("Comunidad de Madrid", "academia")):
+        again = suggest_partners(actors, region=region, helix=helix, links=edges)
+        fresh = suggest_partners(actors.copy(), region=region, helix=helix, links=edges.copy())
+        pd.testing.assert_frame_equal(again, fresh)
+    madrid = suggest_partners(actors, region="Comunidad de Madrid", helix="academia", links=edges)
+    assert madrid["actor_id"].tolist() == ["t1"]  # Pisa; Complutense is in Madrid's cluster
