@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from metacluster import nuts
-from metacluster._errors import ManifestError
+from metacluster._errors import ManifestError, printable
 from metacluster.columns import MAPPING_KEYS
 from metacluster.helix import check_helix
 
@@ -154,7 +154,7 @@ class Manifest:
             raise ManifestError("No layer files given: name a manifest (.toml) or layer files.")
         for file in files:
             _check_file_exists(file, where=str(file))
-        clusters = _unique_names([_prettify_stem(file.stem) for file in files])
+        clusters = _unique_names([_prettify_stem(printable(file.stem)) for file in files])
         maps = tuple(MapEntry(file=f, cluster=c) for f, c in zip(files, clusters, strict=True))
         return cls(
             name="ad-hoc",

@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from metacluster._errors import printable
 from metacluster.dedupe import DUPLICATE_DISTANCE_KM, collapse, duplicate_components
 from metacluster.engine import join_nuts
 from metacluster.geocode import outside_nuts_by_country
@@ -319,7 +320,7 @@ def _stack(
         frames.append(pd.DataFrame(actors.reindex(columns=_schema_first(actors.columns))))
         rows = actors["source_row"].tolist() if "source_row" in actors else [None] * len(actors)
         row_text = [str(int(r)) if pd.notna(r) else str(i + 1) for i, r in enumerate(rows)]
-        file_name = Path(result.file).name
+        file_name = printable(Path(result.file).name)
         provenance.append(
             pd.DataFrame(
                 {

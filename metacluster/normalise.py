@@ -274,8 +274,12 @@ def _postcodes(values: pd.Series) -> pd.Series:
 
 
 def _actor_ids(file_name: str, layers: list[str | None], rows: list[int]) -> list[str]:
+    """Ids from the file's real name: "surrogatepass" keeps two names that differ only in
+    bytes that are not UTF-8 apart (they are shown alike, as U+FFFD)."""
     return [
-        hashlib.sha1(f"{file_name}#{layer or ''}#{row}".encode()).hexdigest()[:16]
+        hashlib.sha1(
+            f"{file_name}#{layer or ''}#{row}".encode("utf-8", "surrogatepass")
+        ).hexdigest()[:16]
         for layer, row in zip(layers, rows, strict=True)
     ]
 
@@ -349,7 +353,7 @@ def _rejects_table(raw: RawLayer, outcome: Outcome, layers: list[str | None]) ->
     rejected = outcome.rejected
     rows = pd.DataFrame(
         {
-            "file": raw.file.name,
+            "file": raw.file_name,
             "layer": np.asarray(layers, dtype=object)[rejected],
             "row": np.asarray(raw.source_row, dtype="int64")[rejected],
             "column": outcome.column[rejected],
@@ -535,7 +539,7 @@ def normalise(
             "themes": _themes(_text(cells("themes"))),
             "website": website.where(website.notna(), described.map(lambda d: d and d[1])),
             "description": described.map(lambda d: d and d[0]),
-            "source_file": [raw.file.name] * n,
+            "source_file": [raw.file_name] * n,
             "source_layer": layers,
             "source_row": np.asarray(raw.source_row, dtype="int64"),
             "position_source": source,

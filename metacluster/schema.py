@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from metacluster import projects
+from metacluster._errors import printable
 
 CRS: Final = "EPSG:4326"
 
@@ -184,7 +185,7 @@ class ImportResult:
     def summary(self) -> dict[str, object]:
         """The JSON-ready summary that ``metacluster validate --json`` prints per file."""
         return {
-            "file": self.file,
+            "file": printable(self.file),
             "rows_in": self.rows_in,
             "accepted": self.accepted,
             "rejected": self.rejected,

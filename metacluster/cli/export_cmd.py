@@ -8,6 +8,7 @@ from typing import Any
 import click
 import geopandas as gpd
 
+from metacluster._errors import printable
 from metacluster.cli import _options
 from metacluster.cli._group import main
 from metacluster.cli.merge_cmd import report_rows
@@ -228,7 +229,7 @@ def write_export(
     if output != _options.STDOUT:
         summary = filters.summary() or "no filters"
         actors_word = "actor" if kept == 1 else "actors"
-        click.echo(f"Wrote {output}: {kept:,} {actors_word} ({summary}; {what}, {fmt}).")
+        click.echo(printable(f"Wrote {output}: {kept:,} {actors_word} ({summary}; {what}, {fmt})."))
 
 
 def no_match_warning(actors: gpd.GeoDataFrame, filters: Filters) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from metacluster._errors import printable
 from metacluster.cli import _options
 from metacluster.cli._group import main
 from metacluster.export.csv import frame_to_csv
@@ -117,4 +118,4 @@ def links_command(
     if rejects:
         Path(rejects).write_bytes(frame_to_csv(layer.rejects()))
     if output != _options.STDOUT:
-        click.echo(f"Wrote {output} ({len(edges)} of {len(layer.edges)} links, {fmt}).")
+        click.echo(printable(f"Wrote {output} ({len(edges)} of {len(layer.edges)} links, {fmt})."))

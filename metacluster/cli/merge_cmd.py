@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from metacluster._errors import printable
 from metacluster.cli import _options
 from metacluster.cli._group import EXIT_DATA_ERROR, main
-from metacluster.export import write
+from metacluster.export import check_export, write
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import NO_LOCATION, MergeReport, merge
 
@@ -56,6 +57,10 @@ def merge_command(
           --rejects rejects.csv
     """
     fmt = _options.output_format(fmt, output)
+    try:
+        check_export(fmt, "actors")
+    except ValueError as error:
+        raise click.UsageError(f"{error} (for a map, use `metacluster export`)") from error
     with (
         _options.engine_from_options(engine=engine, scheduler=scheduler),
         _options.progress("Merging maps") as step,
@@ -73,7 +78,7 @@ def merge_command(
         Path(report_path).write_text(text + "\n", encoding="utf-8")
     report_rows(report, rejects_path, written=f"{len(result.actors)} actors written", output=output)
     if output != _options.STDOUT:
-        click.echo(f"Wrote {output} ({len(result.actors)} actors, {fmt}).")
+        click.echo(printable(f"Wrote {output} ({len(result.actors)} actors, {fmt})."))
     if not len(result.actors):
         click.echo(
             "No actor was accepted from any map: every row was rejected (see the reasons "
@@ -107,7 +112,7 @@ def summary_lines(report: MergeReport) -> list[str]:
     width = max((len(c) for c in report.clusters), default=0)
     for cluster, result in zip(report.clusters, report.imports, strict=True):
         lines.append(
-            f"  {cluster:<{width}}  {Path(result.file).name}: {result.rows_in} rows, "
+            f"  {cluster:<{width}}  {printable(Path(result.file).name)}: {result.rows_in} rows, "
             f"{result.accepted} accepted, {result.rejected} rejected"
             + (f", {result.folded} folded" if result.folded else "")
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from metacluster._errors import printable
 from metacluster.cli import _options
 from metacluster.cli._group import main
 from metacluster.export.csv import frame_to_csv
@@ -70,7 +71,9 @@ def partners_command(
         with _options.open_output(output) as stream:
             stream.write(frame_to_csv(ranked))
         if output != _options.STDOUT:
-            click.echo(f"Wrote {output} ({len(ranked)} suggestions for {region}, {helix}).")
+            click.echo(
+                printable(f"Wrote {output} ({len(ranked)} suggestions for {region}, {helix}).")
+            )
         return
     if ranked.empty:
         click.echo(f"No {helix} actor outside {region}'s clusters.")

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from metacluster._errors import printable
 from metacluster.cli import _options, export_cmd
 from metacluster.cli._group import main
 from metacluster.workspace import COORDINATOR, DATABASE_URL_ENV, Workspace, init_workspace
@@ -63,7 +64,7 @@ def init_command(manifest: Path, db: str | None, app_url: str) -> None:
     with _options.progress("Reading the maps"):
         workspace, handed_out = init_workspace(manifest, target)
     with workspace:
-        click.echo(f"Created workspace {workspace.where} ({len(handed_out) - 1} maps).")
+        click.echo(printable(f"Created workspace {workspace.where} ({len(handed_out) - 1} maps)."))
         click.echo("Upload links (shown once; each publishes only its own map):")
         partners = {state.slug: state.partner or state.cluster for state in workspace.maps()}
         for slug, token in handed_out.items():
@@ -95,8 +96,10 @@ def publish_command(
         draft = opened.prepare(slug, file, token=token)
         result = draft.result
         click.echo(
-            f"{file.name}: {result.rows_in} rows, {result.accepted} accepted, "
-            f"{result.rejected} rejected"
+            printable(
+                f"{file.name}: {result.rows_in} rows, {result.accepted} accepted, "
+                f"{result.rejected} rejected"
+            )
         )
         for reason, count in result.reason_counts().items():
             click.echo(f"  rejected: {count} × {reason}")

@@ -20,7 +20,7 @@ import pandas as pd
 import pyproj
 
 from metacluster import settings
-from metacluster._errors import InputFileError, InputLimitError
+from metacluster._errors import InputFileError, InputLimitError, printable
 from metacluster.columns import is_known_column
 
 HEADER_SEARCH_ROWS = 20
@@ -67,6 +67,12 @@ class RawLayer:
     def rows_in(self) -> int:
         return len(self.frame) + len(self.rejects)
 
+    @property
+    def file_name(self) -> str:
+        """The file's name as it is written in tables and reports: bytes of the name that
+        are not UTF-8 (a name from another system) become U+FFFD."""
+        return printable(self.file.name)
+
     def warn(
         self,
         message: str,
@@ -77,7 +83,7 @@ class RawLayer:
     ) -> None:
         self.warnings.append(
             {
-                "file": self.file.name,
+                "file": self.file_name,
                 "layer": layer,
                 "row": row,
                 "column": column,
@@ -97,7 +103,7 @@ class RawLayer:
     ) -> None:
         self.rejects.append(
             {
-                "file": self.file.name,
+                "file": self.file_name,
                 "layer": layer,
                 "row": row,
                 "column": column,
@@ -113,13 +119,10 @@ CONTROL_CHARACTERS = {code: " " for code in (*range(0x09), 0x0B, 0x0C, *range(0x
 shown, break XML exports, and are never meant as part of a name."""
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def clean_cell(text: str) -> str | None:
     """A text cell without control characters, lone surrogates (JSON may carry them; they
     cannot be written as UTF-8) and surrounding spaces, None if blank."""
-    return _LONE_SURROGATE.sub("\ufffd", text.translate(CONTROL_CHARACTERS)).strip() or None
+    return printable(text.translate(CONTROL_CHARACTERS)).strip() or None
 
 
 def cell_text(value: Any) -> str | None:
@@ -157,9 +160,7 @@ def text_frame(file: Path, records: list[dict[str, Any]] | pd.DataFrame) -> pd.D
         records = pd.DataFrame(records, columns=columns, index=range(len(records)))
     else:
         check_table_limits(file, len(records), records.shape[1])
-    records = records.set_axis(
-        [_LONE_SURROGATE.sub("\ufffd", str(c)) for c in records.columns], axis=1
-    )
+    records = records.set_axis([printable(c) for c in records.columns], axis=1)
     frame = records.astype("object").map(cell_text).astype("object")
     return frame.where(frame.notna(), None)
 

@@ -52,6 +52,14 @@ def read(path: Path, *, driver: str, layer: str | None = None) -> RawLayer:
     if still_there:
         raise _unreadable(path, f"GDAL could not be locked down: {', '.join(still_there)}")
     try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        raise InputFileError(
+            path,
+            "its path has bytes that are not UTF-8, and GDAL opens files only by a UTF-8 name",
+            "Rename the file (and its folders) with a UTF-8 name",
+        ) from None
+    try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
         if not layers:
             raise InputFileError(path, "has no layers: nothing to import", "Export it again")

@@ -31,7 +31,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from metacluster import settings
-from metacluster._errors import PublishConflictError, WorkspaceAccessError, WorkspaceError
+from metacluster._errors import (
+    PublishConflictError,
+    WorkspaceAccessError,
+    WorkspaceError,
+    printable,
+)
 from metacluster._text import fold
 from metacluster.locate import join_nuts
 from metacluster.manifest import Manifest, MapEntry, load_manifest
@@ -292,7 +297,7 @@ class Workspace:
         return Draft(
             map_slug=slug,
             base_version=int(base),
-            file_name=path.name,
+            file_name=printable(path.name),
             data=path.read_bytes(),
             result=result,
             diff=diff_actors(current.actors, result.actors),
@@ -444,7 +449,7 @@ def _create(
                 connection,
                 slug,
                 result=result,
-                file_name=entry.file.name,
+                file_name=printable(entry.file.name),
                 data=entry.file.read_bytes(),
                 by=COORDINATOR,
                 note="created from the manifest",
