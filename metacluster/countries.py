@@ -101,7 +101,7 @@ def _parse_or_none(data: bytes, where: str) -> gpd.GeoDataFrame | None:
         if not features or any(not set(FIELDS) <= f["properties"].keys() for f in features):
             raise ValueError(f"features lack the properties {', '.join(FIELDS)}")
         frame = gpd.read_file(data, columns=list(FIELDS))
-    except (ValueError, KeyError, TypeError) as problem:
+    except (ValueError, KeyError, TypeError, RecursionError) as problem:
         logger.warning("%s is not a usable GISCO countries file (%s)", where, problem)
         return None
     return frame[[*FIELDS, "geometry"]].set_crs(4326, allow_override=True)

@@ -593,6 +593,12 @@ def load_synonyms(path: str | Path) -> dict[str, dict[str, tuple[str, ...]]]:
         raise InputFileError(
             path, f"is not a readable TOML synonyms file ({error})", "Fix the file's syntax"
         ) from error
+    except RecursionError as error:
+        raise InputFileError(
+            path,
+            "is not a usable synonyms file: arrays or tables nested too deeply",
+            "Write one list of words per helix, e.g. academia = [\"Hochschule\"]",
+        ) from error
     keywords = data.pop("keywords", {})
     result = {"synonyms": _words(path, data), "keywords": _words(path, keywords)}
     return result

@@ -202,6 +202,11 @@ def load_manifest(path: str | Path) -> Manifest:
         raise ManifestError(
             f"{path.name}: not valid TOML: {error}. Fix the syntax at that line."
         ) from error
+    except RecursionError as error:  # tomllib parses nested arrays and tables recursively
+        raise ManifestError(
+            f"{path.name}: not a usable manifest: arrays or tables nested too deeply. "
+            "A manifest needs at most a few levels ([[maps]], [maps.columns])."
+        ) from error
     return _parse_manifest(data, path.resolve())
 
 

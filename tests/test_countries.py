@@ -58,11 +58,12 @@ def test_a_mirror_without_countries_gives_none_and_a_bad_file_is_not_used(
     monkeypatch.setattr(settings, "cache_folder", tmp_path / "cache")
     assert countries.source() == str(nuts_mirror)  # the NUTS mirror folder is looked at
     assert countries.load_countries("20M") is None  # ../shared/nuts has no countries file
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / countries.file_name("20M")).write_text('{"type": "FeatureCollection"}')
-    monkeypatch.setattr(settings, "countries_source", str(broken))
-    assert countries.load_countries("20M") is None
+    for number, body in enumerate(['{"type": "FeatureCollection"}', "[" * 100_000]):
+        broken = tmp_path / f"broken{number}"
+        broken.mkdir()
+        (broken / countries.file_name("20M")).write_text(body)  # nested too deep: no traceback
+        monkeypatch.setattr(settings, "countries_source", str(broken))
+        assert countries.load_countries("20M") is None
 
 
 def test_gisco_nuts_source_means_gisco_countries(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from metacluster import ManifestError, load_manifest
+from metacluster._errors import InputFileError
+from metacluster.cli import main
+from metacluster.helix import load_synonyms
 from metacluster.manifest import Manifest, MapEntry, as_manifest
 
 GOOD = """
@@ -152,6 +156,36 @@ def test_toml_syntax_error_gives_the_line(layers: Path) -> None:
     path = write(layers, GOOD.replace('cluster = "Lazio"', "cluster = Lazio"))
     with pytest.raises(ManifestError, match=rf"meta\.toml: not valid TOML: .*line {line}\b"):
         load_manifest(path)
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "a = " + "[" * DEEP + "]" * DEEP,
+        "a = " + "{b = " * DEEP + "1" + "}" * DEEP,
+        "a = " + "[{b = " * (DEEP // 2) + "1" + "}]" * (DEEP // 2),
+    ],
+    ids=["arrays", "inline tables", "both"],
+)
+def test_a_manifest_nested_100_000_deep_is_one_clear_error(layers: Path, nested: str) -> None:
+    path = write(layers, nested + "\n" + GOOD)
+    with pytest.raises(ManifestError, match=r"^meta\.toml: not a usable manifest: arrays or "):
+        load_manifest(path)
+    result = CliRunner().invoke(main, ["merge", str(path), "-o", "-"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith(
+        "Error: meta.toml: not a usable manifest: arrays or tables nested too deeply."
+    )
+
+
+def test_a_helix_synonyms_file_nested_deeply_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "helix.toml"
+    path.write_text("academia = " + "[" * DEEP + "]" * DEEP + "\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"^helix\.toml: is not a usable synonyms file"):
+        load_synonyms(path)
 
 
 def test_missing_manifest(tmp_path: Path) -> None:
