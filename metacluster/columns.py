@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 from metacluster._errors import InputFileError
@@ -324,14 +325,16 @@ def _token_match(column: str) -> tuple[str, int]:
     return "", 0
 
 
-def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[str, str]:
+def map_columns(raw: RawLayer, explicit: Mapping[str, str | None] | None = None) -> dict[str, str]:
     """Which file column feeds each schema column: the explicit mapping, then aliases.
 
+    A schema column mapped to None is fed by no column (a user turning off a wrong guess).
     Raises InputFileError for a mapping key that is not a schema column, or a mapped
     column the file does not have (listing the columns it has).
     """
     available = [str(c) for c in raw.frame.columns]
     mapping: dict[str, str] = {}
+    unused: set[str] = set()
     for target, source in (explicit or {}).items():
         if target not in MAPPING_KEYS:
             raise InputFileError(
@@ -339,6 +342,9 @@ def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[s
                 f"the column mapping names {target!r}, which is not a column metacluster fills",
                 f"Use keys among: {', '.join(MAPPING_KEYS)}",
             )
+        if source is None:
+            unused.add(target)
+            continue
         matches = [c for c in available if c == source] or [
             c for c in available if column_key(c) == column_key(source)
         ]
@@ -357,7 +363,7 @@ def map_columns(raw: RawLayer, explicit: dict[str, str] | None = None) -> dict[s
         if not target:  # no whole-name alias: try the header's words
             target, rank = _token_match(column)
             rank = _TOKEN_RANK + rank * len(available) + position
-        if target and target not in mapping and column not in used:
+        if target and target not in mapping and target not in unused and column not in used:
             candidates.setdefault(target, []).append((rank, column))
     for target, found in candidates.items():
         found.sort()

@@ -92,7 +92,7 @@ class MapEntry:
     home_nuts: str | None = None
     country: str | None = None
     sheet: str | None = None
-    columns: dict[str, str] | None = field(default=None, hash=False)
+    columns: dict[str, str | None] | None = field(default=None, hash=False)
     helix: str | None = None
 
 

@@ -284,6 +284,9 @@ def _actor_ids(file_name: str, layers: list[str | None], rows: list[int]) -> lis
     ]
 
 
+PREVIEW_ROWS: Final = 5
+"""Rows of the file kept in ``ImportResult.preview``."""
+
 CARRIED_LISTS: Final = ("regional_cluster", "source_maps", "merge_conflicts")
 """List columns of metacluster's own exports (written as "a; b"), read back as lists."""
 
@@ -397,7 +400,7 @@ def _actors_table(
 def normalise(
     raw: RawLayer,
     *,
-    columns: dict[str, str] | None = None,
+    columns: dict[str, str | None] | None = None,
     country: str | None = None,
     crs: Any = None,
     helix_default: str | None = None,
@@ -410,7 +413,8 @@ def normalise(
     raw
         What a reader gave.
     columns
-        Explicit mapping, schema column (or ``lat``/``lon``/``latlon``) → file column.
+        Explicit mapping, schema column (or ``lat``/``lon``/``latlon``) → file column
+        (None: no column).
     country
         Default country for rows that give none (code or name).
     crs
@@ -568,4 +572,5 @@ def normalise(
         folded=folded,
         columns=mapping,
         participations=participation_rows,
+        preview=raw.frame.head(PREVIEW_ROWS).reset_index(drop=True),
     )

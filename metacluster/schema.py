@@ -165,6 +165,9 @@ class ImportResult:
     """Which file column fed each schema column (given or guessed), for users to check."""
     participations: int = 0
     """Rows that name a project (participations), folded or not."""
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The first rows of the file as read (its own columns, cells as text), so that a user
+    can check the column mapping against them (the app's upload)."""
 
     @property
     def accepted(self) -> int:

@@ -477,6 +477,72 @@ def test_a_bad_upload_shows_the_readers_message_not_a_traceback() -> None:
     assert at.title[0].value == load_manifest(SMARTCULTURE).title  # the bundled data stays
 
 
+MAPPING_CSV = (
+    b"Organisation;Sort;lat;lon;country\n"
+    b"Alpha;academia;50.63;3.06;FR\n"
+    b"Beta;business;50.64;3.07;FR\n"
+    b"Gamma;;50.65;3.08;FR\n"
+    b"Delta;;41.72;44.79;GE\n"  # Tbilisi: outside NUTS
+    b"Epsilon;;41.65;41.64;GE\n"  # Batumi
+)
+
+
+def helix_colours(at: AppTest) -> list[list[int]]:
+    return sorted(row["c"] for row in layer(at, "actors")["data"])
+
+
+def test_the_upload_mapping_step_shows_the_guess_and_takes_corrections() -> None:
+    from metacluster.schema import HELIX_COLOURS
+    from metacluster.ui import mapping
+
+    at = start()
+    at.file_uploader(key="upload_files").set_value(("mapping.csv", MAPPING_CSV, "text/csv"))
+    rerun(at)
+    unknown = list(HELIX_COLOURS["unknown"])
+    assert helix_colours(at) == [unknown] * 5  # "Sort" is not a helix header: not guessed
+    key = mapping.widget_key("mapping.csv", "helix")
+    assert at.selectbox(key=key).value == mapping.NOT_USED
+    assert at.selectbox(key=mapping.widget_key("mapping.csv", "name")).value == "Organisation"
+    preview = next(d.value for d in at.dataframe if "Sort" in d.value.columns)
+    assert preview["Organisation"].tolist() == ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"]
+    # the import report counts the actors outside NUTS per country; the summary does not
+    # claim complete regions when most helices are unknown
+    assert any(c.value == "Outside every NUTS region, per country: GE 2" for c in at.caption)
+    assert not any("all four helices" in s.value for s in at.success)
+    assert any("100% of the actors have an unknown helix" in w.value for w in at.warning)
+
+    at.selectbox(key=key).set_value("Sort")
+    rerun(at)
+    academia, business = list(HELIX_COLOURS["academia"]), list(HELIX_COLOURS["business"])
+    assert helix_colours(at) == sorted([academia, business, unknown, unknown, unknown])
+    assert at.session_state[mapping.MAPPINGS]["mapping.csv"]["helix"] == "Sort"
+
+    at.selectbox(key=mapping.HELIX_BOX).set_value("civil_society")
+    rerun(at)
+    civil = list(HELIX_COLOURS["civil_society"])
+    assert helix_colours(at) == sorted([academia, business, civil, civil, civil])
+
+    # remembered per file name: the same file uploaded again keeps its columns
+    at.button(key="upload_clear").click()
+    rerun(at)
+    at.file_uploader(key="upload_files").set_value(("mapping.csv", MAPPING_CSV, "text/csv"))
+    rerun(at)
+    assert helix_colours(at) == sorted([academia, business, civil, civil, civil])
+    at.button(key=mapping.widget_key("mapping.csv", "reset")).click()
+    rerun(at)
+    assert at.selectbox(key=key).value == mapping.NOT_USED
+    assert mapping.widget_key("mapping.csv", "reset") not in [b.key for b in at.button]
+
+
+def test_an_upload_outside_nuts_is_not_called_complete() -> None:
+    at = start()
+    outside = b"name,helix,lat,lon,country\nTbilisi State University,academia,41.72,44.79,GE\n"
+    at.file_uploader(key="upload_files").set_value(("georgia.csv", outside, "text/csv"))
+    rerun(at)
+    assert not any("all four helices" in s.value for s in at.success)
+    assert any(i.value.startswith("No region has actors") for i in at.info)
+
+
 # --- map and details ------------------------------------------------------------------
 
 

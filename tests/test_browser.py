@@ -299,6 +299,12 @@ def test_land_outside_nuts_is_land_not_sea(app_url: str, browser: Browser, tmp_p
     expect(page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)).to_have_text(
         "2 of 2 actors", timeout=UPLOAD_TIMEOUT_MS
     )
+    # the mapping step shows the guessed columns (one select box per role) and the rows
+    step = page.get_by_test_id("stExpander").filter(has_text="Columns of your upload")
+    expect(step.get_by_text("ukraine.csv: the columns used for each role")).to_be_visible()
+    boxes = step.get_by_test_id("stSelectbox")
+    expect(boxes.nth(2)).to_contain_text("latitude")  # default helix, name, latitude…
+    expect(step.get_by_test_id("stDataFrame")).to_be_visible()
     page.wait_for_timeout(1_500)
     canvas = _map_canvas(page)
     box = canvas.bounding_box()

@@ -332,3 +332,15 @@ def test_actor_ids_are_stable_and_depend_on_file_layer_and_row() -> None:
 def test_unknown_crs_option_raises() -> None:
     with pytest.raises(InputFileError, match="'EPSG:0' is not understood"):
         normalise(make_raw({"name": ["A"], "x": ["1"], "y": ["2"]}), crs="EPSG:0")
+
+
+def test_a_column_mapped_to_none_is_not_guessed() -> None:
+    raw = make_raw({"Name": ["A"], "Type": ["Museum"], "lat": ["50.6"], "lon": ["3.1"]})
+    assert map_columns(raw)["helix"] == "Type"
+    assert "helix" not in map_columns(make_raw({"Name": ["A"], "Type": ["x"]}), {"helix": None})
+    result = normalise(raw, columns={"helix": None})
+    assert "helix" not in result.columns
+    assert result.actors["Type"].tolist() == ["Museum"]  # kept as an extra column
+    assert result.preview.to_dict("records") == [
+        {"Name": "A", "Type": "Museum", "lat": "50.6", "lon": "3.1"}
+    ]

@@ -8,6 +8,7 @@ import pytest
 from metacluster.aggregate import cluster_helix_counts
 from metacluster.merge import MergeReport
 from metacluster.schema import (
+    HELICES,
     HELIX_LABELS,
     REJECT_COLUMNS,
     WARNING_COLUMNS,
@@ -156,3 +157,30 @@ def test_import_table_has_one_row_per_map() -> None:
             "Reasons": "no usable location (2)",
         }
     ]
+
+
+def test_the_summary_claims_complete_regions_only_with_regions_and_known_helices() -> None:
+    complete = pd.DataFrame({"n_total": [4, 0], "missing_helices": [[], list(HELICES)]})
+    known = pd.Series(["academia", "business", "government", "civil_society"])
+    assert panels.coverage_verdict(complete, known) == (
+        "success",
+        "Every region with actors has all four helices.",
+    )
+    mostly_unknown = pd.Series(["academia", "unknown", None, "odd"])
+    kind, text = panels.coverage_verdict(complete, mostly_unknown)
+    assert kind == "warning" and text.startswith("75% of the actors have an unknown helix")
+    no_regions = complete.iloc[1:]
+    assert panels.coverage_verdict(no_regions, known)[0] == "info"
+    assert panels.coverage_verdict(complete.iloc[:0], known)[0] == "info"
+    incomplete = pd.DataFrame({"n_total": [4], "missing_helices": [["business"]]})
+    assert panels.coverage_verdict(incomplete, known) is None  # the table says it
+
+
+def test_the_card_shows_the_consistency_flags() -> None:
+    actor = sample_actors().iloc[4].copy()
+    actor["code_suspect"] = "nuts_code ES4 is Centro (ES) (NUTS-1), not the row's region"
+    actor["country_conflict"] = None
+    fields = panels.actor_fields(actor)
+    card = dict(zip(fields["Field"], fields["Value"], strict=True))
+    assert card["Code suspect"].startswith("nuts_code ES4 is Centro (ES)")
+    assert "Country conflict" not in card

@@ -188,7 +188,7 @@ def _known_suffixes() -> list[str]:
 def read_layer(
     path: str | Path,
     *,
-    columns: dict[str, str] | None = None,
+    columns: dict[str, str | None] | None = None,
     sheet: str | int | None = None,
     country: str | None = None,
     layer: str | None = None,
@@ -205,7 +205,8 @@ def read_layer(
         A KML/KMZ, CSV/TSV, XLSX, GeoJSON, JSON (CORDIS too), GeoPackage or Shapefile.
     columns
         Explicit mapping, schema column → the file's column (keys: schema columns plus
-        ``lat``, ``lon``, ``latlon``); overrides automatic detection.
+        ``lat``, ``lon``, ``latlon``); overrides automatic detection. A column mapped to
+        None is fed by no file column.
     sheet
         Excel sheet name or 0-based index; default the first sheet with data.
     country

@@ -8,5 +8,6 @@
 - ``export``: download buttons, bytes from ``metacluster.export.render`` like the CLI;
 - ``present``: presentation mode and the region-by-region tour;
 - ``upload``: layer files uploaded in the browser, merged like regional maps;
+- ``mapping``: the upload's column mapping step (guessed, shown with a preview, editable);
 - ``guard``: domain errors shown as ``st.error``, in one place;
 """

@@ -15,6 +15,7 @@ actors), an upload, or a manifest in ``layers/`` chosen by its partnership title
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -272,13 +273,22 @@ def safe_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def load_upload(files: Sequence[tuple[str, bytes]], year: int | None = None) -> Dataset:
+def load_upload(
+    files: Sequence[tuple[str, bytes]],
+    year: int | None = None,
+    *,
+    columns: Mapping[str, Mapping[str, str | None]] | None = None,
+    helix_default: str | None = None,
+) -> Dataset:
     """Uploaded layer files merged as one regional map each (like ``Manifest.from_files``).
 
-    Cached on the names and bytes, so the same upload is merged once; the files are written
-    under plain names (``safe_name``) to a temporary folder that is removed as soon as the
-    merge is done, whether it succeeds or not. Files over ``settings.max_file_bytes`` are
-    refused before anything is written.
+    ``columns`` maps an uploaded file's name to its column mapping (``read_layer``'s
+    ``columns``: the user's corrections of the guessed one); ``helix_default`` is the helix
+    of actors nothing else tags (a manifest's ``helix``). Cached on the names, bytes and
+    these options, so the same upload is merged once; the files are written under plain
+    names (``safe_name``) to a temporary folder that is removed as soon as the merge is
+    done, whether it succeeds or not. Files over ``settings.max_file_bytes`` are refused
+    before anything is written.
     """
     taken: set[str] = set()
     named = []
@@ -293,8 +303,13 @@ def load_upload(files: Sequence[tuple[str, bytes]], year: int | None = None) -> 
             )
         taken.add(safe)
         named.append((safe, data))
-    digest = _version(tuple((name, hashlib.sha256(data).hexdigest()) for name, data in named))
-    return _merged_upload(digest, year, source_key(), tuple(named))
+    mappings = tuple(tuple(sorted((columns or {}).get(name, {}).items())) for name, _ in files)
+    digest = _version(
+        tuple((name, hashlib.sha256(data).hexdigest()) for name, data in named),
+        mappings,
+        helix_default,
+    )
+    return _merged_upload(digest, year, source_key(), tuple(named), mappings, helix_default)
 
 
 @st.cache_resource(show_spinner="Merging the uploaded maps…", max_entries=4)
@@ -303,6 +318,8 @@ def _merged_upload(
     year: int | None,
     source: tuple[object, ...],
     _files: tuple[tuple[str, bytes], ...],
+    _mappings: tuple[tuple[tuple[str, str | None], ...], ...],
+    _helix_default: str | None,
 ) -> Dataset:
     with tempfile.TemporaryDirectory(prefix="metacluster-upload-") as folder:
         paths = []
@@ -310,7 +327,12 @@ def _merged_upload(
             path = Path(folder) / name
             path.write_bytes(data)
             paths.append(path)
-        manifest = Manifest.from_files(paths)
+        manifest = Manifest.from_files(paths).with_defaults(helix=_helix_default)
+        maps = tuple(
+            dataclasses.replace(entry, columns=dict(mapping) or None)
+            for entry, mapping in zip(manifest.maps, _mappings, strict=True)
+        )
+        manifest = dataclasses.replace(manifest, maps=maps)
         # No file times for an upload: the time of its (one, cached) merge stands for them.
         merged_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         return _from_merge(

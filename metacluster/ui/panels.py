@@ -22,6 +22,7 @@ from metacluster.schema import (
     HELIX_LABELS,
     UNKNOWN_HELIX,
     actors_per_helix,
+    helix_or_unknown,
 )
 from metacluster.ui import data
 from metacluster.ui import links as links_ui
@@ -267,6 +268,35 @@ def missing_helices_table(regions_table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["Actors", "Region"], ascending=[False, True]).reset_index(drop=True)
 
 
+UNKNOWN_SHARE_WARNING: Final = 0.5
+"""Above this share of actors with an unknown helix, a region's missing helices may only
+be untagged ones: the summary says so instead of reporting complete regions."""
+
+
+def coverage_verdict(regions_table: pd.DataFrame, helix: pd.Series) -> tuple[str, str] | None:
+    """What the summary says above the regions missing a helix, as (Streamlit function,
+    text); None when the table says it all. "Every region … has all four helices" only when
+    there are regions with actors and most actors have a known helix."""
+    with_actors = regions_table[regions_table["n_total"] > 0] if len(regions_table) else None
+    unknown = float((helix_or_unknown(helix) == UNKNOWN_HELIX).mean()) if len(helix) else 0.0
+    if with_actors is None or with_actors.empty:
+        return (
+            "info",
+            "No region has actors, so none can be checked for missing helices (the shown "
+            "actors lie outside every NUTS region, or none match the filters).",
+        )
+    if unknown > UNKNOWN_SHARE_WARNING:
+        return (
+            "warning",
+            f"{unknown:.0%} of the actors have an unknown helix: a region may have helices "
+            "that are not tagged, and regions that look complete may not be. Map the file's "
+            "type column or set a default helix.",
+        )
+    if (with_actors["missing_helices"].map(len) == 0).all():
+        return "success", "Every region with actors has all four helices."
+    return None
+
+
 def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
     """Actors per helix per regional cluster; regions with missing helices."""
     key = data.filters_key(shown.view.filters)
@@ -278,9 +308,11 @@ def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
         st.info("No actors match the filters.")
     st.subheader(f"Regions missing a helix (NUTS {shown.view.level})", anchor=False)
     table = missing_helices_table(regions_table)
-    if table.empty:
-        st.success("Every region with actors has all four helices.")
-    else:
+    verdict = coverage_verdict(regions_table, shown.actors["helix"])
+    if verdict is not None:
+        kind, text = verdict
+        getattr(st, kind)(text)
+    if not table.empty:
         st.dataframe(table, hide_index=True, width="stretch")
         with st.expander("Find partners for a region missing a helix"):
             links_ui.find_partners_for_missing(shown, regions_table)
@@ -365,6 +397,8 @@ def import_report(
             key=f"{key}_rejects",
             icon=":material/download:",
         )
+    if report.outside_nuts:
+        st.caption("Outside every NUTS region, per country: " + outside_text(report.outside_nuts))
     if len(unmatched):
         with st.expander(counted(len(unmatched), "actor") + " outside every NUTS region"):
             st.caption(
@@ -379,6 +413,15 @@ def import_report(
     if len(report.warnings):
         with st.expander(counted(len(report.warnings), "warning")):
             st.dataframe(blank_missing(report.warnings), hide_index=True, width="stretch")
+
+
+def outside_text(outside: dict[str, int]) -> str:
+    """Actors outside NUTS per country, most first, as text.
+
+    >>> outside_text({"GE": 3, "US": 1})
+    'GE 3, US 1'
+    """
+    return ", ".join(f"{escape_markdown(country)} {count:,}" for country, count in outside.items())
 
 
 def unmatched_actors(actors: pd.DataFrame) -> pd.DataFrame:

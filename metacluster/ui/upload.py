@@ -4,6 +4,7 @@ The files (KML/KMZ, CSV, XLSX, GeoJSON) are kept in the session as (name, bytes)
 survive presentation mode; ``data.load_upload`` writes them under sanitised names to a
 temporary folder that is removed once they are merged. A file that cannot be read shows
 the reader's message (``guard``); rows that were rejected are listed in the import report.
+The guessed column mapping of each file can be checked and corrected (``mapping``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Final
 
 import streamlit as st
 
-from metacluster.ui import data, guard, panels
+from metacluster.ui import data, guard, mapping, panels
 from metacluster.ui.state import View
 
 UPLOADER: Final = "upload_files"
@@ -69,10 +70,15 @@ def uploader(view: View, *, year: int | None) -> data.Dataset | None:
         return None
     dataset = None
     with guard.shown_errors():
-        dataset = data.load_upload(files, year)
+        dataset = mapping.load(files, year)
     if dataset is not None and not view.present:
         with st.expander(
             "Import report of your upload", expanded=True, icon=":material/upload_file:"
         ):
             panels.import_report(dataset.report, dataset.actors, key="upload")
+        if dataset.report is not None:
+            with st.expander(
+                "Columns of your upload", expanded=True, icon=":material/table_chart:"
+            ):
+                mapping.mapping_step(files, dataset.report.imports)
     return dataset
