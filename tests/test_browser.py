@@ -302,8 +302,7 @@ def test_land_outside_nuts_is_land_not_sea(app_url: str, browser: Browser, tmp_p
     # the mapping step shows the guessed columns (one select box per role) and the rows
     step = page.get_by_test_id("stExpander").filter(has_text="Columns of your upload")
     expect(step.get_by_text("ukraine.csv: the columns used for each role")).to_be_visible()
-    boxes = step.get_by_test_id("stSelectbox")
-    expect(boxes.nth(2)).to_contain_text("latitude")  # default helix, name, latitude…
+    expect(step.get_by_role("combobox", name="Latitude", exact=True)).to_have_value("latitude")
     expect(step.get_by_test_id("stDataFrame")).to_be_visible()
     page.wait_for_timeout(1_500)
     canvas = _map_canvas(page)
