@@ -487,7 +487,42 @@ NAME_KEYWORDS: dict[str, tuple[str, ...]] = {
         "lycee",
         "gymnasium",
     ),
-    "business": ("genossenschaft", "cooperative", "cooperativa", "cooperatief"),
+    "business": (
+        "genossenschaft",
+        "cooperative",
+        "cooperativa",
+        "cooperatief",
+        # shops, cafés and trades: what a map of a town's places is full of
+        "shop",
+        "store",
+        "boutique",
+        "magasin",
+        "winkel",
+        "tienda",
+        "negozio",
+        "cafe",
+        "coffee shop",
+        "restaurant",
+        "brasserie",
+        "bistro",
+        "pizzeria",
+        "bakery",
+        "boulangerie",
+        "bakkerij",
+        "backerei",
+        "brewery",
+        "brouwerij",
+        "brauerei",
+        "barber",
+        "barbershop",
+        "kapsalon",
+        "coiffeur",
+        "friseur",
+        "pharmacy",
+        "pharmacie",
+        "apotheek",
+        "apotheke",
+    ),
     "government": (
         "ministere",
         "ministerium",
@@ -513,6 +548,14 @@ NAME_KEYWORDS: dict[str, tuple[str, ...]] = {
         "agence nationale",
         "bundesamt",
         "landesamt",
+        "hotel de ville",
+        "stadhuis",
+        "gemeentehuis",
+        "rathaus",
+        "police",
+        "politie",
+        "polizei",
+        "gendarmerie",
     ),
     "civil_society": (
         "verein",
@@ -567,11 +610,75 @@ NAME_KEYWORDS: dict[str, tuple[str, ...]] = {
         "kunsthalle",
         "kunstverein",
         "collectif",
+        # places of worship: religious communities are civil society
+        "church",
+        "eglise",
+        "iglesia",
+        "chiesa",
+        "kirche",
+        "kerk",
+        "cathedral",
+        "cathedrale",
+        "kathedrale",
+        "catedral",
+        "cattedrale",
+        "basilica",
+        "basilique",
+        "chapel",
+        "chapelle",
+        "kapel",
+        "kapelle",
+        "capilla",
+        "cappella",
+        "abbey",
+        "monastery",
+        "monastere",
+        "kloster",
+        "klooster",
+        "monasterio",
+        "synagogue",
+        "synagoge",
+        "mosque",
+        "mosquee",
+        "moschee",
+        "mezquita",
+        "moskee",
+        "parish",
+        "paroisse",
+        "pfarrei",
+        "parochie",
     ),
 }
 """Words in an organisation's *name* that mark its helix (beside ``KEYWORDS``): schools,
-public bodies, cooperatives, associations and cultural institutions. For rows that no
-column tagged: a legal form decides, else the first such word in the name."""
+public bodies and town halls, cooperatives, shops and trades, associations, cultural
+institutions and places of worship. For rows that no column tagged: a legal form decides,
+else the first such word in the name."""
+
+COMPOUND_HEADS: dict[str, tuple[str, ...]] = {
+    "academia": ("schule", "school", "akademie", "institut", "instituut"),
+    "business": ("winkel", "cafe", "bedrijf", "fabriek", "fabrik", "bakkerij", "brouwerij"),
+    "government": ("ministerium", "verwaltung", "stadhuis", "gemeentehuis", "rathaus"),
+    "civil_society": (
+        "museum",
+        "bibliothek",
+        "bibliotheek",
+        "bibliotek",
+        "theater",
+        "archiv",
+        "archief",
+        "verein",
+        "vereniging",
+        "stiftung",
+        "stichting",
+        "kirche",
+        "kerk",
+        "kapelle",
+        "kapel",
+    ),
+}
+"""Words that also mark the helix at the end of a longer word: German, Dutch and the
+Nordic languages write compounds whose last part is the kind of place ("Stadtmuseum",
+"Grundschule", "Stripwinkel", "Kattencafé", "Dorpskerk")."""
 
 
 def load_synonyms(path: str | Path) -> dict[str, dict[str, tuple[str, ...]]]:
@@ -597,7 +704,7 @@ def load_synonyms(path: str | Path) -> dict[str, dict[str, tuple[str, ...]]]:
         raise InputFileError(
             path,
             "is not a usable synonyms file: arrays or tables nested too deeply",
-            "Write one list of words per helix, e.g. academia = [\"Hochschule\"]",
+            'Write one list of words per helix, e.g. academia = ["Hochschule"]',
         ) from error
     keywords = data.pop("keywords", {})
     result = {"synonyms": _words(path, data), "keywords": _words(path, keywords)}
@@ -683,8 +790,18 @@ def _helix_of_name(folded: str, extra_keywords: Words | None) -> str:
     if len(legal) == 1:
         return legal.pop()
     pattern, helix_of = _keyword_pattern(KEYWORDS, extra_keywords, NAME_KEYWORDS)
-    first = pattern.search(folded)
-    return helix_of[first.group(0)] if first else UNKNOWN_HELIX
+    found = [(m.start(), helix_of[m.group(0)]) for m in [pattern.search(folded)] if m]
+    compound, head_of = _compound_pattern()
+    found += [(m.start(), head_of[m.group(1)]) for m in [compound.search(folded)] if m]
+    return min(found)[1] if found else UNKNOWN_HELIX
+
+
+@lru_cache(maxsize=1)
+def _compound_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    """A word that ends in one of ``COMPOUND_HEADS`` (longer than the head itself)."""
+    head_of = {fold(w): helix for helix, words in COMPOUND_HEADS.items() for w in words}
+    heads = sorted(head_of, key=len, reverse=True)
+    return re.compile(r"\b\w+?(" + "|".join(map(re.escape, heads)) + r")\b"), head_of
 
 
 def helix_of(

@@ -156,6 +156,17 @@ def test_real_genk_export_keeps_the_route_as_a_flagged_point(realdata: Path) -> 
     assert "7. Poëzierek in de bib" in set(stops["name"])
     assert stops["position_note"].isna().all()
 
+    # a walk past the town's places: those named by their kind get a helix from the name
+    # (town hall, library, shop, café, barber, chapel; Dutch compounds too), the benches,
+    # poles and trees (not organisations) stay unknown
+    helix = dict(zip(stops["name"], stops["helix"], strict=True))
+    assert helix["1. Gevel Stadhuis"] == helix["28. Oud Gemeentehuis"] == "government"
+    assert helix["6. Bibliotheek"] == helix["34. Kapel"] == "civil_society"
+    assert helix['14. Stripwinkel "Het Negende Labyrint"'] == "business"
+    assert helix["22. MAU Kattencafé"] == helix["29. Barbershop Cesar"] == "business"
+    assert helix["9. Boom"] == helix["16. Bankje"] == helix["59. Lantaarnpaal"] == "unknown"
+    assert (stops["helix"] == "unknown").sum() == 59
+
 
 def test_real_paris_export_names_the_unnamed_layer(realdata: Path) -> None:
     result = read_layer(realdata / "mymaps-paris-unnamed-layer-doc.kml")
@@ -166,7 +177,7 @@ def test_real_paris_export_names_the_unnamed_layer(realdata: Path) -> None:
     assert (point.x, point.y) == pytest.approx((2.28717860000006, 48.8629697), abs=1e-6)
     assert list(result.warnings["message"]) == [
         "1 layer(s) have no name; called them 'mymaps-paris-unnamed-layer-doc'",
-        "19 actor(s) have no helix value and nothing in their names says it: helix unknown; "
+        "17 actor(s) have no helix value and nothing in their names says it: helix unknown; "
         "add a helix column (academia, business, government, civil_society) or give the map a "
         'default helix (helix = "…" in the manifest, --helix-default)',
     ]

@@ -86,6 +86,26 @@ def test_german_legal_forms_and_short_names() -> None:
         ("Musée de la Région", "civil_society"),  # the first word names the kind
         ("Ville de Lyon", "government"),
         ("Acme Widgets", UNKNOWN_HELIX),
+        # compounds whose last part names the kind (German, Dutch, Nordic)
+        ("Stadtmuseum Jena", "civil_society"),
+        ("Volkshochschule Kassel", "academia"),
+        ("Basisschool De Regenboog", "academia"),
+        ("Dorpskerk Zeist", "civil_society"),
+        ("Stripwinkel Het Labyrint", "business"),
+        ("MAU Kattencafé", "business"),
+        ("Museum", "civil_society"),  # a head alone is a plain keyword
+        ("Samtweberei Krefeld", UNKNOWN_HELIX),  # a head inside a word is not an end
+        # places of worship, town halls, shops and trades
+        ("Cathédrale Notre-Dame de Paris", "civil_society"),
+        ("Sainte-Chapelle", "civil_society"),
+        ("Hôtel de Ville de Paris", "government"),
+        ("Rathaus Schöneberg", "government"),
+        ("Boulangerie Dupont", "business"),
+        ("Barbershop Cesar", "business"),
+        # a compound's last part names the kind; else the first word naming one decides
+        ("Museumscafé", "business"),
+        ("Café du Musée", "business"),
+        ("Musée et café", "civil_society"),
     ],
 )
 def test_names_and_legal_forms(name: str, expected: str) -> None:
