@@ -20,6 +20,7 @@ import shapely
 from metacluster import geocode
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
+from metacluster.read._raw import check_crs
 from metacluster.schema import CRS, EUROPE_BBOX
 
 if TYPE_CHECKING:
@@ -269,13 +270,16 @@ def swap_evidence(
 
 
 def crs_option(raw: RawLayer, crs: Any) -> pyproj.CRS | None:
+    """The ``crs=`` option (``--crs``, a manifest's ``crs``) as a CRS that gives positions
+    on the Earth's surface (``check_crs``: geocentric or engineering systems refused)."""
     if crs is None:
         return None
     try:
-        return pyproj.CRS.from_user_input(crs)
+        parsed = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as e:
         raise InputFileError(
             raw.file,
             f"the coordinate system {crs!r} is not understood",
             "Give an EPSG code such as EPSG:3035",
         ) from e
+    return check_crs(raw.file, parsed, given=f"the crs option {crs!r}")

@@ -251,6 +251,29 @@ def test_a_gml_whose_schema_and_links_point_at_the_local_network_fetches_nothing
     assert requests == []
 
 
+def test_reading_a_gml_writes_nothing_beside_it_and_reads_no_schema_lying_there(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "actors.gml"
+    path.write_text(
+        '<?xml version="1.0"?>\n<ogr:FeatureCollection xmlns:ogr="http://ogr.maptools.org/" '
+        'xmlns:gml="http://www.opengis.net/gml"><gml:featureMember><ogr:actors>'
+        "<ogr:geometryProperty><gml:Point><gml:coordinates>3.0573,50.6292</gml:coordinates>"
+        "</gml:Point></ogr:geometryProperty><ogr:name>Lille Campus</ogr:name>"
+        "</ogr:actors></gml:featureMember></ogr:FeatureCollection>\n"
+    )
+    # a schema beside the file that would rename the layer and drop the name if GDAL read it
+    (tmp_path / "actors.gfs").write_text(
+        "<GMLFeatureClassList><GMLFeatureClass><Name>planted</Name>"
+        "<ElementPath>actors</ElementPath></GMLFeatureClass></GMLFeatureClassList>"
+    )
+    before = sorted(tmp_path.iterdir())
+    result = read_layer(path)
+    assert result.actors["name"].tolist() == ["Lille Campus"]
+    assert result.actors["source_layer"].tolist() == ["actors"]
+    assert sorted(tmp_path.iterdir()) == before  # GDAL's .gfs went to a private folder
+
+
 def test_a_shapefile_is_opened_by_the_shapefile_driver_only(tmp_path: Path) -> None:
     path = tmp_path / "actors.shp"
     gpd.GeoDataFrame({"name": ["Aalborg"]}, geometry=[shapely.Point(9.9, 57.0)], crs=4326).to_file(

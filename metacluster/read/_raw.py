@@ -198,21 +198,28 @@ def check_table_limits(file: Path, rows: int, columns: int) -> None:
         )
 
 
-def check_crs(file: Path, crs: pyproj.CRS | None) -> pyproj.CRS | None:
-    """A file's CRS if positions on the Earth's surface can be had from it: geographic or
+def check_crs(
+    file: Path, crs: pyproj.CRS | None, *, given: str | None = None
+) -> pyproj.CRS | None:
+    """A CRS if positions on the Earth's surface can be had from it: geographic or
     projected, on an Earth ellipsoid. Geocentric (EPSG:4978), engineering, vertical and
-    other planets' systems would give nonsense positions, so they are refused."""
+    other planets' systems would give nonsense positions, so they are refused.
+
+    ``given`` says where the CRS came from when it is not the file's own (the ``crs=``
+    option)."""
     if crs is None:
         return None
     earth = crs.ellipsoid is not None and abs(crs.ellipsoid.semi_major_metre - 6_378_000) < 50_000
     if crs.is_geocentric or not (crs.is_geographic or crs.is_projected) or not earth:
+        uses = f"{given} names" if given else "uses"
         raise InputFileError(
             file,
-            f"uses the coordinate system {crs.name!r} ({crs.type_name}), which does not give "
-            "positions on the "
-            "Earth's surface (it is not a geographic or projected system on an Earth "
-            "ellipsoid)",
-            "Export the layer in WGS84 longitude/latitude (EPSG:4326) or a projected system",
+            f"{uses} the coordinate system {crs.name!r} ({crs.type_name}), which does not "
+            "give positions on the Earth's surface (it is not a geographic or projected "
+            "system on an Earth ellipsoid)",
+            "Export the layer in WGS84 longitude/latitude (EPSG:4326) or a projected system"
+            if given is None
+            else "Give the geographic or projected system of the coordinates, e.g. EPSG:3035",
         )
     return crs
 

@@ -10,6 +10,9 @@ GDAL actually opened the file with must be the one allowed for the extension.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -59,25 +62,22 @@ def read(path: Path, *, driver: str, layer: str | None = None) -> RawLayer:
             "its path has bytes that are not UTF-8, and GDAL opens files only by a UTF-8 name",
             "Rename the file (and its folders) with a UTF-8 name",
         ) from None
+    source = path
     try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-        if not layers:
-            raise InputFileError(path, "has no layers: nothing to import", "Export it again")
-        opened_by = pyogrio.read_info(path, layer=layers[0])["driver"]
-        if opened_by != driver:
-            raise _unreadable(path, f"GDAL opened it as {opened_by}, not {driver}")
-        if layer is not None and layer not in layers:
+        with _gdal_source(path, driver) as source:
+            frames, chosen = _read_layers(path, source, driver, layer)
+    except ogr_errors.DataSourceError as e:
+        if driver == "GPKG" and "not recognized as being in a supported" in str(e):
+            # GDAL opens a GeoPackage without feature tables only for writing
             raise InputFileError(
-                path, f"has no layer named {layer!r}", f"Choose one of: {', '.join(layers)}"
-            )
-        chosen = [layer] if layer is not None else layers
-        infos = [pyogrio.read_info(path, layer=name) for name in chosen]
-        check_row_limit(path, sum(info["features"] for info in infos))
-        fields = {str(name) for info in infos for name in info["fields"]}
-        check_table_limits(path, sum(info["features"] for info in infos), len(fields))
-        frames = [_spatial(pyogrio.read_dataframe(path, layer=name)) for name in chosen]
+                path,
+                "has no layer of features GDAL can read (an empty GeoPackage, or one holding "
+                "only raster tiles or attribute tables GDAL does not list): nothing to import",
+                "Export the map's actors into it as a layer of points or areas",
+            ) from e
+        raise _unreadable(path, str(e).replace(str(source), path.name)) from e
     except _ERRORS as e:
-        raise _unreadable(path, str(e)) from e
+        raise _unreadable(path, str(e).replace(str(source), path.name)) from e
     crs = check_crs(path, next((f.crs for f in frames if f.crs is not None), None))
     frames = [f.to_crs(crs) if f.crs is not None and f.crs != crs else f for f in frames]
     table = pd.concat(
@@ -90,6 +90,43 @@ def read(path: Path, *, driver: str, layer: str | None = None) -> RawLayer:
         source_layer=[name for name, f in zip(chosen, frames, strict=True) for _ in range(len(f))],
         geometry=gpd.GeoSeries(pd.concat([f.geometry for f in frames], ignore_index=True), crs=crs),
     )
+
+
+def _read_layers(
+    path: Path, source: Path, driver: str, layer: str | None
+) -> tuple[list[gpd.GeoDataFrame], list[str]]:
+    """The chosen layers (all by default) of ``source``, named ``path`` in messages."""
+    layers = [str(name) for name, _ in pyogrio.list_layers(source)]
+    if not layers:
+        raise InputFileError(path, "has no layers: nothing to import", "Export it again")
+    opened_by = pyogrio.read_info(source, layer=layers[0])["driver"]
+    if opened_by != driver:
+        raise _unreadable(path, f"GDAL opened it as {opened_by}, not {driver}")
+    if layer is not None and layer not in layers:
+        raise InputFileError(
+            path, f"has no layer named {layer!r}", f"Choose one of: {', '.join(layers)}"
+        )
+    chosen = [layer] if layer is not None else layers
+    infos = [pyogrio.read_info(source, layer=name) for name in chosen]
+    check_row_limit(path, sum(info["features"] for info in infos))
+    fields = {str(name) for info in infos for name in info["fields"]}
+    check_table_limits(path, sum(info["features"] for info in infos), len(fields))
+    frames = [_spatial(pyogrio.read_dataframe(source, layer=name)) for name in chosen]
+    return frames, chosen
+
+
+@contextlib.contextmanager
+def _gdal_source(path: Path, driver: str) -> Iterator[Path]:
+    """The path GDAL opens. A GML file is opened through a link in an empty private folder:
+    GDAL would otherwise read an ``.xsd`` or ``.gfs`` schema lying beside it and write a
+    ``.gfs`` file there (reading a file must not write into the user's folder)."""
+    if driver != "GML":
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="metacluster-gml-") as folder:
+        link = Path(folder) / "layer.gml"
+        link.symlink_to(path.resolve())
+        yield link
 
 
 def _spatial(frame: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -423,6 +423,38 @@ def _sqlite_payload() -> bytes:
         return path.read_bytes()
 
 
+def _empty_geopackage() -> bytes:
+    """A GeoPackage with its metadata tables and no table of features (zero layers)."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "empty.gpkg"
+        connection = sqlite3.connect(path)
+        connection.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
+        connection.execute("PRAGMA user_version = 10400")
+        connection.execute(
+            "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT "
+            "NULL PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER "
+            "NOT NULL, definition TEXT NOT NULL, description TEXT)"
+        )
+        connection.execute(
+            "CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT "
+            "NOT NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change "
+            "DATETIME NOT NULL DEFAULT '2024-01-01T00:00:00Z', min_x DOUBLE, min_y DOUBLE, "
+            "max_x DOUBLE, max_y DOUBLE, srs_id INTEGER)"
+        )
+        connection.execute(
+            "CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT "
+            "NOT NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT "
+            "NOT NULL, m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, "
+            "column_name))"
+        )
+        connection.commit()
+        connection.close()
+        return path.read_bytes()
+
+
 VRT = (
     b'<OGRVRTDataSource><OGRVRTLayer name="leak"><SrcDataSource>CSV:/etc/passwd'
     b'</SrcDataSource></OGRVRTLayer><OGRVRTLayer name="fetch"><SrcDataSource>'
@@ -620,6 +652,8 @@ BOUNDARY: dict[str, Callable[[], bytes]] = {
     "gml_named_kml.kml": lambda: GML,
     "shapefile_named_gpkg.gpkg": lambda: b"\x00\x00\x27\x0a" + b"\x00" * 96,
     "geojson_named_gml.gml": lambda: _crs_geojson(None),
+    "no_layers.gpkg": _empty_geopackage,
+    "no_layers.gml": lambda: GML.split(b"<gml:featureMember>")[0] + b"</ogr:FeatureCollection>\n",
     "no_extension": lambda: (HEADER + LILLE).encode(),
     "unknown_extension.dat": lambda: (HEADER + LILLE).encode(),
     "double_extension.csv.exe": lambda: (HEADER + LILLE).encode(),
