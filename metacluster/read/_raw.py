@@ -198,9 +198,7 @@ def check_table_limits(file: Path, rows: int, columns: int) -> None:
         )
 
 
-def check_crs(
-    file: Path, crs: pyproj.CRS | None, *, given: str | None = None
-) -> pyproj.CRS | None:
+def check_crs(file: Path, crs: pyproj.CRS | None, *, given: str | None = None) -> pyproj.CRS | None:
     """A CRS if positions on the Earth's surface can be had from it: geographic or
     projected, on an Earth ellipsoid. Geocentric (EPSG:4978), engineering, vertical and
     other planets' systems would give nonsense positions, so they are refused.
