@@ -26,7 +26,7 @@ import shapely
 from metacluster import coordinates, geocode, helix, nuts, projects, settings
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
-from metacluster._text import fold_series, map_unique
+from metacluster._text import fold, fold_series, map_unique
 from metacluster.columns import map_columns
 from metacluster.schema import (
     ACTOR_COLUMNS,
@@ -138,14 +138,37 @@ def _nuts_code(value: str) -> tuple[str | None, str | None]:
     return None, f"invalid NUTS code {value!r} (expected e.g. FRE11): ignored"
 
 
-def _nuts_codes(raw: RawLayer, cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Cleaned NUTS codes (None where blank or invalid) and the mask of invalid ones."""
+_HEADER_LEVEL: Final = re.compile(r"\bnuts ?([0-3])\b")
+"""A NUTS column header that names a level ("nuts2", "NUTS-3 code")."""
+
+
+def _nuts_codes(
+    raw: RawLayer, cells: pd.Series, header: str | None = None
+) -> tuple[pd.Series, np.ndarray]:
+    """Cleaned NUTS codes (None where blank or invalid) and the mask of invalid ones.
+
+    When the column's header names a level ("nuts2"), codes of another level are warned
+    about: "ES4" under "nuts2" is the NUTS-1 region, likely not the one meant."""
     text = _single_value(_text(cells))
     parsed = map_unique(text, _nuts_code)
     code = pd.Series([p[0] if p else None for p in parsed], index=text.index, dtype="object")
     for row, result in enumerate(parsed):
         if result and result[1]:
             raw.warn(result[1], row=raw.source_row[row], layer=layer_of(raw, row))
+    level = _HEADER_LEVEL.search(fold(header)) if header else None
+    if level is not None and code.notna().any():
+        expected = int(level.group(1))
+        levels = code.str.len().fillna(expected + 2).to_numpy(dtype=np.int64) - 2
+        for row in np.flatnonzero(levels != expected):
+            found = levels[row]
+            raw.warn(
+                f"NUTS code {code.iloc[row]} is a level-{found} code in the column "
+                f"{header!r}, which holds level-{expected} codes: the row gets the "
+                f"level-{found} region; check the code",
+                row=raw.source_row[row],
+                layer=layer_of(raw, row),
+                column=header,
+            )
     return code, (text.notna() & code.isna()).to_numpy()
 
 
@@ -466,7 +489,7 @@ def normalise(
     else:
         positions, geometry_crs = coordinates.Positions.empty(n, None), None
     coordinates.from_columns(raw, mapping, positions, outcome)
-    nuts, nuts_invalid = _nuts_codes(raw, cells("nuts_code"))
+    nuts, nuts_invalid = _nuts_codes(raw, cells("nuts_code"), mapping.get("nuts_code"))
     countries = _countries(raw, cells("country"), nuts, default_country)
     coordinates.check_positions(
         raw,

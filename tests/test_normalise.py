@@ -344,3 +344,23 @@ def test_a_column_mapped_to_none_is_not_guessed() -> None:
     assert result.preview.to_dict("records") == [
         {"Name": "A", "Type": "Museum", "lat": "50.6", "lon": "3.1"}
     ]
+
+
+def test_a_code_of_another_level_than_its_column_names_is_warned_about() -> None:
+    raw = make_raw(
+        {
+            "Name": ["A", "B", "C"],
+            "nuts2": ["ES4", "ES43", None],
+            "lat": ["39", "39", "39"],
+            "lon": ["-6", "-6", "-6"],
+        }
+    )
+    result = normalise(raw)
+    messages = [m for m in result.warnings["message"] if "level-" in m]
+    assert messages == [
+        "NUTS code ES4 is a level-1 code in the column 'nuts2', which holds level-2 codes: "
+        "the row gets the level-1 region; check the code"
+    ]
+    assert result.warnings.loc[result.warnings["message"] == messages[0], "row"].tolist() == [1]
+    unnamed = make_raw({"Name": ["A"], "nuts": ["ES4"], "lat": ["39"], "lon": ["-6"]})
+    assert not any("level-" in m for m in normalise(unnamed).warnings["message"])
