@@ -184,3 +184,21 @@ def test_the_card_shows_the_consistency_flags() -> None:
     card = dict(zip(fields["Field"], fields["Value"], strict=True))
     assert card["Code suspect"].startswith("nuts_code ES4 is Centro (ES)")
     assert "Country conflict" not in card
+
+
+def test_flagged_actors_lists_the_rows_with_a_consistency_flag() -> None:
+    actors = pd.DataFrame(
+        {
+            "name": ["A", "B", "C"],
+            "city": ["Mérida", "Lille", "Riyadh"],
+            "country": ["ES", "FR", "SA"],
+            "nuts_match": ["within", "within", "unmatched"],
+            "country_conflict": [None, None, None],
+            "position_suspect": [None, None, "at the centre of SA"],
+            "code_suspect": ["nuts_code ES4 is Centro (ES)", None, None],
+        }
+    )
+    table = panels.flagged_actors(actors)
+    assert table["name"].tolist() == ["A", "C"]
+    assert table["code_suspect"].tolist() == ["nuts_code ES4 is Centro (ES)", ""]
+    assert panels.flagged_actors(actors.drop(columns=list(panels.FLAG_COLUMNS))).empty

@@ -406,6 +406,14 @@ def import_report(
                 "regions of this NUTS version, or too far from the nearest one."
             )
             st.dataframe(blank_missing(unmatched), hide_index=True, width="stretch")
+    flagged = flagged_actors(actors if actors is not None else pd.DataFrame())
+    if len(flagged):
+        with st.expander(counted(len(flagged), "actor") + " flagged by the consistency checks"):
+            st.caption(
+                "Kept as given and never moved: check the stated country, the position or "
+                "the NUTS code of these rows."
+            )
+            st.dataframe(blank_missing(flagged), hide_index=True, width="stretch")
     if report.conflict_count:
         with st.expander(counted(report.conflict_count, "conflict") + " between merged maps"):
             st.caption("Merged actors whose maps disagree; the first map's value is shown.")
@@ -433,6 +441,21 @@ def unmatched_actors(actors: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in ("name", "city", "country", "regional_cluster", "nuts_note") if c in rows]
     table = pd.DataFrame({c: join_lists(rows[c]) for c in columns})
     return table.reset_index(drop=True)
+
+
+FLAG_COLUMNS: Final = ("country_conflict", "position_suspect", "code_suspect")
+"""The join's consistency flags (``schema.NUTS_COLUMNS``), None where nothing is odd."""
+
+
+def flagged_actors(actors: pd.DataFrame) -> pd.DataFrame:
+    """Actors with at least one consistency flag: name, city, country, NUTS match and the
+    flags that are set, for the import report."""
+    flags = [c for c in FLAG_COLUMNS if c in actors]
+    if not flags:
+        return pd.DataFrame(columns=["name", "city", "country", "nuts_match", *FLAG_COLUMNS])
+    rows = actors[actors[flags].notna().any(axis=1)]
+    columns = [c for c in ("name", "city", "country", "nuts_match", *flags) if c in rows]
+    return pd.DataFrame({c: join_lists(rows[c]) for c in columns}).reset_index(drop=True)
 
 
 def blank_missing(table: pd.DataFrame) -> pd.DataFrame:
