@@ -13,7 +13,9 @@ from streamlit.testing.v1 import AppTest
 from metacluster.aggregate import aggregate_regions
 from metacluster.filter import Filters, apply_filters
 from metacluster.links import LinkedLayer, merge_with_links, select_links
+from metacluster.manifest import as_manifest
 from metacluster.partners import suggest_partners
+from metacluster.schema import HELICES, HELIX_LABELS
 from metacluster.ui.panels import escape_markdown
 from tests.conftest import PROJECT_ROOT
 from tests.test_app import mirror_settings, rerun, start  # noqa: F401 (module fixture)
@@ -37,7 +39,8 @@ def test_arcs_are_drawn_toggled_and_follow_the_filters(linked: LinkedLayer) -> N
     assert arcs["@@type"] == "ArcLayer" and arcs["pickable"]
     assert len(arcs["data"]) == len(linked.edges) == 182
     row = arcs["data"][0]
-    assert set(row) == {"s", "t", "c", "w", "h", "tip"} and len(row["s"]) == 2
+    assert set(row) == {"s", "t", "c", "w", "h", "tip", "id"} and len(row["s"]) == 2
+    assert [r["id"] for r in arcs["data"]] == [str(i) for i in range(len(linked.edges))]
     tips = {r["tip"].splitlines()[0] for r in arcs["data"]}
     assert "Brainport Development — Sofia Municipality" in tips
     assert any("Links:" in m.value and "project (167)" in m.value for m in at.markdown)
@@ -60,6 +63,11 @@ def test_arcs_are_drawn_toggled_and_follow_the_filters(linked: LinkedLayer) -> N
     at.sidebar.toggle(key="links_either_end").set_value(True)
     rerun(at)
     assert len(layers(at)["links"]["data"]) == len(either)
+    copied = dict(at.query_params)
+    assert copied["links"] == "either"
+    reopened = start(**copied)  # the copied URL keeps the switch
+    assert reopened.sidebar.toggle(key="links_either_end").value is True
+    assert len(layers(reopened)["links"]["data"]) == len(either)
 
 
 def test_links_tab_shows_the_cluster_matrix(linked: LinkedLayer) -> None:
@@ -126,7 +134,74 @@ def test_actor_card_lists_projects_and_opens_a_partner(linked: LinkedLayer) -> N
     assert any(m.value == f"#### {escape_markdown(first)}" for m in at.markdown)  # its card
 
 
-def test_presentation_tour_shows_the_arcs(linked: LinkedLayer) -> None:
+def test_presentation_tour_shows_the_arcs_with_the_stops_counts(linked: LinkedLayer) -> None:
     at = start(present="1", step="2")
     assert len(layers(at)["links"]["data"]) == len(linked.edges)
-    assert any("Links:" in m.value for m in at.markdown)  # the arc legend, in large type
+    legend = next(m.value for m in at.markdown if "Links:" in m.value)  # large type
+    cluster = as_manifest(SMARTCULTURE).clusters[1]
+    members = linked.actors[linked.actors["regional_cluster"].map(lambda c: cluster in c)]
+    touching = select_links(linked.edges, members["actor_id"], ends="either")
+    counts = touching["kind"].value_counts()
+    assert 0 < len(touching) < len(linked.edges)
+    for kind, count in counts.items():
+        assert f"{kind} ({count:,})" in legend
+    assert f"project ({(linked.edges['kind'] == 'project').sum():,})" not in legend
+
+
+def test_clicking_an_arc_opens_the_link_card_and_its_ends(linked: LinkedLayer) -> None:
+    at = start()
+    edges = linked.edges
+    weights = edges["weight"].where(edges["kind"] == "project", 0.0).to_numpy()
+    position = int(weights.argmax())  # the project link with most shared projects
+    link = edges.iloc[position]
+    row = layers(at)["links"]["data"][position]
+    chart = at.get("deck_gl_json_chart")[0]
+    _set_state(
+        at, chart, {"selection": {"indices": {"links": [position]}, "objects": {"links": [row]}}}
+    )
+    assert any(m.value == "#### project link" for m in at.markdown)
+    ends = next(d for d in at.dataframe if "Actor" in d.value.columns)
+    assert ends.value["Actor"].tolist() == [link["source_name"], link["target_name"]]
+    assert ends.value["Cluster"].tolist() == [link["source_cluster"], link["target_cluster"]]
+    facts = next(m.value for m in at.markdown if m.value.startswith("**Kind:**"))
+    shared = f"**Shared projects ({len(link['projects'])}):** "
+    assert shared + escape_markdown(", ".join(link["projects"])) in facts
+    assert f"**Weight:** {link['weight']:g}" in facts and link["weight"] == len(link["projects"])
+    _set_state(at, ends, {"selection": {"rows": [1], "columns": []}})  # the target's card
+    assert any(m.value == f"#### {escape_markdown(link['target_name'])}" for m in at.markdown)
+
+
+def test_find_partners_for_a_cluster_and_from_the_region_profile(linked: LinkedLayer) -> None:
+    at = start(level="3")
+    finder = at.selectbox(key="missing_region")
+    clusters = as_manifest(SMARTCULTURE).clusters
+    assert set(clusters) <= set(finder.options)
+    finder.set_value("Toscana")
+    rerun(at)
+    helix = at.selectbox(key="missing_helix").value
+    toscana = apply_filters(linked.actors, Filters(clusters=("Toscana",)))
+    counts = toscana["helix"].value_counts()
+    assert counts.get(helix, 0) == min(counts.get(h, 0) for h in HELICES)  # weakest first
+    at.button(key="missing_find").click()
+    rerun(at)
+    expected = suggest_partners(linked.actors, region="Toscana", helix=helix, links=linked.edges)
+    table = next(d.value for d in at.dataframe if "Why" in d.value.columns)
+    assert table["Name"].tolist() == expected["name"].tolist() and len(expected)
+
+    # the region profile: its own finder, whatever helices the region has
+    code = str(linked.actors.loc[linked.actors["name"] == "Sofia Municipality", "nuts3"].iloc[0])
+    chart = at.get("deck_gl_json_chart")[0]
+    _set_state(
+        at,
+        chart,
+        {"selection": {"indices": {"regions": [0]}, "objects": {"regions": [{"id": code}]}}},
+    )
+    assert at.selectbox(key=f"profile_{code}_region").options == [code]
+    helices = at.selectbox(key=f"profile_{code}_helix").options
+    assert sorted(helices) == sorted(HELIX_LABELS[h] for h in HELICES)
+    at.button(key=f"profile_{code}_find").click()
+    rerun(at)
+    first = at.selectbox(key=f"profile_{code}_helix").value
+    expected = suggest_partners(linked.actors, region=code, helix=first, links=linked.edges)
+    tables = [d.value for d in at.dataframe if "Why" in d.value.columns]
+    assert [t["Name"].tolist() for t in tables] == [expected["name"].tolist()]

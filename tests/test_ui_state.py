@@ -29,6 +29,7 @@ views = st.builds(
     year=st.sampled_from([None, 2021, 2024]),
     metric=st.sampled_from(list(METRICS)),
     layers=st.lists(st.sampled_from(LAYERS), unique=True).map(tuple),
+    link_ends=st.sampled_from(["both", "either"]),
     online_basemap=st.booleans(),
     present=st.booleans(),
     step=st.integers(0, 9),
@@ -97,3 +98,11 @@ def test_basemap_round_trips_whatever_the_default(default_online: bool) -> None:
         params = view_to_params(view, default_online=default_online)
         assert ("basemap" in params) == (online != default_online)  # a bare URL for the default
         assert view_from_params(params, default_online=default_online) == view
+
+
+def test_links_with_one_end_outside_the_filters_are_in_the_url() -> None:
+    assert view_to_params(View(link_ends="either")) == {"links": ["either"]}
+    assert view_from_params({"links": ["either"]}) == View(link_ends="either")
+    assert view_from_params({"links": "both"}) == View()
+    with pytest.raises(ValueError, match="links='one': use both or either"):
+        view_from_params({"links": "one"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,27 +22,31 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from metacluster.aggregate import cluster_helix_counts
 from metacluster.export.csv import frame_to_csv
 from metacluster.export.links import render_links
 from metacluster.links import (
     LinkedLayer,
+    actor_nuts,
     bridging_actors,
     link_layer,
     pair_counts,
     pair_matrix,
     partner_regions,
 )
-from metacluster.partners import suggest_partners
-from metacluster.schema import HELIX_LABELS
+from metacluster.partners import region_mask, suggest_partners
+from metacluster.schema import HELICES, HELIX_LABELS
 from metacluster.ui import deck
 from metacluster.ui.data import Dataset
+from metacluster.ui.guard import escape_markdown
 from metacluster.ui.state import LINKS_LAYER, Shown
 
 if TYPE_CHECKING:
     from metacluster.ui.mapview import Selected
 
 EITHER_END: Final = "links_either_end"
-"""Session key of the switch: show links with one end outside the filters."""
+"""Session key of the switch: show links with one end outside the filters (the view's
+``link_ends``, kept in the URL as ``links=either``)."""
 SUGGESTION: Final = "links_suggestion"
 """Session key of the partner finder's last request: (region, helix)."""
 SUGGESTED_KIND: Final = "suggested partner"
@@ -100,8 +104,9 @@ def _display_positions(actors: pd.DataFrame) -> pd.DataFrame:
 
 
 def arc_rows(edges: pd.DataFrame, positions: pd.DataFrame) -> np.ndarray:
-    """One JSON object (text) per link: ends ``s``/``t``, colour ``c``, width ``w`` and a
-    plain-text tooltip ``tip``."""
+    """One JSON object (text) per link: ends ``s``/``t``, colour ``c``, width ``w``, a
+    plain-text tooltip ``tip`` and ``id``, the link's position in ``edges`` (a click on the
+    arc opens its card, ``link_card``)."""
     if edges.empty:
         return np.array([], dtype=object)
     source = positions.reindex(edges["source"].astype(str).to_numpy()).to_numpy()
@@ -128,6 +133,7 @@ def arc_rows(edges: pd.DataFrame, positions: pd.DataFrame) -> np.ndarray:
             "w": np.round(arc_width(edges["weight"].to_numpy(dtype=float)), 2),
             "h": np.where(edges["kind"].astype(str) == "project", 0.5, 1.0),
             "tip": tips.to_numpy(),
+            "id": np.arange(len(edges)).astype(str),
         }
     )
     lines = table.to_json(orient="records", lines=True, double_precision=decimals)
@@ -151,7 +157,7 @@ def shown_positions(edges: pd.DataFrame, actor_ids: pd.Series, *, either_end: bo
 def shown_links(shown: Shown) -> pd.DataFrame:
     """The links the filters keep (both ends, or either with the sidebar switch)."""
     edges = linked(shown.dataset.version, shown.dataset).edges
-    either = bool(st.session_state.get(EITHER_END, False))
+    either = shown.view.link_ends == "either"
     return edges.iloc[shown_positions(edges, shown.actors["actor_id"], either_end=either)]
 
 
@@ -160,7 +166,7 @@ def arcs_layer(shown: Shown) -> deck.Layer | None:
     when there is nothing to draw."""
     dataset = shown.dataset
     edges = linked(dataset.version, dataset).edges
-    either = bool(st.session_state.get(EITHER_END, False))
+    either = shown.view.link_ends == "either"
     chosen = shown_positions(edges, shown.actors["actor_id"], either_end=either)
     rows = deck.rows_json(_arc_rows(dataset.version, dataset), chosen)
     extra = suggestion_rows(shown)
@@ -187,22 +193,30 @@ def kinds_legend_html(kinds: Mapping[str, int], *, large: bool = False) -> str:
     return f'<div style="font-size:{size};line-height:1.8">Links: ' + "".join(items) + "</div>"
 
 
-def legend(shown: Shown) -> None:
-    """The arc colours under the map (when the links layer is on)."""
+def legend(shown: Shown, counted: pd.DataFrame | None = None) -> None:
+    """The arc colours under the map (when the links layer is on), with the number of
+    links of each kind that touch the ``counted`` actors (a tour stop's; all the filtered
+    ones by default)."""
     if LINKS_LAYER not in shown.view.layers:
         return
-    kinds = shown_links(shown)["kind"].value_counts().to_dict()
+    edges = shown_links(shown)
+    if counted is not None and counted is not shown.actors:
+        ids = pd.Index(counted["actor_id"].astype(str).to_numpy(), dtype=object)
+        edges = edges[edges["source"].isin(ids) | edges["target"].isin(ids)]
+    kinds = edges["kind"].value_counts().to_dict()
     if st.session_state.get(SUGGESTION):
         kinds[SUGGESTED_KIND] = len(_suggestions(shown))
     if kinds:
         st.markdown(kinds_legend_html(kinds, large=shown.view.present), unsafe_allow_html=True)
 
 
-def sidebar_options() -> None:
-    """The Map section's link switch (beside the layer toggles)."""
+def sidebar_options(*, on_change: Callable[[], None]) -> None:
+    """The Map section's link switch (beside the layer toggles); ``on_change`` writes the
+    view into the URL."""
     st.sidebar.toggle(
         "Links with one end outside the filters",
         key=EITHER_END,
+        on_change=on_change,
         help="Off: a link is drawn when both actors pass the filters. On: when one does, "
         "so that a region's partners elsewhere appear.",
     )
@@ -217,20 +231,20 @@ when it was opened); a new click on the map wins."""
 
 
 def opened(selection: Selected | None) -> Selected | None:
-    """The card to show: a partner opened from the card of the map's selection, else the
-    map's selection."""
+    """The card to show: an actor opened from the card of the map's selection (a partner
+    in an actor's card, an end in a link's card), else the map's selection."""
     request = st.session_state.get(OPENED)
-    if request and selection is not None and selection.layer == "actors":
+    if request and selection is not None and selection.layer in ("actors", LINKS_LAYER):
         partner, origin = request
-        if origin == selection.id:
-            return replace(selection, id=partner)
+        if origin == (selection.layer, selection.id):
+            return replace(selection, layer="actors", id=partner)
     st.session_state.pop(OPENED, None)
     return selection
 
 
-def actor_links(shown: Shown, actor_id: str, origin: str | None = None) -> None:
+def actor_links(shown: Shown, actor_id: str, origin: Selected | None = None) -> None:
     """The actor card's projects and partners; a click on a partner's row opens its card
-    (``origin``: the actor selected on the map)."""
+    (``origin``: what was selected on the map, by default this actor)."""
     layer = linked(shown.dataset.version, shown.dataset)
     actors = layer.actors
     row = actors[actors["actor_id"].astype(str) == actor_id]
@@ -266,15 +280,65 @@ def actor_links(shown: Shown, actor_id: str, origin: str | None = None) -> None:
     )
     rows = event.selection.rows if event is not None else []
     if rows:
-        partner = str(table["id"].iloc[rows[0]])
-        st.session_state[OPENED] = (partner, origin or actor_id)
-        st.session_state.pop(f"partners_{partner}", None)
-        st.rerun()
+        clicked = (origin.layer, origin.id) if origin is not None else ("actors", actor_id)
+        _open(str(table["id"].iloc[rows[0]]), clicked, table=f"partners_{actor_id}")
+
+
+def _open(actor_id: str, origin: tuple[str, str], *, table: str) -> None:
+    """Open an actor's card in place of the card of the map's selection ``origin``
+    (layer, id). The clicked ``table``'s row and the opened card's partner table start
+    unselected, so that coming back to a card does not open its partner again."""
+    st.session_state[OPENED] = (actor_id, origin)
+    st.session_state.pop(table, None)
+    st.session_state.pop(f"partners_{actor_id}", None)
+    st.rerun()
+
+
+def link_card(shown: Shown, link_id: str) -> None:
+    """The card of a clicked arc: both ends (each opens its actor's card), kind, shared
+    projects or label, year and weight."""
+    edges = linked(shown.dataset.version, shown.dataset).edges
+    position = int(link_id) if link_id.isdigit() else -1
+    if not 0 <= position < len(edges):
+        st.info("That link is no longer in the data.")
+        return
+    link = edges.iloc[position]
+    st.markdown(f"#### {escape_markdown(link['kind'])} link")
+    ends = pd.DataFrame(
+        {
+            "Actor": [link["source_name"], link["target_name"]],
+            "Cluster": [link["source_cluster"], link["target_cluster"]],
+            "NUTS": [link["source_nuts"], link["target_nuts"]],
+        }
+    )
+    st.markdown("**Between** — click one to open its card")
+    event = st.dataframe(
+        ends,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"link_ends_{link_id}",
+    )
+    facts = [("Kind", link["kind"])]
+    projects = link["projects"]
+    if isinstance(projects, list) and projects:
+        facts.append((f"Shared projects ({len(projects)})", ", ".join(projects)))
+    elif isinstance(link["label"], str) and link["label"]:
+        facts.append(("About", link["label"]))
+    if not pd.isna(link["year"]):
+        facts.append(("Year", str(link["year"])))
+    facts.append(("Weight", f"{link['weight']:g}"))
+    st.markdown("  \n".join(f"**{name}:** {escape_markdown(str(value))}" for name, value in facts))
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        end = link["source"] if rows[0] == 0 else link["target"]
+        _open(str(end), (LINKS_LAYER, link_id), table=f"link_ends_{link_id}")
 
 
 def region_links(shown: Shown, code: str, missing: list[str]) -> None:
-    """The region profile's links leaving the region, and the partner finder for the
-    helices it lacks."""
+    """The region profile's links leaving the region, and the partner finder for it (the
+    helices it lacks first, then the others from its weakest)."""
     edges = linked(shown.dataset.version, shown.dataset).edges
     partners = partner_regions(edges, code)
     if len(partners):
@@ -286,8 +350,20 @@ def region_links(shown: Shown, code: str, missing: list[str]) -> None:
             hide_index=True,
             width="stretch",
         )
-    if missing:
-        find_partners(shown, {code: missing}, key=f"profile_{code}")
+    inside = actor_nuts(shown.actors).fillna("").astype(str).str.startswith(code)
+    helices = weakest_first(shown.actors["helix"][inside], missing)
+    with st.expander(f"Find partners for {code}", expanded=bool(missing)):
+        find_partners(shown, {code: helices}, key=f"profile_{code}")
+
+
+def weakest_first(helix: pd.Series, missing: Sequence[str] = ()) -> list[str]:
+    """The four helices to look for: ``missing`` ones first, then the others from the one
+    with the fewest actors in ``helix`` (a region's or cluster's actors)."""
+    counts = helix.value_counts()
+    rest = sorted(
+        (h for h in HELICES if h not in missing), key=lambda h: (int(counts.get(h, 0)), h)
+    )
+    return [*missing, *rest]
 
 
 # --- partner finder ---------------------------------------------------------------------
@@ -302,7 +378,7 @@ def find_partners(shown: Shown, options: Mapping[str, list[str]], *, key: str) -
     "Find partners": the suggestions are listed with their reasons, drawn on the map and
     offered as CSV."""
     columns = st.columns([2, 2, 1], vertical_alignment="bottom")
-    region = columns[0].selectbox("Region", list(options), key=f"{key}_region") or ""
+    region = columns[0].selectbox("Region or cluster", list(options), key=f"{key}_region") or ""
     helix = columns[1].selectbox(
         "Helix to find",
         options.get(region, []),
@@ -317,16 +393,22 @@ def find_partners(shown: Shown, options: Mapping[str, list[str]], *, key: str) -
         args=(region, helix),
     )
     if st.session_state.get(SUGGESTION) == (region, helix):
-        suggestions_table(shown)
+        suggestions_table(shown, key=key)
 
 
 def find_partners_for_missing(shown: Shown, regions: pd.DataFrame) -> None:
-    """The partner finder for the regions of the missing-helices table."""
+    """The partner finder for the regions of the missing-helices table (their missing
+    helices), then for every regional cluster (its helices from the weakest)."""
     missing = regions[regions["missing_helices"].map(len) > 0]
     options = {
         str(code): list(helices)
         for code, helices in zip(missing["NUTS_ID"], missing["missing_helices"], strict=True)
     }
+    counts = cluster_helix_counts(shown.actors, shown.dataset.clusters)
+    for cluster, group in counts.groupby("cluster", sort=False):
+        if group["actors"].sum():
+            ranked = group[group["helix"].isin(HELICES)].sort_values(["actors", "helix"])
+            options.setdefault(str(cluster), ranked["helix"].tolist())
     if options:
         find_partners(shown, options, key="missing")
 
@@ -348,8 +430,9 @@ def _suggestions(shown: Shown) -> pd.DataFrame:
     return _suggested(shown.dataset.version, region, helix, shown.dataset)
 
 
-def suggestions_table(shown: Shown) -> None:
-    """The last request's suggestions with their reasons and a CSV download."""
+def suggestions_table(shown: Shown, *, key: str) -> None:
+    """The last request's suggestions with their reasons and a CSV download (``key``: the
+    finder's, as two finders may show the same request)."""
     region, helix = st.session_state[SUGGESTION]
     found = _suggestions(shown)
     if found.empty:
@@ -367,7 +450,7 @@ def suggestions_table(shown: Shown) -> None:
         file_name=f"{shown.dataset.name}-partners-{region}-{helix}.csv",
         mime="text/csv",
         icon=":material/download:",
-        key=f"download_partners_{region}_{helix}",
+        key=f"{key}_download_{region}_{helix}",
     )
 
 
@@ -377,9 +460,8 @@ def suggestion_rows(shown: Shown) -> list[str]:
     if found.empty:
         return []
     region, _helix = st.session_state[SUGGESTION]
-    actors = shown.dataset.actors
-    nuts = actors["nuts3"] if "nuts3" in actors else actors.get("nuts_code")
-    inside = actors[nuts.fillna("").astype(str).str.startswith(region).to_numpy()]
+    actors = linked(shown.dataset.version, shown.dataset).actors
+    inside = actors[region_mask(actors, region)]
     if inside.empty or math.isnan(inside.geometry.x.mean()):
         return []
     centre = [round(inside.geometry.x.mean(), 5), round(inside.geometry.y.mean(), 5)]

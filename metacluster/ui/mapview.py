@@ -2,8 +2,8 @@
 
 The spec is spliced from cached parts (``deck``): the actor rows serialised once per data
 version, region geometries once per NUTS file, the countries basemap once per version; a
-rerun only joins the filtered rows and recolours the regions. Clicking an actor or a region
-selects it (``on_select="rerun"``); ``selected`` says which.
+rerun only joins the filtered rows and recolours the regions. Clicking an actor, an arc or a
+region selects it (``on_select="rerun"``); ``selected`` says which.
 """
 
 from __future__ import annotations
@@ -45,17 +45,17 @@ CARTO_ATTRIBUTION: Final = "Basemap © CARTO, © OpenStreetMap contributors."
 
 @dataclass(frozen=True)
 class Selected:
-    """What was clicked on the map: ``layer`` is "actors" or "regions", ``id`` the
-    actor_id or NUTS code."""
+    """What was clicked on the map: ``layer`` is "actors", "links" or "regions", ``id`` the
+    actor_id, the link's position in the edges or the NUTS code."""
 
     layer: str
     id: str
 
 
 def selected(event: Any) -> Selected | None:
-    """The clicked actor or region in a ``st.pydeck_chart`` selection event, if any."""
+    """The clicked actor, link or region in a ``st.pydeck_chart`` selection event, if any."""
     objects = (event or {}).get("selection", {}).get("objects", {}) or {}
-    for layer in (ACTORS_LAYER, REGIONS_LAYER):
+    for layer in (ACTORS_LAYER, LINKS_LAYER, REGIONS_LAYER):
         for item in objects.get(layer) or []:
             properties = item.get("properties", item) if isinstance(item, dict) else {}
             identifier = properties.get("id")
@@ -148,7 +148,7 @@ def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
         parts.append(deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large))
     st.markdown("".join(parts), unsafe_allow_html=True)
-    links_ui.legend(shown)
+    links_ui.legend(shown, counted)
 
 
 def attribution(shown: Shown) -> None:

@@ -30,7 +30,7 @@ from metacluster.ui.deck import join_lists
 from metacluster.ui.export import downloads
 from metacluster.ui.guard import escape_markdown
 from metacluster.ui.mapview import Selected
-from metacluster.ui.state import Shown
+from metacluster.ui.state import LINKS_LAYER, Shown
 
 TABLE_COLUMNS: Final = {
     "name": "Name",
@@ -176,7 +176,7 @@ def helix_bar_spec(counts: dict[str, int], *, title: str = "") -> dict[str, Any]
 
 
 def details(shown: Shown, regions_table: gpd.GeoDataFrame, selection: Selected | None) -> None:
-    """The clicked actor's card or the clicked region's profile."""
+    """The clicked actor's card, the clicked link's card or the clicked region's profile."""
     clicked = selection
     selection = links_ui.opened(selection)
     if selection is None:
@@ -196,7 +196,10 @@ def details(shown: Shown, regions_table: gpd.GeoDataFrame, selection: Selected |
             st.link_button("Website", website, icon=":material/open_in_new:")
         branches = branch_names(shown.dataset.actors, actor.get("same_organisation"))
         st.markdown(fields_markdown(actor_fields(actor, branches=branches)))
-        links_ui.actor_links(shown, selection.id, clicked.id if clicked else None)
+        links_ui.actor_links(shown, selection.id, clicked)
+        return
+    if selection.layer == LINKS_LAYER:
+        links_ui.link_card(shown, selection.id)
         return
     region_profile(shown, regions_table, selection.id)
 

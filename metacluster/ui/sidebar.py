@@ -101,6 +101,9 @@ def _widget_view(base: View) -> View:
         layers=tuple(
             layer for layer, key in LAYER_KEYS.items() if state.get(key, layer in base.layers)
         ),
+        link_ends=(
+            "either" if state.get(links_ui.EITHER_END, base.link_ends == "either") else "both"
+        ),
         online_basemap=state.get(BASEMAP, base.online_basemap),
         present=state.get(PRESENT, base.present),
     )
@@ -144,6 +147,7 @@ def _set_widgets(view: View, dataset_year: int) -> None:
         YEAR: view.year or dataset_year,
         BASEMAP: view.online_basemap,
         PRESENT: view.present,
+        links_ui.EITHER_END: view.link_ends == "either",
         _DEFAULT_YEAR: dataset_year,
         **{key: layer in view.layers for layer, key in LAYER_KEYS.items()},
     }
@@ -293,7 +297,7 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
     )
     for layer, key in LAYER_KEYS.items():
         sidebar.toggle(f"Show {layer}", key=key, on_change=_on_change)
-    links_ui.sidebar_options()
+    links_ui.sidebar_options(on_change=_on_change)
     sidebar.toggle(
         "Online basemap",
         key=BASEMAP,

@@ -2,7 +2,8 @@
 
 ``View`` holds the filters (the library's ``Filters``, whose own query parameters are
 reused as they are) and the view options: NUTS level and year of the choropleth, its
-metric, the layers shown, the online basemap, presentation mode and the tour step. A copied
+metric, the layers shown, which links are drawn, the online basemap, presentation mode and
+the tour step. A copied
 URL therefore reopens the same view: ``view_from_params(view_to_params(v)) == v``.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 from metacluster.filter import QUERY_KEYS, Filters
+from metacluster.links import ENDS as LINK_ENDS
 from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELICES, HELIX_LABELS, NUTS_LEVELS
 
@@ -37,7 +39,17 @@ METRICS: Final[dict[str, tuple[str, str]]] = {
 ``aggregate_regions``)."""
 DEFAULT_LEVEL: Final = 2
 DEFAULT_METRIC: Final = "actors"
-VIEW_KEYS: Final = ("manifest", "level", "year", "metric", "hide", "basemap", "present", "step")
+VIEW_KEYS: Final = (
+    "manifest",
+    "level",
+    "year",
+    "metric",
+    "hide",
+    "links",
+    "basemap",
+    "present",
+    "step",
+)
 """Query parameters of the view; ``Filters`` owns ``filter.QUERY_KEYS``."""
 
 
@@ -47,7 +59,8 @@ class View:
 
     ``year`` None means "the dataset's NUTS year"; ``step`` 0 means no tour step (the
     overview), 1..n the n-th regional cluster; ``manifest`` is the stem of a manifest in
-    ``layers/`` ("" for the first one).
+    ``layers/`` ("" for the first one); ``link_ends`` says which ends of a link must pass
+    the filters for its arc to be drawn ("either" shows a region's partners elsewhere).
     """
 
     filters: Filters = field(default_factory=Filters)
@@ -56,6 +69,7 @@ class View:
     year: int | None = None
     metric: str = DEFAULT_METRIC
     layers: tuple[str, ...] = LAYERS
+    link_ends: str = LINK_ENDS[0]
     online_basemap: bool = False
     present: bool = False
     step: int = 0
@@ -71,6 +85,8 @@ class View:
         if unknown:
             raise ValueError(f"unknown layer {unknown[0]!r}; layers: {', '.join(LAYERS)}")
         object.__setattr__(self, "layers", tuple(layer for layer in LAYERS if layer in self.layers))
+        if self.link_ends not in LINK_ENDS:
+            raise ValueError(f"link ends must be one of {', '.join(LINK_ENDS)}")
         if self.step < 0:
             raise ValueError(f"step must be 0 or more, not {self.step}")
 
@@ -89,6 +105,7 @@ def view_to_params(view: View, *, default_online: bool = False) -> dict[str, lis
         "year": [str(view.year)] if view.year is not None else [],
         "metric": [view.metric] if view.metric != DEFAULT_METRIC else [],
         "hide": [",".join(hidden)] if hidden else [],
+        "links": [view.link_ends] if view.link_ends != LINK_ENDS[0] else [],
         "basemap": (
             []
             if view.online_basemap == default_online
@@ -131,6 +148,9 @@ def view_from_params(
         raise ValueError(f"query parameter hide: unknown layer {unknown[0]!r} ({LAYERS})")
     level = _integer(params, "level")
     step = _integer(params, "step")
+    link_ends = _one(params, "links") or LINK_ENDS[0]
+    if link_ends not in LINK_ENDS:
+        raise ValueError(f"query parameter links={link_ends!r}: use both or either")
     basemap = _one(params, "basemap") or ""
     if basemap not in ("", "online", "offline"):
         raise ValueError(f"query parameter basemap={basemap!r}: use online or offline")
@@ -141,6 +161,7 @@ def view_from_params(
         year=_integer(params, "year"),
         metric=_one(params, "metric") or DEFAULT_METRIC,
         layers=tuple(layer for layer in LAYERS if layer not in hidden),
+        link_ends=link_ends,
         online_basemap=basemap == "online" or (basemap == "" and default_online),
         present=(_one(params, "present") or "0").lower() in ("1", "true", "yes", "on"),
         step=step or 0,
