@@ -508,6 +508,7 @@ def test_the_upload_mapping_step_shows_the_guess_and_takes_corrections() -> None
     # the import report counts the actors outside NUTS per country; the summary does not
     # claim complete regions when most helices are unknown
     assert any(c.value == "Outside every NUTS region, per country: GE 2" for c in at.caption)
+    assert "2 actors outside every NUTS region" in [e.label for e in at.expander]
     assert not any("all four helices" in s.value for s in at.success)
     assert any("100% of the actors have an unknown helix" in w.value for w in at.warning)
 

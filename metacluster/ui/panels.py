@@ -402,28 +402,35 @@ def import_report(
         )
     if report.outside_nuts:
         st.caption("Outside every NUTS region, per country: " + outside_text(report.outside_nuts))
-    if len(unmatched):
-        with st.expander(counted(len(unmatched), "actor") + " outside every NUTS region"):
-            st.caption(
-                "Shown on the map but counted in no region: their place is outside the "
-                "regions of this NUTS version, or too far from the nearest one."
-            )
-            st.dataframe(blank_missing(unmatched), hide_index=True, width="stretch")
+    _listed(
+        unmatched,
+        counted(len(unmatched), "actor") + " outside every NUTS region",
+        "Shown on the map but counted in no region: their place is outside the regions of "
+        "this NUTS version, or too far from the nearest one.",
+    )
     flagged = flagged_actors(actors if actors is not None else pd.DataFrame())
-    if len(flagged):
-        with st.expander(counted(len(flagged), "actor") + " flagged by the consistency checks"):
-            st.caption(
-                "Kept as given and never moved: check the stated country, the position or "
-                "the NUTS code of these rows."
-            )
-            st.dataframe(blank_missing(flagged), hide_index=True, width="stretch")
-    if report.conflict_count:
-        with st.expander(counted(report.conflict_count, "conflict") + " between merged maps"):
-            st.caption("Merged actors whose maps disagree; the first map's value is shown.")
-            st.dataframe(blank_missing(report.conflicts), hide_index=True, width="stretch")
-    if len(report.warnings):
-        with st.expander(counted(len(report.warnings), "warning")):
-            st.dataframe(blank_missing(report.warnings), hide_index=True, width="stretch")
+    _listed(
+        flagged,
+        counted(len(flagged), "actor") + " flagged by the consistency checks",
+        "Kept as given and never moved: check the stated country, the position or the NUTS "
+        "code of these rows.",
+    )
+    _listed(
+        report.conflicts,
+        counted(report.conflict_count, "conflict") + " between merged maps",
+        "Merged actors whose maps disagree; the first map's value is shown.",
+    )
+    _listed(report.warnings, counted(len(report.warnings), "warning"))
+
+
+def _listed(table: pd.DataFrame, title: str, caption: str | None = None) -> None:
+    """A table of the import report in a closed expander, when it has rows."""
+    if not len(table):
+        return
+    with st.expander(title):
+        if caption:
+            st.caption(caption)
+        st.dataframe(blank_missing(table), hide_index=True, width="stretch")
 
 
 def outside_text(outside: dict[str, int]) -> str:
