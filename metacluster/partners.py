@@ -15,6 +15,7 @@ the frame lives, so that a query is boolean indexing and ``bincount``s: one regi
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any, Final
@@ -180,20 +181,30 @@ class PartnerIndex:
 
 _INDEXES: dict[tuple[int, int], tuple[Any, Any, PartnerIndex]] = {}
 _MAX_INDEXES: Final = 8
+_INDEXES_LOCK = threading.Lock()  # the app's sessions run in threads
 
 
 def partner_index(actors: pd.DataFrame, links: pd.DataFrame | None = None) -> PartnerIndex:
     """The ``PartnerIndex`` of these frames, built on first use and kept while they live
-    (by identity: treat a frame given to the partner finder as read-only)."""
+    (the last ``_MAX_INDEXES``; by identity: treat a frame given to the partner finder as
+    read-only)."""
     key = (id(actors), id(links))
-    cached = _INDEXES.get(key)
+    with _INDEXES_LOCK:
+        cached = _INDEXES.get(key)
     if cached is not None and cached[0]() is actors and cached[1]() is links:
         return cached[2]
     index = PartnerIndex.build(actors, links)
-    while len(_INDEXES) >= _MAX_INDEXES:
-        _INDEXES.pop(next(iter(_INDEXES)))
-    _INDEXES[key] = (weakref.ref(actors), _ref(links), index)
+    with _INDEXES_LOCK:
+        while len(_INDEXES) >= _MAX_INDEXES:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        _INDEXES[key] = (weakref.ref(actors), _ref(links), index)
+    weakref.finalize(actors, _forget, key)  # before the id can name another frame
     return index
+
+
+def _forget(key: tuple[int, int]) -> None:
+    with _INDEXES_LOCK:
+        _INDEXES.pop(key, None)
 
 
 def _ref(value: Any) -> Any:
