@@ -17,6 +17,7 @@ its region its NUTS-3 code; region pairs at a coarser level use the code's prefi
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -217,7 +218,10 @@ def _coparticipation(actors: pd.DataFrame) -> pd.DataFrame:
     if not len(left):
         return _edge_frame()
     source, target, count, order = collapse_pairs(left, right, len(actors))
-    shared = np.split(np.asarray(names, dtype=object)[project[order]], np.cumsum(count)[:-1])
+    # each edge's projects: slices of one list (np.split makes an array per edge, slower)
+    ordered = np.asarray(names, dtype=object)[project[order]].tolist()
+    bounds = np.r_[0, np.cumsum(count)].tolist()
+    shared = [ordered[a:b] for a, b in itertools.pairwise(bounds)]
     return pd.DataFrame(
         {
             "source": source,
@@ -225,7 +229,7 @@ def _coparticipation(actors: pd.DataFrame) -> pd.DataFrame:
             "kind": PROJECT_KIND,
             "label": [_LIST_SEPARATOR.join(p) for p in shared],
             "year": pd.array([pd.NA] * len(source), dtype="Int64"),
-            "projects": [list(p) for p in shared],
+            "projects": shared,
             "weight": count.astype(float),
         }
     )
@@ -589,9 +593,15 @@ def _collapse_explicit(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_endpoints(actors: gpd.GeoDataFrame, edges: pd.DataFrame) -> gpd.GeoDataFrame:
+    ids = actors["actor_id"].astype(str).to_numpy()
+    # sorted by kind, then the ends' ids, on integer codes (not a sort of the id texts)
+    rank = pd.factorize(ids, sort=True)[0]
+    kind = pd.factorize(edges["kind"].astype(object), sort=True)[0]
     source = edges["source"].to_numpy(dtype=np.int64)
     target = edges["target"].to_numpy(dtype=np.int64)
-    ids = actors["actor_id"].astype(str).to_numpy()
+    order = np.lexsort((rank[target], rank[source], kind))
+    edges = edges.take(order)
+    source, target = source[order], target[order]
     names = actors["name"].to_numpy(dtype=object)
     clusters = primary_cluster(actors).to_numpy(dtype=object)
     nuts = actor_nuts(actors).to_numpy(dtype=object)
@@ -628,9 +638,7 @@ def _with_endpoints(actors: gpd.GeoDataFrame, edges: pd.DataFrame) -> gpd.GeoDat
             "weight": edges["weight"].to_numpy(dtype=float),
         }
     )
-    result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(lines, crs=CRS), crs=CRS)
-    result = result.sort_values(["kind", "source", "target"], kind="stable")
-    return result.reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(lines, crs=CRS), crs=CRS)
 
 
 def primary_cluster(actors: pd.DataFrame) -> pd.Series:
