@@ -594,7 +594,7 @@ def _code_name_flag(
     if not named or any(code.startswith(found) for found, _, _ in named):
         return None
     best, best_name, best_level = named[0]
-    if row < 0:
+    if row < 0 or level is None:
         return (
             f"nuts_code {code} is not a NUTS {year} code; the row's region "
             f"{region!r} is {best} {best_name} (NUTS-{best_level})"

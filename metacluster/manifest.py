@@ -120,14 +120,18 @@ class Manifest:
     helix_synonyms: Path | None = None
 
     def with_defaults(
-        self, *, helix: str | None = None, columns: dict[str, str] | None = None
+        self, *, helix: str | None = None, columns: Mapping[str, str | None] | None = None
     ) -> Manifest:
         """The manifest with a default helix and a column mapping for the maps that give
         none (the CLI's ``--helix-default`` and ``--columns``)."""
         if helix is None and columns is None:
             return self
         maps = tuple(
-            dataclasses.replace(entry, helix=entry.helix or helix, columns=entry.columns or columns)
+            dataclasses.replace(
+                entry,
+                helix=entry.helix or helix,
+                columns=entry.columns or (dict(columns) if columns else None),
+            )
             for entry in self.maps
         )
         return dataclasses.replace(self, maps=maps)
@@ -364,7 +368,7 @@ def _parse_map(raw: Any, index: int, manifest: Path) -> MapEntry:
     )
 
 
-def _columns(value: Any, where: str) -> dict[str, str] | None:
+def _columns(value: Any, where: str) -> dict[str, str | None] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -387,7 +391,9 @@ def _columns(value: Any, where: str) -> dict[str, str] | None:
 def _check_all_missing(partnership: Mapping[str, Any], maps: Any, name: str) -> None:
     """Every required key missing anywhere in the manifest, in one error: a user fixes
     them all at once instead of one per run."""
-    tables = [(f"{name} [partnership]", partnership, _PARTNERSHIP_REQUIRED)]
+    tables: list[tuple[str, Mapping[str, Any], tuple[str, ...]]] = [
+        (f"{name} [partnership]", partnership, _PARTNERSHIP_REQUIRED)
+    ]
     if isinstance(maps, list):
         tables += [
             (f"{name} [[maps]] #{index}", raw, _MAP_REQUIRED)

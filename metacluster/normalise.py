@@ -159,8 +159,8 @@ def _nuts_codes(
     if level is not None and code.notna().any():
         expected = int(level.group(1))
         levels = code.str.len().fillna(expected + 2).to_numpy(dtype=np.int64) - 2
-        for row in np.flatnonzero(levels != expected):
-            found = levels[row]
+        for row in map(int, np.flatnonzero(levels != expected)):
+            found = int(levels[row])
             raw.warn(
                 f"NUTS code {code.iloc[row]} is a level-{found} code in the column "
                 f"{header!r}, which holds level-{expected} codes: the row gets the "

@@ -607,7 +607,7 @@ def regions_named(
 
 def _named_regions(year: int, scale: str, country: str | None = None) -> list[NamedRegion]:
     """Every region of ``year`` (of ``country`` when given) as (code, name, level)."""
-    regions = []
+    regions: list[NamedRegion] = []
     for level in LEVELS:
         frame = _frame(year, level, scale)
         if country is not None:

@@ -106,7 +106,7 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
 def validate(
     files: tuple[Path, ...],
     as_json: bool,
-    columns: dict[str, str] | None,
+    columns: dict[str, str | None] | None,
     helix_default: str | None,
     rejects_path: str | None,
     country: str | None,
