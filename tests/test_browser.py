@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -283,6 +284,31 @@ def test_every_filtered_actor_is_inside_the_map(
     page.context.close()
 
 
+def test_basemap_is_a_served_file_kept_across_reruns(app_url: str, browser: Browser) -> None:
+    """The basemap reaches the browser once, as a file: a filter change sends a spec that
+    names the same file, so deck.gl keeps the layer and the spec stays small."""
+    page = _new_page(browser, 1280, 800)
+    specs = _watch_specs(page)
+    page.goto(app_url)
+    _map_canvas(page)
+    before, _ = _sidebar_count(page)
+    helix = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Helix")
+    helix.locator("input").fill(HELIX_LABELS["academia"])
+    page.keyboard.press("Enter")
+    count = page.locator('[data-testid="stSidebar"]').get_by_text(COUNT)
+    expect(count).not_to_have_text(re.compile(rf"^{before:,} of "))
+    page.wait_for_timeout(500)
+    urls = {_layer(spec, "countries")["data"] for spec in specs}
+    assert len(specs) >= 2 and len(urls) == 1, urls
+    (url,) = urls
+    assert re.fullmatch(r"app/static/basemap-[0-9a-f]{16}\.json", url)
+    with urllib.request.urlopen(app_url + url, timeout=10) as answer:
+        basemap = json.load(answer)
+    assert basemap["type"] == "FeatureCollection" and len(basemap["features"]) > 20
+    actors = [_layer(spec, "actors")["data"] for spec in specs]
+    assert actors[-1] != actors[0]  # while the actors did change
+
+
 def test_land_outside_nuts_is_land_not_sea(app_url: str, browser: Browser, tmp_path: Path) -> None:
     page = _new_page(browser, 1280, 800)
     specs = _watch_specs(page)
@@ -368,7 +394,10 @@ def test_presentation_fills_the_screen_and_follows_the_clicker(
     ]  # fmt: skip
     assert sum(legend) == actors
     # the map fills the rest of the window, and nothing is cut
-    page.wait_for_timeout(800)
+    page.wait_for_function(  # the page script sizes the map on its next tick
+        """() => { const r = document.querySelector('[data-testid="stDeckGlJsonChart"]')
+                   .getBoundingClientRect(); return r.bottom >= 660 && r.bottom <= 720; }"""
+    )
     box = chart.bounding_box()
     assert box is not None
     assert 720 - 60 <= box["y"] + box["height"] <= 720

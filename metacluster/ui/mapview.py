@@ -18,7 +18,7 @@ import streamlit as st
 from metacluster import countries, framing, settings
 from metacluster.nuts import source_key
 from metacluster.schema import actors_per_helix
-from metacluster.ui import data, deck
+from metacluster.ui import data, deck, static
 from metacluster.ui import links as links_ui
 from metacluster.ui.state import (
     ACTORS_LAYER,
@@ -109,7 +109,8 @@ def show(
     if COUNTRIES_LAYER in view.layers:
         source = (*source_key(), countries.source())
         basemap = _countries(dataset.nuts_year, source, online=view.online_basemap, fine=fine)
-        layers.append(deck.countries_layer(basemap))
+        # served as a file: the same URL on every rerun, so the browser keeps the layer
+        layers.append(deck.countries_layer(static.layer_data(basemap, stem="basemap")))
     if REGIONS_LAYER in view.layers:
         geometries = data.region_geometries(dataset.nuts_year, view.level, fine=fine)
         layers.append(deck.regions_layer(deck.region_features(regions, geometries, view.metric)))

@@ -1,0 +1,71 @@
+"""Layer data the browser fetches as a file instead of reading it inside the map's spec.
+
+The basemap (countries, or NUTS countries offline) is the bulk of the deck spec and does
+not change when a filter does. Inlined, every rerun would make the browser parse it again
+(Streamlit reads the spec with a JSON5 parser) and deck.gl rebuild its polygons, because a
+parsed copy is a new object. Written once into Streamlit's static folder under a name made
+from its content, the layer's ``data`` is the same URL on every rerun: deck.gl keeps the
+layer as it is, and the browser caches the file.
+
+Static serving is Streamlit's ``server.enableStaticServing`` (on in ``.streamlit/config.toml``);
+files go to the ``static`` folder beside the app's script, which Streamlit serves at
+``app/static/``. Where that is off or the folder is not writable, the data stays inline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Final
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+logger = logging.getLogger(__name__)
+
+FOLDER_NAME: Final = "static"
+URL_PREFIX: Final = "app/static/"
+"""Relative to the page, so the app works under a ``server.baseUrlPath`` too."""
+
+
+def static_folder() -> Path | None:
+    """Streamlit's static folder for the running app, or None when it does not serve one."""
+    context = get_script_run_ctx()
+    if context is None or not st.get_option("server.enableStaticServing"):
+        return None
+    return Path(context.main_script_path).resolve().parent / FOLDER_NAME
+
+
+def layer_data(text: str, *, stem: str) -> str:
+    """``text`` (JSON) as a layer's ``data``: the JSON of its static URL when it can be
+    served, else ``text`` itself."""
+    folder = static_folder()
+    if folder is None:
+        return text
+    name = f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    path = folder / name
+    if not path.exists():
+        try:
+            _write_atomically(path, text)
+        except OSError as error:
+            logger.warning("map data stays inline: cannot write %s (%s)", path, error)
+            return text
+    return json.dumps(URL_PREFIX + name)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file, so a browser never reads half a file (sessions run in
+    threads and may write the same name at once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
