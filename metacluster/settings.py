@@ -95,7 +95,14 @@ max_cells: int = int(os.environ.get("METACLUSTER_MAX_CELLS", "20000000"))
 
 read_memory_bytes: int = int(os.environ.get("METACLUSTER_READ_MEMORY_MB", "2048")) * 1024 * 1024
 """Address space of the worker that reads an untrusted file (``read_layer_isolated``, the
-app's uploads); over it the worker is stopped (env ``METACLUSTER_READ_MEMORY_MB``)."""
+app's uploads, the GDAL formats); over it the worker is stopped (env
+``METACLUSTER_READ_MEMORY_MB``)."""
+
+isolate_gdal: bool = os.environ.get("METACLUSTER_ISOLATE_GDAL", "1") not in ("0", "no", "false")
+"""Read GeoPackage, Shapefile, FlatGeobuf and GML files in a worker process limited by
+``read_memory_bytes`` and ``read_seconds`` (GDAL runs a GeoPackage's SQL views in C, where
+nothing else can stop one that recurses forever); costs about a second per such file to
+start the worker (env ``METACLUSTER_ISOLATE_GDAL``, ``0`` reads them in-process)."""
 
 read_seconds: float = float(os.environ.get("METACLUSTER_READ_SECONDS", "60"))
 """Wall-clock time the worker reading an untrusted file may take (env

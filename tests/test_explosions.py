@@ -9,18 +9,25 @@ correct result, and the app keeps answering.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import shapely
+from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from metacluster import settings
 from metacluster._errors import InputFileError, InputLimitError
+from metacluster.cli import EXIT_DATA_ERROR
+from metacluster.cli import main as cli
 from metacluster.read import read_layer
 from metacluster.read.isolated import read_layer_isolated
 from metacluster.ui.guard import escape_markdown
@@ -152,6 +159,46 @@ def test_the_isolated_reader_stops_a_worker_that_runs_out_of_memory(
     monkeypatch.setattr(settings, "read_memory_bytes", WORKER_MEMORY)
     with pytest.raises(InputLimitError, match=r"^wide\.csv: needed more than 700 MB of memory"):
         read_layer_isolated(path)
+
+
+def _geopackage(path: Path, *, recursive_view: bool) -> Path:
+    """A GeoPackage with one real point layer and, if asked, a second layer that is a view
+    counting upwards forever (``WITH RECURSIVE``): GDAL counts its rows in SQLite, in C."""
+    gpd.GeoDataFrame(
+        {"name": ["Lille Campus"]}, geometry=[shapely.Point(3.0573, 50.6292)], crs=4326
+    ).to_file(path, driver="GPKG", layer="actors")
+    if recursive_view:
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute(
+                "CREATE VIEW forever AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                "SELECT i + 1 FROM n) SELECT i AS fid, NULL AS geom, 'x' AS name FROM n"
+            )
+            connection.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                "VALUES ('forever', 'features', 'forever', 4326)"
+            )
+            connection.execute(
+                "INSERT INTO gpkg_geometry_columns VALUES ('forever', 'geom', 'POINT', 4326, 0, 0)"
+            )
+            connection.commit()
+    return path
+
+
+def test_a_geopackage_whose_view_recurses_forever_is_stopped_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "read_seconds", 2)  # counted once the worker is ready
+    monkeypatch.setattr(settings, "isolate_gdal", True)
+    plain = _geopackage(tmp_path / "plain.gpkg", recursive_view=False)
+    assert read_layer(plain).actors["name"].tolist() == ["Lille Campus"]  # within the limit
+    looping = _geopackage(tmp_path / "looping.gpkg", recursive_view=True)
+    result = CliRunner().invoke(cli, ["validate", str(looping)])
+    assert result.exit_code == EXIT_DATA_ERROR
+    assert result.output == (
+        f"{looping}\n  cannot be read: looping.gpkg: took longer than 2 s to read, so reading "
+        "it was stopped (settings.read_seconds). Check that it is a map file and not built "
+        "to be slow; split it if it is large\n"
+    )
 
 
 def test_domain_errors_cross_the_process_boundary_intact(tmp_path: Path) -> None:

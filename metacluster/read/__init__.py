@@ -20,14 +20,16 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import shapely
 
-from metacluster import normalise
+from metacluster import normalise, settings
 from metacluster._errors import InputFileError
 from metacluster.read import _sniff, csv, geojson, json, kml, ogr, parquet, xlsx
 from metacluster.read._raw import RawLayer, check_size_limit
+from metacluster.read._worker import call_limited
 from metacluster.schema import ImportResult
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class Reader:
         The ``read_layer`` options the reader takes (``sheet``, ``layer``).
     upload
         Whether the app accepts it as an upload (only formats read without GDAL).
+    gdal
+        Whether GDAL reads it: then in a limited worker process (``settings.isolate_gdal``).
     """
 
     read: Callable[..., RawLayer]
@@ -59,6 +63,7 @@ class Reader:
     contents: frozenset[str]
     options: tuple[str, ...] = ()
     upload: bool = False
+    gdal: bool = False
 
 
 _TEXT = frozenset({"text", "empty"})
@@ -84,6 +89,7 @@ READERS: dict[str, Reader] = {
         (".gpkg",),
         frozenset({"gpkg"}),
         ("layer",),
+        gdal=True,
     ),
     "shp": Reader(
         functools.partial(ogr.read, driver="ESRI Shapefile"),
@@ -91,6 +97,7 @@ READERS: dict[str, Reader] = {
         (".shp",),
         frozenset({"shapefile"}),
         ("layer",),
+        gdal=True,
     ),
     "fgb": Reader(
         functools.partial(ogr.read, driver="FlatGeobuf"),
@@ -98,9 +105,15 @@ READERS: dict[str, Reader] = {
         (".fgb",),
         frozenset({"flatgeobuf"}),
         ("layer",),
+        gdal=True,
     ),
     "gml": Reader(
-        functools.partial(ogr.read, driver="GML"), "GML", (".gml",), frozenset({"gml"}), ("layer",)
+        functools.partial(ogr.read, driver="GML"),
+        "GML",
+        (".gml",),
+        frozenset({"gml"}),
+        ("layer",),
+        gdal=True,
     ),
 }
 """Format → its reader. The extension chooses among them; the content must agree."""
@@ -122,6 +135,7 @@ __all__ = [
     "check_size_limit",
     "detect_format",
     "read_layer",
+    "read_raw",
 ]
 
 
@@ -158,6 +172,12 @@ def detect_format(path: str | Path) -> str:
         f"is named {suffix} ({expected}) but holds {_sniff.KINDS[content]}",
         f"Export the map again as {expected}, or give the file the extension of what it holds",
     )
+
+
+def read_raw(path: Path, kind: str, **options: Any) -> RawLayer:
+    """The raw cells of a file by the reader of ``kind``, in this process (what
+    ``read_layer`` runs in a limited worker for the GDAL formats)."""
+    return READERS[kind].read(path, **options)
 
 
 def _flag_null_island(result: ImportResult) -> None:
@@ -265,7 +285,11 @@ def read_layer(
             f"the option {misplaced[0]}= does not apply to {reader.label} files",
             "Leave it out for this file",
         )
-    raw = reader.read(path, **{name: given[name] for name in reader.options})
+    chosen = {name: given[name] for name in reader.options}
+    if reader.gdal and settings.isolate_gdal:
+        raw = call_limited("metacluster.read:read_raw", path, kind, **chosen)
+    else:
+        raw = reader.read(path, **chosen)
     if not len(raw.frame) and not len(raw.frame.columns):
         if not raw.rejects:
             raise InputFileError(path, "has no records: nothing to import", "Export it again")
