@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -370,6 +371,7 @@ def _parse(data: bytes, level: int) -> gpd.GeoDataFrame:
                 f"{properties['NUTS_ID']} is a level-{properties['LEVL_CODE']} region in a "
                 f"level-{level} file"
             )
+    _check_regions([feature["properties"]["NUTS_ID"] for feature in features], level)
     geometries = [_checked_geometry(feature) for feature in features]
     frame = gpd.GeoDataFrame(
         [{name: feature["properties"][name] for name in NUTS_FIELDS} for feature in features],
@@ -377,6 +379,31 @@ def _parse(data: bytes, level: int) -> gpd.GeoDataFrame:
         crs=4326,
     )
     return frame.sort_values("NUTS_ID", ignore_index=True)
+
+
+PLAUSIBLE_REGIONS: Final = {0: (27, 60), 1: (80, 200), 2: (200, 500), 3: (900, 2500)}
+"""How many regions a NUTS file of each level may hold: GISCO's hold 37–39, 115–125,
+299–334 and 1,345–1,514 (2021, 2024); the EU alone has 27, 92, 242 and 1,165. Fewer is a
+truncated or partial file, more is not a NUTS file."""
+
+
+def _check_regions(codes: list[Any], level: int) -> None:
+    """The file's regions are plausibly one whole NUTS level: codes of that level's shape
+    (country, then one letter or digit per level), each once, and about as many as GISCO
+    publishes (``PLAUSIBLE_REGIONS``); else ``_BadNutsFile``."""
+    shape = re.compile(f"[A-Z]{{2}}[A-Z0-9]{{{level}}}")
+    for code in codes:
+        if not isinstance(code, str) or not shape.fullmatch(code):
+            raise _BadNutsFile(f"{code!r} is not a level-{level} NUTS code")
+    repeated = next((code for code, n in Counter(codes).items() if n > 1), None)
+    if repeated is not None:
+        raise _BadNutsFile(f"{repeated} appears more than once")
+    low, high = PLAUSIBLE_REGIONS[level]
+    if not low <= len(codes) <= high:
+        raise _BadNutsFile(
+            f"{len(codes):,} level-{level} regions, where a whole NUTS level has "
+            f"{low:,} to {high:,}: a partial file, or not a NUTS file"
+        )
 
 
 def _checked_geometry(feature: dict[str, Any]) -> BaseGeometry:

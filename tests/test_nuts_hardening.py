@@ -81,7 +81,16 @@ def _cache() -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def _collection(geometries: list[Any]) -> bytes:
+def _code(number: int) -> str:
+    """XA, XB, … XZ, YA, … ZZ: level-0 codes no real country has."""
+    return f"{chr(88 + number // 26)}{chr(65 + number % 26)}"
+
+
+def _collection(geometries: list[Any], *, count: int = 37, codes: list[Any] | None = None) -> bytes:
+    """A level-0 NUTS file of ``count`` regions (as many as GISCO's), the first ones with
+    ``geometries``, the rest squares."""
+    codes = codes or [_code(i) for i in range(count)]
+    geometries = [*geometries, *[SQUARE] * (count - len(geometries))]
     return json.dumps(
         {
             "type": "FeatureCollection",
@@ -90,14 +99,14 @@ def _collection(geometries: list[Any]) -> bytes:
                     "type": "Feature",
                     "geometry": geometry,
                     "properties": {
-                        "NUTS_ID": f"X{i}",
+                        "NUTS_ID": code,
                         "LEVL_CODE": 0,
-                        "CNTR_CODE": f"X{i}",
+                        "CNTR_CODE": code,
                         "NAME_LATN": f"Land {i}",
                         "NUTS_NAME": f"Land {i}",
                     },
                 }
-                for i, geometry in enumerate(geometries)
+                for i, (code, geometry) in enumerate(zip(codes, geometries, strict=True))
             ],
         }
     ).encode()
@@ -110,10 +119,10 @@ BOWTIE = {"type": "Polygon", "coordinates": [[[3, 50], [4, 51], [4, 50], [3, 51]
 @pytest.mark.parametrize(
     ("geometry", "problem"),
     [
-        (None, "X1 has no geometry"),
-        ({"type": "Point", "coordinates": [3, 50]}, "X1 is a Point, not a polygon"),
-        ({"type": "Polygon", "coordinates": []}, "X1 is an empty geometry"),
-        ({"type": "Polygon", "coordinates": "garbage"}, "X1 has an unreadable geometry"),
+        (None, "XB has no geometry"),
+        ({"type": "Point", "coordinates": [3, 50]}, "XB is a Point, not a polygon"),
+        ({"type": "Polygon", "coordinates": []}, "XB is an empty geometry"),
+        ({"type": "Polygon", "coordinates": "garbage"}, "XB has an unreadable geometry"),
         (
             {"type": "Polygon", "coordinates": [[[0, 0], [400, 0], [400, 10], [0, 0]]]},
             "outside longitude/latitude bounds",
@@ -143,9 +152,44 @@ def test_a_poisoned_cached_file_is_discarded_and_fetched_again(source: type[_Sou
     (folder / LEVEL0).write_bytes(_collection([SQUARE, {"type": "Point", "coordinates": [0, 0]}]))
     _Source.answer = staticmethod(lambda path: (_collection([SQUARE]), {}))
     frame = nuts.load_nuts(2021, 0)
-    assert frame["NUTS_ID"].tolist() == ["X0"]
+    assert frame["NUTS_ID"].tolist()[:2] == ["XA", "XB"] and len(frame) == 37
     assert len(_Source.requests) == 1
-    assert shapely.equals(frame.geometry.iloc[0], shapely.geometry.shape(SQUARE))
+    assert shapely.equals(frame.geometry.iloc[1], shapely.geometry.shape(SQUARE))
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (lambda: _collection([], count=5), "5 level-0 regions, where a whole NUTS level has 27"),
+        (lambda: _collection([], count=70), "70 level-0 regions"),
+        (
+            lambda: _collection([], codes=["FR1", *map(_code, range(1, 37))]),
+            "'FR1' is not a level-0 NUTS code",
+        ),
+        (lambda: _collection([], codes=[None, *map(_code, range(1, 37))]), "None is not a"),
+        (lambda: _collection([], codes=["XA", *map(_code, range(36))]), "XA appears more than"),
+    ],
+    ids=["truncated", "too many", "wrong level", "no code", "repeated"],
+)
+def test_a_file_that_is_not_one_whole_nuts_level_is_refused_before_the_cache(
+    source: type[_Source], body: Callable[[], bytes], problem: str
+) -> None:
+    _Source.answer = staticmethod(lambda path: (body(), {}))
+    with pytest.raises(NutsUnavailableError, match=problem):
+        nuts.load_nuts(2021, 0)
+    assert _cache() == []
+
+
+def test_a_cached_file_that_is_not_one_whole_level_is_discarded_and_fetched_again(
+    source: type[_Source],
+) -> None:
+    folder = Path(settings.cache_folder)
+    folder.mkdir(parents=True)
+    (folder / LEVEL0).write_bytes(_collection([], count=3))  # a truncated download, say
+    _Source.answer = staticmethod(lambda path: (_collection([]), {}))
+    assert len(nuts.load_nuts(2021, 0)) == 37
+    assert len(_Source.requests) == 1
+    assert (folder / LEVEL0).read_bytes() == _collection([])
 
 
 def test_a_gzip_bomb_is_refused_while_it_streams(

@@ -180,8 +180,8 @@ def _work() -> None:
         answer: tuple[str, Any] = ("ok", function(path, *args, **kwargs))
     except MetaclusterError as error:
         answer = ("error", error)
-    except MemoryError:
-        answer = ("memory", None)
+    except (MemoryError, SystemError):  # C code whose allocation failed may leave a
+        answer = ("memory", None)  # SystemError ("error return without exception set")
     except Exception:  # a bug: its traceback goes back to the caller
         answer = ("bug", traceback.format_exc())
     sys.stdout.buffer.write(pickle.dumps(answer))
