@@ -141,7 +141,7 @@ def _exchange(worker: subprocess.Popen[bytes], request: bytes, seconds: float) -
     if os.read(descriptor, len(READY)) != READY:
         return b""  # it died before it was ready
     deadline = time.monotonic() + seconds
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([descriptor], [], [], left)[0]:
