@@ -779,6 +779,33 @@ BOUNDARY: dict[str, Callable[[], bytes]] = {
 CORPUS.update(BOUNDARY)
 
 
+# --- large files: written at test time (tests/test_badinput_limits.py), never committed ---
+
+
+def _over_size_limit() -> bytes:
+    row = b"Lille Campus,50.6292,3.0573\n"
+    return b"name,latitude,longitude\n" + row * (50 * 1024 * 1024 // len(row) + 1)
+
+
+def _parquet_bomb() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({f"c{i}": pa.repeat(pa.scalar("same"), 1_000_000) for i in range(43)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+GENERATED: dict[str, Callable[[], bytes]] = {
+    "over_size_limit.csv": _over_size_limit,
+    "parquet_bomb.parquet": _parquet_bomb,
+    "sparse_20000.geojson": lambda: _sparse_features(20_000),
+    "sparse_20000.kml": lambda: _sparse_kml(20_000),
+}
+"""Files whose size is the attack (over 1 MB), with their outcomes in EXPECTED.toml too."""
+
+
 def main() -> None:
     for name, make in CORPUS.items():
         (HERE / name).write_bytes(make())
