@@ -84,6 +84,9 @@ class MapEntry:
         Explicit column mapping, schema column -> source column.
     helix
         Default helix of the map's actors that nothing else tags (``helix = "…"``).
+    named_after_file
+        The cluster's name was made from the file name (ad-hoc maps, uploads): a name the
+        file gives its map (a My Maps KML's title) replaces it when the map is read.
     """
 
     file: Path
@@ -94,6 +97,7 @@ class MapEntry:
     sheet: str | None = None
     columns: dict[str, str | None] | None = field(default=None, hash=False)
     helix: str | None = None
+    named_after_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,8 @@ class Manifest:
         """An ad-hoc manifest in which each plain layer file is one regional map.
 
         The cluster is named after the file ("nord-pas-de-calais.kml" -> "Nord Pas De
-        Calais"); two files with the same stem get " (2)", " (3)"… in the order given.
+        Calais") until the map is read, when a title the file gives its map replaces it
+        (``merge``); two maps with the same name get " (2)", " (3)"… in the order given.
 
         Examples
         --------
@@ -158,8 +163,11 @@ class Manifest:
             raise ManifestError("No layer files given: name a manifest (.toml) or layer files.")
         for file in files:
             _check_file_exists(file, where=str(file))
-        clusters = _unique_names([_prettify_stem(printable(file.stem)) for file in files])
-        maps = tuple(MapEntry(file=f, cluster=c) for f, c in zip(files, clusters, strict=True))
+        clusters = unique_names([_prettify_stem(printable(file.stem)) for file in files])
+        maps = tuple(
+            MapEntry(file=f, cluster=c, named_after_file=True)
+            for f, c in zip(files, clusters, strict=True)
+        )
         return cls(
             name="ad-hoc",
             title=f"Ad-hoc layer of {len(maps)} map{'s' if len(maps) != 1 else ''}",
@@ -457,7 +465,7 @@ def _prettify_stem(stem: str) -> str:
     return pretty or stem
 
 
-def _unique_names(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
     counts: dict[str, int] = {}
     unique = []
     for name in names:

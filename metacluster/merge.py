@@ -22,6 +22,7 @@ plain GeoDataFrames and is what the tests exercise:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from metacluster._errors import printable
 from metacluster.dedupe import DUPLICATE_DISTANCE_KM, collapse, duplicate_components
 from metacluster.engine import join_nuts
 from metacluster.geocode import outside_nuts_by_country
-from metacluster.manifest import Manifest, MapEntry, as_manifest
+from metacluster.manifest import Manifest, MapEntry, as_manifest, unique_names
 from metacluster.read import read_layer
 from metacluster.schema import (
     ACTOR_COLUMNS,
@@ -176,6 +177,7 @@ def merge(
             helix_synonyms=manifest.helix_synonyms,
         )
         maps.append((entry, result))
+    maps = titled(maps)
 
     def locate(actors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         _notify(progress, f"Joining {len(actors)} actors to NUTS regions")
@@ -184,6 +186,26 @@ def merge(
     return merge_results(
         maps, locate=locate, distance_km=distance_km, name=manifest.name, title=manifest.title
     )
+
+
+def titled(
+    maps: Sequence[tuple[MapEntry, ImportResult]],
+) -> list[tuple[MapEntry, ImportResult]]:
+    """Maps named after their files renamed after the title their file gives them (a My
+    Maps export knows its map's name; its file is often "export (3).kml"), keeping every
+    cluster name unique."""
+    names = [
+        printable(result.title).strip() or entry.cluster
+        if entry.named_after_file and result.title
+        else entry.cluster
+        for entry, result in maps
+    ]
+    if names == [entry.cluster for entry, _ in maps]:
+        return list(maps)
+    return [
+        (dataclasses.replace(entry, cluster=name), result)
+        for (entry, result), name in zip(maps, unique_names(names), strict=True)
+    ]
 
 
 def merge_results(

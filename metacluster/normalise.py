@@ -596,4 +596,5 @@ def normalise(
         columns=mapping,
         participations=participation_rows,
         preview=raw.frame.head(PREVIEW_ROWS).reset_index(drop=True),
+        title=raw.title,
     )

@@ -168,6 +168,8 @@ class ImportResult:
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The first rows of the file as read (its own columns, cells as text), so that a user
     can check the column mapping against them (the app's upload)."""
+    title: str | None = None
+    """The name the file gives its map (a My Maps KML's title), if any."""
 
     @property
     def accepted(self) -> int:

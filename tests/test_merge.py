@@ -552,3 +552,40 @@ def test_a_map_without_home_nuts_gets_the_nuts2_region_of_most_of_its_actors(
         (None, False),
         ("ES51", False),
     ]
+
+
+def _kml(path: Path, title: str | None) -> Path:
+    name = f"<name>{title}</name>" if title is not None else ""
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        f"<Document>{name}<Folder><name>Academia</name><Placemark><name>Università di Pisa"
+        "</name><Point><coordinates>10.4017,43.7167</coordinates></Point></Placemark>"
+        "</Folder></Document></kml>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_maps_named_after_files_take_the_title_their_kml_gives_them(tmp_path: Path) -> None:
+    files = [
+        _kml(tmp_path / "export.kml", "\n  Toscana meta-cluster "),
+        _kml(tmp_path / "export (1).kml", "Toscana meta-cluster"),
+        _kml(tmp_path / "no-title.kml", None),
+    ]
+    result = merge(files, year=2021)
+    assert result.report.clusters == [
+        "Toscana meta-cluster",
+        "Toscana meta-cluster (2)",
+        "No Title",
+    ]
+    assert set(result.actors["regional_cluster"].explode()) == set(result.report.clusters)
+
+
+def test_a_manifest_cluster_is_never_replaced_by_the_file_title(tmp_path: Path) -> None:
+    _kml(tmp_path / "toscana.kml", "Some other title")
+    (tmp_path / "m.toml").write_text(
+        '[partnership]\nname = "t"\ntitle = "T"\n\n[[maps]]\nfile = "toscana.kml"\n'
+        'cluster = "Toscana"\npartner = "Regione Toscana"\nhome_nuts = "ITI1"\n',
+        encoding="utf-8",
+    )
+    assert merge(tmp_path / "m.toml", year=2021).report.clusters == ["Toscana"]

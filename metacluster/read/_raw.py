@@ -48,6 +48,8 @@ class RawLayer:
         Whether layer names may say the helix (map layers do; sheet names do not).
     default_layer
         The name the reader gave to unnamed layers; it says nothing about the helix.
+    title
+        The name the file gives its map (a KML's ``<Document><name>``), if any.
     warnings, rejects
         Problems the reader already met: rows it could not read are rejected here and
         count as input rows.
@@ -60,6 +62,7 @@ class RawLayer:
     geometry: gpd.GeoSeries | None = None
     layer_is_helix_hint: bool = True
     default_layer: str | None = None
+    title: str | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
 

@@ -167,7 +167,13 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
             "Check that the right map or layer was exported",
         )
     check_row_limit(path, len(placemarks))
-    raw = RawLayer(file=path, frame=pd.DataFrame(), source_row=[], default_layer=default_layer)
+    raw = RawLayer(
+        file=path,
+        frame=pd.DataFrame(),
+        source_row=[],
+        default_layer=default_layer,
+        title=_text(root.find("Document/name")),
+    )
     unnamed = sum(1 for f in root.iter("Folder") if _text(f.find("name")) is None)
     if unnamed:
         raw.warn(f"{unnamed} layer(s) have no name; called them '{default_layer}'")
