@@ -247,3 +247,12 @@ def test_progress_is_shown_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -
             step("Joining 8 actors to NUTS regions")
         assert ("Joining 8 actors to NUTS regions" in stream.getvalue()) is shown
         assert bool(stream.getvalue()) is shown
+
+
+def test_a_merge_that_accepts_no_actor_says_so_and_fails(runner: CliRunner, tmp_path: Path) -> None:
+    every_row_bad = Path(__file__).parent / "badinput" / "all_bad_coordinates.kml"
+    out = tmp_path / "europe.csv"
+    result = runner.invoke(main, ["merge", str(every_row_bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "2 rows in, 0 actors out" in result.stdout
+    assert result.stderr.startswith("No actor was accepted from any map: every row was rejected")

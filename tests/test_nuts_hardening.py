@@ -11,6 +11,7 @@ import http.server
 import json
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
@@ -192,11 +193,15 @@ def test_a_cached_file_that_is_not_one_whole_level_is_discarded_and_fetched_agai
     assert (folder / LEVEL0).read_bytes() == _collection([])
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_a_gzip_bomb_is_refused_while_it_streams(
-    source: type[_Source], monkeypatch: pytest.MonkeyPatch
+    source: type[_Source], monkeypatch: pytest.MonkeyPatch, encoding: str
 ) -> None:
-    bomb = gzip.compress(b" " * (50 * 1024 * 1024), compresslevel=9)  # 50 MB in ~50 KB
-    _Source.answer = staticmethod(lambda path: (bomb, {"Content-Encoding": "gzip"}))
+    spaces = b" " * (50 * 1024 * 1024)  # 50 MB in ~50 KB
+    bomb = (
+        gzip.compress(spaces, compresslevel=9) if encoding == "gzip" else zlib.compress(spaces, 9)
+    )
+    _Source.answer = staticmethod(lambda path: (bomb, {"Content-Encoding": encoding}))
     with pytest.raises(NutsUnavailableError, match=r"expands more than 200 times"):
         nuts.load_nuts(2021, 0)
     assert _cache() == []
@@ -222,6 +227,18 @@ def test_a_source_trickling_bytes_is_stopped_at_the_overall_deadline(
     with pytest.raises(NutsUnavailableError, match=r"took longer than 1 s"):
         nuts.load_nuts(2021, 0)
     assert time.monotonic() - started < 10  # not the 20 s the trickle would last
+    assert _cache() == []
+
+
+def test_nuts_fetch_on_a_body_over_the_size_cap_ends_in_one_clear_message(
+    source: type[_Source], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "max_download_bytes", 1024 * 1024)
+    _Source.answer = staticmethod(lambda path: (b" " * (3 * 1024 * 1024), {}))
+    result = CliRunner().invoke(cli, ["nuts", "fetch", "--year", "2021", "--level", "0"])
+    assert result.exit_code == 1
+    assert "over the limit of 1,048,576" in result.output
+    assert "Traceback" not in result.output
     assert _cache() == []
 
 
