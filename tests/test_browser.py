@@ -396,12 +396,14 @@ def test_presentation_fills_the_screen_and_follows_the_clicker(
     # the map fills the rest of the window, and nothing is cut
     page.wait_for_function(  # the page script sizes the map on its next tick
         """() => { const r = document.querySelector('[data-testid="stDeckGlJsonChart"]')
-                   .getBoundingClientRect(); return r.bottom >= 660 && r.bottom <= 720; }"""
+                   .getBoundingClientRect(); return r.bottom >= 640 && r.bottom <= 720; }"""
     )
     box = chart.bounding_box()
     assert box is not None
-    assert 720 - 60 <= box["y"] + box["height"] <= 720
+    assert 720 - 80 <= box["y"] + box["height"] <= 720  # the attribution line below it
     assert box["height"] >= 0.5 * 720
+    credits = page.get_by_text(settings.attribution).bounding_box()
+    assert credits is not None and credits["y"] + credits["height"] <= 720  # not cut off
     leave = page.get_by_role("button", name="Leave presentation")
     assert leave.evaluate("b => b.scrollWidth <= b.clientWidth")
     page.screenshot(path=tmp_path / "present-1280x720.png")
@@ -415,10 +417,15 @@ def test_presentation_map_fills_a_large_projector(app_url: str, browser: Browser
     page = _new_page(browser, 1920, 1080)
     page.goto(app_url + "?present=1&step=2")
     _map_canvas(page)
-    page.wait_for_timeout(800)
+    page.wait_for_function(  # the page script sizes the map on its next tick
+        """() => { const r = document.querySelector('[data-testid="stDeckGlJsonChart"]')
+                   .getBoundingClientRect(); return r.bottom >= 1000 && r.bottom <= 1080; }"""
+    )
     box = page.locator('[data-testid="stDeckGlJsonChart"]').first.bounding_box()
     assert box is not None
-    assert 1080 - 60 <= box["y"] + box["height"] <= 1080
+    assert 1080 - 80 <= box["y"] + box["height"] <= 1080  # the attribution line below it
+    credits = page.get_by_text(settings.attribution).bounding_box()
+    assert credits is not None and credits["y"] + credits["height"] <= 1080
     page.context.close()
 
 

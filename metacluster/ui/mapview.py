@@ -36,7 +36,7 @@ MAP_HEIGHT: Final = 560
 sidebar open: the map column is 578 px wide): the view is fitted to it, so every filtered
 actor is inside the map at that size and at every wider one."""
 PRESENT_WIDTH: Final = 1200
-PRESENT_HEIGHT: Final = 400
+PRESENT_HEIGHT: Final = 320
 """The presentation map's smallest size (a 1280×720 projector); it grows with the window."""
 FINE_ZOOM: Final = 5.5
 """From this zoom on (closer than a country) regions are drawn at ``data.FINE_SCALE``."""

@@ -10,6 +10,7 @@
   if (window.__metaclusterPage) return;
   window.__metaclusterPage = true;
   const CHART = '[data-testid="stDeckGlJsonChart"]';
+  const CREDITS_PX = 72; // the attribution line under the map, with its gap, stays on screen
   let active = null; // the map that was clicked last: it takes the wheel
 
   document.addEventListener("pointerdown", (event) => {
@@ -61,7 +62,7 @@
       return;
     }
     const top = chart.getBoundingClientRect().top + window.scrollY;
-    const height = Math.max(240, Math.floor(window.innerHeight - top - 36));
+    const height = Math.max(240, Math.floor(window.innerHeight - top - CREDITS_PX));
     if (chart.dataset.mcFilled !== String(height)) {
       boxes.forEach((box) => { box.style.height = height + "px"; });
       chart.dataset.mcFilled = String(height);
