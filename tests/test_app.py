@@ -168,6 +168,7 @@ def test_app_opens_on_the_bundled_meta_cluster(smartculture: gpd.GeoDataFrame) -
     assert count_line(at) == f"**{total:,} of {total:,} actors**"
     assert [item["id"] for item in spec(at)["layers"]] == [
         "countries",
+        "borders",
         "regions",
         "links",
         "actors",
@@ -282,7 +283,7 @@ def test_view_options_go_into_the_url() -> None:
                                "basemap": "online"}  # fmt: skip
     chart = spec(at)
     assert chart["mapStyle"] == deck.ONLINE_BASEMAP
-    assert [item["id"] for item in chart["layers"]] == ["countries", "links", "actors"]
+    assert [item["id"] for item in chart["layers"]] == ["countries", "borders", "links", "actors"]
     assert any("CARTO" in caption.value for caption in at.caption)
 
 

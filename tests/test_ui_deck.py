@@ -226,6 +226,22 @@ def test_countries_features_draw_land_over_the_sea_a_neutral_ground_or_nothing()
         deck.countries_features(countries, backdrop="ocean")
 
 
+def test_border_segments_are_every_edge_of_every_ring_holes_included() -> None:
+    square = shapely.box(0, 0, 1, 1)
+    holed = shapely.Polygon([(2, 0), (5, 0), (5, 3), (2, 3)], [[(3, 1), (4, 1), (4, 2), (3, 2)]])
+    two_parts = shapely.MultiPolygon([shapely.box(10, 0, 11, 1), shapely.box(12, 0, 13, 1)])
+    outlines = {code: shapely.to_geojson(g) for code, g in (("A", square), ("B", holed),
+                                                               ("C", two_parts))}  # fmt: skip
+    segments = json.loads(deck.border_segments(outlines))
+    assert len(segments) == 4 + 8 + 8  # a segment never joins two rings or two countries
+    assert [0.0, 0.0, 1.0, 0.0] in segments and [3.0, 1.0, 4.0, 1.0] in segments
+    assert all(abs(x2 - x1) + abs(y2 - y1) == 1 or x1 in (2, 5) or y1 in (0, 3)
+               for x1, y1, x2, y2 in segments)  # fmt: skip
+    assert deck.border_segments({}) == "[]"
+    layer = deck.borders_layer(deck.border_segments(outlines))
+    assert (layer.kind, layer.id, layer.style["pickable"]) == ("LineLayer", "borders", False)
+
+
 def _layers(point_radius: float = deck.POINT_RADIUS_PX) -> list[deck.Layer]:
     rows = deck.actor_rows(sample_actors())
     return [

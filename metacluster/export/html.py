@@ -121,11 +121,14 @@ def map_spec(job: ExportJob) -> str:
     if "countries" in job.layers:
         world = countries.load_countries(settings.display_scale)
         if world is not None:  # GISCO's countries: land everywhere, over the sea
-            basemap = deck.countries_features(outline_json(world, key="CNTR_ID"), backdrop="sea")
+            outlines = outline_json(world, key="CNTR_ID")
+            basemap = deck.countries_features(outlines, backdrop="sea")
         else:  # offline without them: NUTS countries, no sea drawn around them
             level0 = load_nuts(year=int(year), level=0, scale=settings.display_scale)
-            basemap = deck.countries_features(outline_json(level0), backdrop="none")
+            outlines = outline_json(level0)
+            basemap = deck.countries_features(outlines, backdrop="none")
         layers.append(deck.countries_layer(basemap))
+        layers.append(deck.borders_layer(deck.border_segments(outlines)))
     if "regions" in job.layers:
         features = deck.region_features(job.regions, outline_json(job.regions), job.metric)
         layers.append(deck.regions_layer(features))

@@ -272,21 +272,46 @@ def countries_features(geometries: Mapping[str, str], *, backdrop: str) -> str:
     if backdrop != "none":
         world = json.dumps({"type": "Polygon", "coordinates": [_WORLD_RING]})
         fill = _SEA if backdrop == "sea" else _NEUTRAL
-        features.append(_feature(world, {"fill": list(fill), "line": [0, 0, 0, 0]}))
+        features.append(_feature(world, {"fill": list(fill)}))
     land = [0, 0, 0, 0] if backdrop == "none" else list(_LAND)
-    features += [_feature(g, {"fill": land, "line": list(_BORDER)}) for g in geometries.values()]
+    features += [_feature(g, {"fill": land}) for g in geometries.values()]
     return _feature_collection(features)
 
 
+def border_segments(geometries: Mapping[str, str]) -> str:
+    """The countries' outlines as straight segments ``[x1, y1, x2, y2]`` for a LineLayer.
+
+    A polygon layer's own stroke is a PathLayer, whose shader costs about a second per
+    frame in software WebGL (a browser without a GPU, headless Chromium) for Europe's
+    borders; plain 1 px segments look the same and cost a few tens of milliseconds.
+    """
+    if not geometries:
+        return "[]"
+    shapes = shapely.from_geojson(list(geometries.values()))
+    lines = shapely.get_parts(shapely.get_parts(shapely.boundary(shapes)))
+    xy, line = shapely.get_coordinates(lines, return_index=True)
+    same = line[:-1] == line[1:]  # consecutive points of one ring make a segment
+    segments = np.round(np.hstack([xy[:-1][same], xy[1:][same]]), 5)
+    return json.dumps(segments.tolist())
+
+
 _PLACEHOLDER = "__metacluster_{}__"
+BORDERS_LAYER_ID: Final = "borders"
+"""Part of the countries basemap: shown and hidden with it."""
 
 _COUNTRIES_STYLE: Final[dict[str, Any]] = {
     "pickable": False,
-    "stroked": True,
+    "stroked": False,  # the borders are their own, cheaper layer (border_segments)
     "filled": True,
     "getFillColor": "@@=properties.fill",
-    "getLineColor": "@@=properties.line",
-    "lineWidthMinPixels": 0.6,
+}
+_BORDERS_STYLE: Final[dict[str, Any]] = {
+    "pickable": False,
+    "getSourcePosition": "@@=[this[0], this[1]]",
+    "getTargetPosition": "@@=[this[2], this[3]]",
+    "getColor": list(_BORDER),
+    "getWidth": 1,
+    "widthUnits": "pixels",
 }
 _REGIONS_STYLE: Final[dict[str, Any]] = {
     "pickable": True,
@@ -327,6 +352,11 @@ class Layer:
 def countries_layer(data: str) -> Layer:
     """The basemap of countries (``countries_features``), not pickable."""
     return Layer(COUNTRIES_LAYER, "GeoJsonLayer", data, _COUNTRIES_STYLE)
+
+
+def borders_layer(data: str) -> Layer:
+    """The countries' borders (``border_segments``), drawn over the countries layer."""
+    return Layer(BORDERS_LAYER_ID, "LineLayer", data, _BORDERS_STYLE)
 
 
 def regions_layer(data: str) -> Layer:

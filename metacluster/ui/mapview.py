@@ -65,9 +65,12 @@ def selected(event: Any) -> Selected | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _countries(year: int, source: tuple[object, ...], *, online: bool, fine: bool) -> str:
-    """The basemap's features: the world's countries over the sea when GISCO's outlines
-    can be had, else NUTS countries over a neutral ground; outlines only over tiles."""
+def _countries(
+    year: int, source: tuple[object, ...], *, online: bool, fine: bool
+) -> tuple[str, str]:
+    """The basemap's features and border segments: the world's countries over the sea
+    when GISCO's outlines can be had, else NUTS countries over a neutral ground; outlines
+    only over tiles."""
     world = None
     if not online:
         for scale in data.display_scales(fine=fine):
@@ -75,9 +78,11 @@ def _countries(year: int, source: tuple[object, ...], *, online: bool, fine: boo
             if world is not None:
                 break
     if world is not None:
-        return deck.countries_features(deck.geometry_json(world, key="CNTR_ID"), backdrop="sea")
+        outlines = deck.geometry_json(world, key="CNTR_ID")
+        return deck.countries_features(outlines, backdrop="sea"), deck.border_segments(outlines)
     geometries = data.region_geometries(year, 0, fine=fine)
-    return deck.countries_features(geometries, backdrop="none" if online else "neutral")
+    backdrop = "none" if online else "neutral"
+    return deck.countries_features(geometries, backdrop=backdrop), deck.border_segments(geometries)
 
 
 def map_view_state(shown: Shown, tour_view: framing.ViewState | None) -> framing.ViewState:
@@ -108,9 +113,12 @@ def show(
     layers = []
     if COUNTRIES_LAYER in view.layers:
         source = (*source_key(), countries.source())
-        basemap = _countries(dataset.nuts_year, source, online=view.online_basemap, fine=fine)
-        # served as a file: the same URL on every rerun, so the browser keeps the layer
+        basemap, borders = _countries(
+            dataset.nuts_year, source, online=view.online_basemap, fine=fine
+        )
+        # served as files: the same URLs on every rerun, so the browser keeps the layers
         layers.append(deck.countries_layer(static.layer_data(basemap, stem="basemap")))
+        layers.append(deck.borders_layer(static.layer_data(borders, stem="borders")))
     if REGIONS_LAYER in view.layers:
         geometries = data.region_geometries(dataset.nuts_year, view.level, fine=fine)
         layers.append(deck.regions_layer(deck.region_features(regions, geometries, view.metric)))
