@@ -66,6 +66,12 @@ class Reader:
     gdal: bool = False
 
 
+def _gdal_reader(driver: str, label: str, suffix: str, content: str) -> Reader:
+    """A format GDAL reads with exactly one driver (the allow-list), never an upload."""
+    read = functools.partial(ogr.read, driver=driver)
+    return Reader(read, label, (suffix,), frozenset({content}), ("layer",), gdal=True)
+
+
 _TEXT = frozenset({"text", "empty"})
 READERS: dict[str, Reader] = {
     "csv": Reader(csv.read, "CSV", (".csv", ".tsv", ".txt", ".tab"), _TEXT | {"json"}, upload=True),
@@ -83,38 +89,10 @@ READERS: dict[str, Reader] = {
     "parquet": Reader(
         parquet.read, "GeoParquet", (".parquet", ".geoparquet"), frozenset({"parquet"})
     ),
-    "gpkg": Reader(
-        functools.partial(ogr.read, driver="GPKG"),
-        "GeoPackage",
-        (".gpkg",),
-        frozenset({"gpkg"}),
-        ("layer",),
-        gdal=True,
-    ),
-    "shp": Reader(
-        functools.partial(ogr.read, driver="ESRI Shapefile"),
-        "Shapefile",
-        (".shp",),
-        frozenset({"shapefile"}),
-        ("layer",),
-        gdal=True,
-    ),
-    "fgb": Reader(
-        functools.partial(ogr.read, driver="FlatGeobuf"),
-        "FlatGeobuf",
-        (".fgb",),
-        frozenset({"flatgeobuf"}),
-        ("layer",),
-        gdal=True,
-    ),
-    "gml": Reader(
-        functools.partial(ogr.read, driver="GML"),
-        "GML",
-        (".gml",),
-        frozenset({"gml"}),
-        ("layer",),
-        gdal=True,
-    ),
+    "gpkg": _gdal_reader("GPKG", "GeoPackage", ".gpkg", "gpkg"),
+    "shp": _gdal_reader("ESRI Shapefile", "Shapefile", ".shp", "shapefile"),
+    "fgb": _gdal_reader("FlatGeobuf", "FlatGeobuf", ".fgb", "flatgeobuf"),
+    "gml": _gdal_reader("GML", "GML", ".gml", "gml"),
 }
 """Format → its reader. The extension chooses among them; the content must agree."""
 

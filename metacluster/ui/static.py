@@ -14,6 +14,7 @@ files go to the ``static`` folder beside the app's script, which Streamlit serve
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -46,7 +47,7 @@ def layer_data(text: str, *, stem: str) -> str:
     folder = static_folder()
     if folder is None:
         return text
-    name = f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    name = _file_name(text, stem)
     path = folder / name
     if not path.exists():
         try:
@@ -55,6 +56,13 @@ def layer_data(text: str, *, stem: str) -> str:
             logger.warning("map data stays inline: cannot write %s (%s)", path, error)
             return text
     return json.dumps(URL_PREFIX + name)
+
+
+@functools.lru_cache(maxsize=32)
+def _file_name(text: str, stem: str) -> str:
+    """The content-hash name, hashed once per text: reruns pass the same cached string,
+    whose own hash and identity make this lookup free."""
+    return f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
 
 
 def _write_atomically(path: Path, text: str) -> None:
