@@ -34,7 +34,7 @@ from metacluster.filter import Filters
 from metacluster.manifest import load_manifest
 from metacluster.merge import merge
 from metacluster.schema import HELIX_LABELS
-from metacluster.ui import deck
+from metacluster.ui import deck, mapview, static
 from metacluster.ui.data import DATA_OVERRIDE_ENV
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.panels import escape_markdown
@@ -182,6 +182,23 @@ def test_app_opens_on_the_bundled_meta_cluster(smartculture: gpd.GeoDataFrame) -
     assert "cartocdn" not in at.get("deck_gl_json_chart")[0].proto.json  # offline by default
     assert not at.error and not at.warning
     assert at.query_params == {}  # the default view has a bare URL
+
+
+def test_a_large_actor_layer_is_served_as_a_file_and_a_small_one_stays_inline(
+    smartculture: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``INLINE_BELOW`` the actors reach the browser as a static file (the JSON5
+    parser of Streamlit's map would take seconds over 100,000 inline actors)."""
+    inline = layer(start(), "actors")["data"]
+    assert isinstance(inline, list) and len(inline) == len(smartculture)
+    monkeypatch.setattr(mapview, "INLINE_BELOW", 1)
+    at = start(helix="academia")
+    url = layer(at, "actors")["data"]
+    assert isinstance(url, str) and re.fullmatch(r"app/static/actors-[0-9a-f]{16}\.json", url)
+    served = json.loads((PROJECT_ROOT / static.FOLDER_NAME / url.rsplit("/", 1)[1]).read_text())
+    academia = smartculture[smartculture["helix"] == "academia"]
+    assert sorted(row["id"] for row in served) == sorted(academia["actor_id"])
+    assert served == [row for row in inline if row["id"] in set(academia["actor_id"])]
 
 
 # --- filters --------------------------------------------------------------------------

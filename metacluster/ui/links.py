@@ -22,7 +22,6 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from metacluster.aggregate import cluster_helix_counts
 from metacluster.export.csv import frame_to_csv
 from metacluster.export.links import render_links
 from metacluster.links import (
@@ -396,16 +395,18 @@ def find_partners(shown: Shown, options: Mapping[str, list[str]], *, key: str) -
         suggestions_table(shown, key=key)
 
 
-def find_partners_for_missing(shown: Shown, regions: pd.DataFrame) -> None:
+def find_partners_for_missing(
+    shown: Shown, regions: pd.DataFrame, cluster_counts: pd.DataFrame
+) -> None:
     """The partner finder for the regions of the missing-helices table (their missing
-    helices), then for every regional cluster (its helices from the weakest)."""
+    helices), then for every regional cluster (its helices from the weakest;
+    ``cluster_counts`` as ``aggregate.cluster_helix_counts`` gives them)."""
     missing = regions[regions["missing_helices"].map(len) > 0]
     options = {
         str(code): list(helices)
         for code, helices in zip(missing["NUTS_ID"], missing["missing_helices"], strict=True)
     }
-    counts = cluster_helix_counts(shown.actors, shown.dataset.clusters)
-    for cluster, group in counts.groupby("cluster", sort=False):
+    for cluster, group in cluster_counts.groupby("cluster", sort=False):
         if group["actors"].sum():
             ranked = group[group["helix"].isin(HELICES)].sort_values(["actors", "helix"])
             options.setdefault(str(cluster), ranked["helix"].tolist())

@@ -40,6 +40,10 @@ PRESENT_HEIGHT: Final = 320
 """The presentation map's smallest size (a 1280×720 projector); it grows with the window."""
 FINE_ZOOM: Final = 5.5
 """From this zoom on (closer than a country) regions are drawn at ``data.FINE_SCALE``."""
+INLINE_BELOW: Final = 200_000
+"""Actor layers of this many characters of JSON (about 800 actors) and more are served as
+files (``static.layer_data``): inline, the browser's JSON5 parser would take seconds over
+100,000 actors on every filter change."""
 CARTO_ATTRIBUTION: Final = "Basemap © CARTO, © OpenStreetMap contributors."
 
 
@@ -128,7 +132,8 @@ def show(
     if ACTORS_LAYER in view.layers:
         rows = data.actor_rows(dataset.version, dataset)
         actors_json = deck.rows_json(rows, shown.actors.index.to_numpy(dtype=np.int64))
-        layers.append(deck.actors_layer(actors_json, point_radius=7.0 if view.present else 5.0))
+        actors_data = static.layer_data(actors_json, stem="actors", inline_below=INLINE_BELOW)
+        layers.append(deck.actors_layer(actors_data, point_radius=7.0 if view.present else 5.0))
     spec = deck.deck_spec(layers, view=view_state, online_basemap=view.online_basemap)
     counted = shown.actors if counted is None else counted
     if view.present:

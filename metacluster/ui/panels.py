@@ -318,7 +318,7 @@ def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
     if not table.empty:
         st.dataframe(table, hide_index=True, width="stretch")
         with st.expander("Find partners for a region missing a helix"):
-            links_ui.find_partners_for_missing(shown, regions_table)
+            links_ui.find_partners_for_missing(shown, regions_table, counts)
 
 
 # --- table -----------------------------------------------------------------------------
