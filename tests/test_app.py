@@ -184,11 +184,11 @@ def test_app_opens_on_the_bundled_meta_cluster(smartculture: gpd.GeoDataFrame) -
     assert at.query_params == {}  # the default view has a bare URL
 
 
-def test_a_large_actor_layer_is_served_as_a_file_and_a_small_one_stays_inline(
+def test_large_layers_are_served_as_files_and_small_ones_stay_inline(
     smartculture: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above ``INLINE_BELOW`` the actors reach the browser as a static file (the JSON5
-    parser of Streamlit's map would take seconds over 100,000 inline actors)."""
+    """From ``INLINE_BELOW`` characters on, a layer reaches the browser as a static file
+    (the JSON5 parser of Streamlit's map would take seconds over 100,000 inline actors)."""
     inline = layer(start(), "actors")["data"]
     assert isinstance(inline, list) and len(inline) == len(smartculture)
     monkeypatch.setattr(mapview, "INLINE_BELOW", 1)
@@ -199,6 +199,14 @@ def test_a_large_actor_layer_is_served_as_a_file_and_a_small_one_stays_inline(
     academia = smartculture[smartculture["helix"] == "academia"]
     assert sorted(row["id"] for row in served) == sorted(academia["actor_id"])
     assert served == [row for row in inline if row["id"] in set(academia["actor_id"])]
+    stems = {"countries": "basemap", "borders": "borders"}  # always files
+    layers = spec(at)["layers"]
+    assert [item["id"] for item in layers] == ["countries", "borders", "regions", "links", "actors"]
+    for item in layers:
+        stem = stems.get(item["id"], item["id"])
+        assert re.fullmatch(rf"app/static/{stem}-[0-9a-f]{{16}}\.json", item["data"])
+        served = json.loads((PROJECT_ROOT / static.FOLDER_NAME / item["data"][11:]).read_text())
+        assert isinstance(served, list | dict)  # the data itself, not another URL
 
 
 # --- filters --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ region selects it (``on_select="rerun"``); ``selected`` says which.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -41,9 +42,9 @@ PRESENT_HEIGHT: Final = 320
 FINE_ZOOM: Final = 5.5
 """From this zoom on (closer than a country) regions are drawn at ``data.FINE_SCALE``."""
 INLINE_BELOW: Final = 200_000
-"""Actor layers of this many characters of JSON (about 800 actors) and more are served as
-files (``static.layer_data``): inline, the browser's JSON5 parser would take seconds over
-100,000 actors on every filter change."""
+"""Layers with this many characters of JSON and more (about 800 actors, or regions or
+links as large) are served as files (``static.layer_data``): inline, the browser's JSON5
+parser would take seconds over 100,000 actors on every filter change."""
 CARTO_ATTRIBUTION: Final = "Basemap © CARTO, © OpenStreetMap contributors."
 
 
@@ -125,15 +126,16 @@ def show(
         layers.append(deck.borders_layer(static.layer_data(borders, stem="borders")))
     if REGIONS_LAYER in view.layers:
         geometries = data.region_geometries(dataset.nuts_year, view.level, fine=fine)
-        layers.append(deck.regions_layer(deck.region_features(regions, geometries, view.metric)))
+        features = deck.region_features(regions, geometries, view.metric)
+        layers.append(_large_as_file(deck.regions_layer(features)))
     arcs = links_ui.arcs_layer(shown) if LINKS_LAYER in view.layers else None
     if arcs is not None:
-        layers.append(arcs)
+        layers.append(_large_as_file(arcs))
     if ACTORS_LAYER in view.layers:
         rows = data.actor_rows(dataset.version, dataset)
         actors_json = deck.rows_json(rows, shown.actors.index.to_numpy(dtype=np.int64))
-        actors_data = static.layer_data(actors_json, stem="actors", inline_below=INLINE_BELOW)
-        layers.append(deck.actors_layer(actors_data, point_radius=7.0 if view.present else 5.0))
+        actors = deck.actors_layer(actors_json, point_radius=7.0 if view.present else 5.0)
+        layers.append(_large_as_file(actors))
     spec = deck.deck_spec(layers, view=view_state, online_basemap=view.online_basemap)
     counted = shown.actors if counted is None else counted
     if view.present:
@@ -150,6 +152,13 @@ def show(
     if not view.present:
         legend(shown, regions, counted)
     return selected(event)
+
+
+def _large_as_file(layer: deck.Layer) -> deck.Layer:
+    """``layer`` (whose data changes with the filters) with its data served as a file when
+    it is large (``INLINE_BELOW``)."""
+    served = static.layer_data(layer.data, stem=layer.id, inline_below=INLINE_BELOW)
+    return layer if served is layer.data else dataclasses.replace(layer, data=served)
 
 
 def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -> None:
