@@ -205,7 +205,11 @@ def test_large_layers_are_served_as_files_and_small_ones_stay_inline(
     for item in layers:
         stem = stems.get(item["id"], item["id"])
         assert re.fullmatch(rf"app/static/{stem}-[0-9a-f]{{16}}\.json", item["data"])
-        served = json.loads((PROJECT_ROOT / static.FOLDER_NAME / item["data"][11:]).read_text())
+        served = json.loads(
+            (
+                PROJECT_ROOT / static.FOLDER_NAME / item["data"].removeprefix(static.URL_PREFIX)
+            ).read_text()
+        )
         assert isinstance(served, list | dict)  # the data itself, not another URL
 
 
