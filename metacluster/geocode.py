@@ -437,6 +437,7 @@ def outside_nuts_by_country(actors: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in counts.value_counts().items()}
 
 
+@lru_cache(maxsize=512)
 def country_name(code: str) -> str:
     """The English name of a Eurostat country code ("EL" -> "Greece"); the code itself
     when GeoNames does not know it."""

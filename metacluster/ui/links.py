@@ -15,7 +15,7 @@ import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -145,28 +145,61 @@ def _arc_rows(version: str, _dataset: Dataset) -> np.ndarray:
     return arc_rows(layer.edges, _display_positions(_dataset.actors))
 
 
-def shown_positions(edges: pd.DataFrame, actor_ids: pd.Series, *, either_end: bool) -> np.ndarray:
-    """Positions (in ``edges``) of the links to draw for the filtered actors."""
-    ids = pd.Index(actor_ids.astype(str).to_numpy(), dtype=object)
-    source = edges["source"].astype(str).isin(ids).to_numpy()
-    target = edges["target"].astype(str).isin(ids).to_numpy()
+class LinkEnds(NamedTuple):
+    """Links and actors as codes of the actor ids, matched once per data version so that a
+    rerun only indexes arrays: each link's ``source`` and ``target`` (-1: no such actor)
+    and each actor row's code (``actors``; rows that share an id share a code)."""
+
+    source: np.ndarray
+    target: np.ndarray
+    actors: np.ndarray
+
+
+def link_ends(edges: pd.DataFrame, actor_ids: pd.Series) -> LinkEnds:
+    """The ``LinkEnds`` of ``edges`` among the actors of ``actor_ids``."""
+    actors, unique_ids = pd.factorize(actor_ids.astype(str).to_numpy(dtype=object))
+    ids = pd.Index(unique_ids)
+    source, target = (
+        ids.get_indexer(edges[end].astype(str).to_numpy(dtype=object))
+        for end in ("source", "target")
+    )
+    return LinkEnds(source, target, actors)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _link_ends(version: str, _dataset: Dataset) -> LinkEnds:
+    return link_ends(linked(version, _dataset).edges, _dataset.actors["actor_id"])
+
+
+def shown_positions(ends: LinkEnds, shown_rows: np.ndarray, *, either_end: bool) -> np.ndarray:
+    """Positions of the links to draw when the actor rows ``shown_rows`` are shown: both
+    ends shown, or either with ``either_end``."""
+    shown = np.zeros(len(ends.actors) + 1, dtype=bool)  # the last slot (-1): no such actor
+    shown[ends.actors[np.asarray(shown_rows, dtype=np.int64)]] = True
+    source, target = shown[ends.source], shown[ends.target]
     return np.flatnonzero((source | target) if either_end else (source & target))
+
+
+def _shown_link_positions(shown: Shown) -> np.ndarray:
+    dataset = shown.dataset
+    return shown_positions(
+        _link_ends(dataset.version, dataset),
+        shown.actors.index.to_numpy(dtype=np.int64),
+        either_end=shown.view.link_ends == "either",
+    )
 
 
 def shown_links(shown: Shown) -> pd.DataFrame:
     """The links the filters keep (both ends, or either with the sidebar switch)."""
     edges = linked(shown.dataset.version, shown.dataset).edges
-    either = shown.view.link_ends == "either"
-    return edges.iloc[shown_positions(edges, shown.actors["actor_id"], either_end=either)]
+    return edges.iloc[_shown_link_positions(shown)]
 
 
 def arcs_layer(shown: Shown) -> deck.Layer | None:
     """The ArcLayer of the shown links and of the partner finder's suggestions, or None
     when there is nothing to draw."""
     dataset = shown.dataset
-    edges = linked(dataset.version, dataset).edges
-    either = shown.view.link_ends == "either"
-    chosen = shown_positions(edges, shown.actors["actor_id"], either_end=either)
+    chosen = _shown_link_positions(shown)
     rows = deck.rows_json(_arc_rows(dataset.version, dataset), chosen)
     extra = suggestion_rows(shown)
     if extra:
@@ -406,10 +439,13 @@ def find_partners_for_missing(
         str(code): list(helices)
         for code, helices in zip(missing["NUTS_ID"], missing["missing_helices"], strict=True)
     }
-    for cluster, group in cluster_counts.groupby("cluster", sort=False):
-        if group["actors"].sum():
-            ranked = group[group["helix"].isin(HELICES)].sort_values(["actors", "helix"])
-            options.setdefault(str(cluster), ranked["helix"].tolist())
+    totals = cluster_counts.groupby("cluster", sort=False)["actors"].sum()
+    known = cluster_counts[cluster_counts["helix"].isin(HELICES)]
+    weakest_first = (
+        known.sort_values(["actors", "helix"]).groupby("cluster", sort=False)["helix"].agg(list)
+    )
+    for cluster in totals.index[totals.to_numpy() > 0]:
+        options.setdefault(str(cluster), weakest_first.get(cluster, []))
     if options:
         find_partners(shown, options, key="missing")
 
