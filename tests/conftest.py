@@ -21,6 +21,7 @@ import pytest
 os.environ.setdefault("METACLUSTER_BASEMAP", "offline")
 
 from metacluster import settings  # after the environment it reads
+from tests.browser_fixtures import app_url, browser, chromium, countries_url, page  # noqa: F401
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"

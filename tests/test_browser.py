@@ -1,9 +1,10 @@
 """The app in a real browser: Debian's Chromium, headless, driven by Playwright.
 
 One Streamlit server (a subprocess on 127.0.0.1, NUTS from the ../shared/nuts mirror, an
-empty NUTS cache) and one page walk through what AppTest cannot see: the deck.gl canvas,
-the legend and attribution as drawn, a filter typed into the sidebar, a real download, an
-upload through the file input, and a hostile actor name on hover and in the details card.
+empty NUTS cache; shared with the other browser modules: tests/browser_fixtures.py) and
+one page walk through what AppTest cannot see: the deck.gl canvas, the legend and
+attribution as drawn, a filter typed into the sidebar, a real download, an upload through
+the file input, and a hostile actor name on hover and in the details card.
 The screenshot of the page is kept in the test's temporary folder.
 """
 
@@ -12,101 +13,27 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from metacluster import settings
 from metacluster.schema import HELICES, HELIX_LABELS
-from metacluster.ui.data import DATA_OVERRIDE_ENV
+from tests.browser_fixtures import new_page
 from tests.conftest import TEST_DATA
-from tests.countries_fixture import served, write_countries
-from tests.serve import CHROMIUM_FLAGS, running_app
 from tests.ui_sample import XSS_NAME
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-START_TIMEOUT_S = 30
-PAGE_TIMEOUT_MS = 45_000
 FIRST_DRAW_TIMEOUT_MS = 120_000
 UPLOAD_TIMEOUT_MS = 60_000
 """An upload is read in a worker process (isolated), slow on a busy machine."""
 """The first page of a fresh server merges the maps and reads the NUTS files (slow on a
 busy 2-core CI machine)."""
 COUNT = re.compile(r"^([\d,]+) of ([\d,]+) actors$")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"{CHROMIUM} not found: the browser tests need Debian's Chromium "
-            "(`apt-get install chromium`; .ci/run installs it)."
-        )
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def countries_url(nuts_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The small stand-in for GISCO's countries file, served on 127.0.0.1."""
-    folder = write_countries(tmp_path_factory.mktemp("countries"), nuts_mirror).parent
-    with served(folder) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def app_url(
-    nuts_mirror: Path, countries_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port of 127.0.0.1, on the bundled manifests, with
-    country outlines from a local server."""
-    folder = tmp_path_factory.mktemp("browser")
-    env = {
-        **os.environ,
-        "METACLUSTER_NUTS_SOURCE": str(nuts_mirror),
-        "METACLUSTER_COUNTRIES_SOURCE": countries_url,
-        "METACLUSTER_CACHE": str(folder / "nuts-cache"),
-        "HOME": str(folder),  # Streamlit's own files (~/.streamlit) stay in the sandbox
-    }
-    env.pop(DATA_OVERRIDE_ENV, None)
-    try:
-        with running_app(env, timeout_s=START_TIMEOUT_S) as url:
-            yield url
-    except RuntimeError as error:
-        pytest.fail(str(error))
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), args=list(CHROMIUM_FLAGS)
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _new_page(browser: Browser, width: int, height: int) -> Page:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    return context.new_page()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = _new_page(browser, 1400, 900)
-    try:
-        yield page
-    finally:
-        page.context.close()
 
 
 def _sidebar_count(page: Page) -> tuple[int, int]:
@@ -259,7 +186,7 @@ def _near(colour: tuple[int, int, int], target: tuple[int, int, int], tolerance:
 def test_every_filtered_actor_is_inside_the_map(
     app_url: str, browser: Browser, size: tuple[int, int], tmp_path: Path
 ) -> None:
-    page = _new_page(browser, *size)
+    page = new_page(browser, *size)
     specs = _watch_specs(page)
     page.goto(app_url + "?cluster=Toscana&cluster=Yugozapaden")
     canvas = _map_canvas(page)
@@ -287,7 +214,7 @@ def test_every_filtered_actor_is_inside_the_map(
 def test_basemap_is_a_served_file_kept_across_reruns(app_url: str, browser: Browser) -> None:
     """The basemap reaches the browser once, as a file: a filter change sends a spec that
     names the same file, so deck.gl keeps the layer and the spec stays small."""
-    page = _new_page(browser, 1280, 800)
+    page = new_page(browser, 1280, 800)
     specs = _watch_specs(page)
     page.goto(app_url)
     _map_canvas(page)
@@ -310,7 +237,7 @@ def test_basemap_is_a_served_file_kept_across_reruns(app_url: str, browser: Brow
 
 
 def test_land_outside_nuts_is_land_not_sea(app_url: str, browser: Browser, tmp_path: Path) -> None:
-    page = _new_page(browser, 1280, 800)
+    page = new_page(browser, 1280, 800)
     specs = _watch_specs(page)
     page.goto(app_url)
     _map_canvas(page)
@@ -374,7 +301,7 @@ def test_typing_es_and_enter_picks_spain_only(app_url: str, page: Page) -> None:
 def test_presentation_fills_the_screen_and_follows_the_clicker(
     app_url: str, browser: Browser, tmp_path: Path
 ) -> None:
-    page = _new_page(browser, 1280, 720)
+    page = new_page(browser, 1280, 720)
     page.goto(app_url + "?present=1")
     _map_canvas(page)
     chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
@@ -384,14 +311,19 @@ def test_presentation_fills_the_screen_and_follows_the_clicker(
         page.keyboard.press(key)
         page.wait_for_url(re.compile(rf"[?&]step={step}(&|$)"))
         expect(caption).to_have_text(re.compile(rf"^{step} / "))
-    # the legend counts the stop's actors, like the caption
-    stop = page.get_by_text(re.compile(r"^\d+ / \d+ — .* · [\d,]+ actors$")).inner_text()
-    actors = int(stop.rsplit("· ", 1)[1].split()[0].replace(",", ""))
-    legend = [
-        int(page.get_by_text(re.compile(rf"^{re.escape(HELIX_LABELS[h])} \(\d+\)$")).inner_text()
-            .rsplit("(", 1)[1].rstrip(")"))
-        for h in HELICES
-    ]  # fmt: skip
+    # the legend counts the stop's actors, like the caption (the caption may be drawn before
+    # the legend of the same rerun: read both again until the rerun is drawn, 10 s at most)
+    for _ in range(50):
+        stop = page.get_by_text(re.compile(r"^\d+ / \d+ — .* · [\d,]+ actors$")).inner_text()
+        actors = int(stop.rsplit("· ", 1)[1].split()[0].replace(",", ""))
+        legend = [
+            int(page.get_by_text(re.compile(rf"^{re.escape(HELIX_LABELS[h])} \(\d+\)$"))
+                .inner_text().rsplit("(", 1)[1].rstrip(")"))
+            for h in HELICES
+        ]  # fmt: skip
+        if sum(legend) == actors:
+            break
+        page.wait_for_timeout(200)
     assert sum(legend) == actors
     # the map fills the rest of the window, and nothing is cut
     page.wait_for_function(  # the page script sizes the map on its next tick
@@ -414,7 +346,7 @@ def test_presentation_fills_the_screen_and_follows_the_clicker(
 
 
 def test_presentation_map_fills_a_large_projector(app_url: str, browser: Browser) -> None:
-    page = _new_page(browser, 1920, 1080)
+    page = new_page(browser, 1920, 1080)
     page.goto(app_url + "?present=1&step=2")
     _map_canvas(page)
     page.wait_for_function(  # the page script sizes the map on its next tick

@@ -14,20 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import (  # noqa: F401  (shared fixtures)
-    app_url,
-    browser,
-    chromium,
-    countries_url,
-    page,
-)
-
 pytestmark = pytest.mark.browser
 
 
 def test_markdown_payloads_render_as_text_and_load_nothing(
-    app_url: str,  # noqa: F811
-    page: Page,  # noqa: F811
+    app_url: str,
+    page: Page,
     request_recorder: tuple[str, list[str]],
     tmp_path: Path,
 ) -> None:

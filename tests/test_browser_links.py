@@ -18,13 +18,6 @@ from PIL import Image
 from playwright.sync_api import Page
 
 from metacluster.ui.links import KIND_COLOURS
-from tests.test_browser import (  # noqa: F401 (fixtures)
-    app_url,
-    browser,
-    chromium,
-    countries_url,
-    page,
-)
 
 pytestmark = pytest.mark.browser
 FIRST_LOAD_MS = 180_000
@@ -40,7 +33,7 @@ def _map_pixels(tab: Page, url: str) -> np.ndarray:
     return np.asarray(image, dtype=np.int16)
 
 
-def test_the_arc_layer_draws(app_url: str, page: Page, tmp_path: Path) -> None:  # noqa: F811
+def test_the_arc_layer_draws(app_url: str, page: Page, tmp_path: Path) -> None:
     with_links = _map_pixels(page, f"{app_url}?hide=regions")
     without = _map_pixels(page, f"{app_url}?hide=regions,links")
     Image.fromarray(with_links.astype(np.uint8)).save(tmp_path / "arcs.png")
@@ -53,7 +46,7 @@ def test_the_arc_layer_draws(app_url: str, page: Page, tmp_path: Path) -> None: 
     assert (changed & near_project).sum() > 500
 
 
-def test_clicking_an_arc_opens_its_card(app_url: str, page: Page) -> None:  # noqa: F811
+def test_clicking_an_arc_opens_its_card(app_url: str, page: Page) -> None:
     # actors and regions hidden, so that nothing lies over the arcs where we click
     bare = _map_pixels(page, f"{app_url}?hide=regions,actors,links")
     arcs = _map_pixels(page, f"{app_url}?hide=regions,actors")  # the page stays on this view

@@ -14,18 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from metacluster import settings
 from metacluster.export import render
 from metacluster.merge import merge
 from metacluster.schema import HELICES, HELIX_COLOURS
 from tests.conftest import PROJECT_ROOT
-from tests.serve import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 MANIFEST = PROJECT_ROOT / "layers" / "metacluster.toml"
 
 
@@ -38,29 +36,25 @@ def html_file(mirror: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def offline_page() -> Iterator[tuple[Page, list[str]]]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} not found: `apt-get install chromium` (.ci/run installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            context.set_default_timeout(30_000)
-            asked: list[str] = []
+def offline_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        context.set_default_timeout(30_000)
+        asked: list[str] = []
 
-            def cut(route: Route) -> None:
-                asked.append(route.request.url)
-                if route.request.url.startswith("file://"):
-                    route.continue_()
-                else:
-                    route.abort()
+        def cut(route: Route) -> None:
+            asked.append(route.request.url)
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                route.abort()
 
-            context.route("**/*", cut)
-            page = context.new_page()
-            page.on("request", lambda request: asked.append(request.url))
-            yield page, asked
-        finally:
-            browser.close()
+        context.route("**/*", cut)
+        page = context.new_page()
+        page.on("request", lambda request: asked.append(request.url))
+        yield page, asked
+    finally:
+        context.close()
 
 
 def test_the_html_map_draws_offline_and_asks_for_nothing(

@@ -14,19 +14,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from streamlit.testing.v1 import AppTest
 
 from metacluster import settings
 from metacluster.ui.data import DATA_OVERRIDE_ENV
 from metacluster.workspace import COORDINATOR, DATABASE_URL_ENV, Workspace, init_workspace
 from tests.conftest import PROJECT_ROOT, TEST_DATA
-from tests.serve import CHROMIUM_FLAGS, running_app
+from tests.serve import running_app
 
 MANIFEST = TEST_DATA / "merge" / "partnership.toml"
 APP = PROJECT_ROOT / "app.py"
 TIMEOUT = 180
-CHROMIUM = Path("/usr/bin/chromium")
 PAGE_TIMEOUT_MS = 45_000
 LAZIO_V2 = """name,helix,city,lat,lon
 Sapienza Università di Roma,academia,Roma,41.9029,12.5144
@@ -150,23 +149,16 @@ def served(
 
 
 @pytest.fixture
-def browser_pages() -> Iterator[tuple[Page, Page]]:
+def browser_pages(browser: Browser) -> Iterator[tuple[Page, Page]]:
     """Two pages in two browser contexts: two people, no shared cookies or storage."""
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (.ci/run installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=list(CHROMIUM_FLAGS)
-        )
-        try:
-            pages = []
-            for _ in range(2):
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                context.set_default_timeout(PAGE_TIMEOUT_MS)
-                pages.append(context.new_page())
-            yield pages[0], pages[1]
-        finally:
-            browser.close()
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+    try:
+        for context in contexts:
+            context.set_default_timeout(PAGE_TIMEOUT_MS)
+        yield contexts[0].new_page(), contexts[1].new_page()
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def _idle(page: Page) -> None:
