@@ -18,6 +18,7 @@ Counting is one group-by on the actors' ``nuts{level}`` column; the polygons com
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from typing import Final
 
@@ -161,26 +162,37 @@ def summarise_counts(
     """The regions' table from ``helix_counts_by_region``: totals, balance, missing helices,
     polygons."""
     check_level(level)
-    in_regions = counts.index.isin(regions["NUTS_ID"])
-    without_region = int(counts[~in_regions].to_numpy().sum())
+    codes = regions["NUTS_ID"].to_numpy(dtype=object)
+    row_of = counts.index.get_indexer(codes)  # each region's row in ``counts``, or -1
+    values = counts[list(COUNT_COLUMNS)].to_numpy(dtype=np.int64)
+    counted = np.zeros(len(counts), dtype=bool)
+    counted[row_of[row_of >= 0]] = True
+    without_region = int(values[~counted].sum())
     if without_region:
         logger.info(
             "%d actors have no NUTS-%d region among the %d regions given; they are not counted",
             without_region, level, len(regions),
         )  # fmt: skip
-    table = regions[[*REGION_COLUMNS, "geometry"]].merge(
-        counts, left_on="NUTS_ID", right_index=True, how="left" if include_empty else "inner"
-    )
-    table[list(COUNT_COLUMNS)] = table[list(COUNT_COLUMNS)].fillna(0).astype("int64")
-    table["n_total"] = table[list(COUNT_COLUMNS)].sum(axis=1)
-    known = table[[f"n_{h}" for h in HELICES]].to_numpy(dtype=float)
-    table["helix_balance"] = helix_balance(known)
-    table["missing_helices"] = [
-        [h for h, present in zip(HELICES, row, strict=True) if not present] for row in known > 0
-    ]
+    # positions and arrays rather than a merge: this runs on every filter change in the app
+    kept = np.arange(len(regions)) if include_empty else np.flatnonzero(row_of >= 0)
+    kept = kept[np.argsort(codes[kept], kind="stable")]
+    found = row_of[kept]
+    table = np.zeros((len(kept), len(COUNT_COLUMNS)), dtype=np.int64)
+    table[found >= 0] = values[found[found >= 0]]
+    known = table[:, : len(HELICES)]
+    chosen = regions.iloc[kept]
     result = gpd.GeoDataFrame(
-        table[list(AGGREGATE_COLUMNS)].sort_values("NUTS_ID").reset_index(drop=True),
-        geometry="geometry",
+        {
+            **{column: chosen[column].reset_index(drop=True) for column in REGION_COLUMNS},
+            **dict(zip(COUNT_COLUMNS, table.T, strict=True)),
+            "n_total": table.sum(axis=1),
+            "helix_balance": helix_balance(known.astype(float)),
+            "missing_helices": [
+                [h for h, present in zip(HELICES, row, strict=True) if not present]
+                for row in known > 0
+            ],
+        },
+        geometry=chosen.geometry.to_numpy(),
         crs=regions.crs,
     )
     result.attrs.update(nuts_level=level, actors_without_region=without_region)
@@ -217,16 +229,25 @@ def cluster_helix_counts(actors: pd.DataFrame, clusters: Sequence[str]) -> pd.Da
     An actor found on several clusters' maps counts in each of them. Clusters come in
     manifest order, helices in display order; zero counts are kept so bars line up.
     """
-    exploded = pd.DataFrame(
-        {
-            "cluster": actors["regional_cluster"].to_numpy(),
-            "helix": helix_or_unknown(actors["helix"]).to_numpy(),
-        }
-    ).explode("cluster")
-    exploded = exploded.dropna(subset=["cluster"])
-    order = list(dict.fromkeys([*clusters, *sorted(exploded["cluster"].unique())]))
-    table = pd.crosstab(exploded["cluster"], exploded["helix"]).reindex(
-        index=order, columns=[*HELICES, UNKNOWN_HELIX], fill_value=0
+    pairs = Counter(
+        (cluster, helix)
+        for listed, helix in zip(
+            actors["regional_cluster"].to_numpy(),
+            helix_or_unknown(actors["helix"]).to_numpy(),
+            strict=True,
+        )
+        for cluster in (listed if isinstance(listed, (list, tuple, np.ndarray)) else [listed])
+        if isinstance(cluster, str)
     )
-    long = table.rename_axis(index="cluster", columns="helix").stack().rename("actors")
-    return long.reset_index().astype({"actors": "int64"})
+    found = {cluster for cluster, _ in pairs}
+    order = list(dict.fromkeys([*clusters, *sorted(found)]))
+    helices = [*HELICES, UNKNOWN_HELIX]
+    return pd.DataFrame(
+        {
+            "cluster": [cluster for cluster in order for _ in helices],
+            "helix": helices * len(order),
+            "actors": np.array(
+                [pairs[cluster, helix] for cluster in order for helix in helices], dtype=np.int64
+            ),
+        }
+    )

@@ -21,7 +21,6 @@ import pytest
 import shapely
 import streamlit.testing.v1.app_test as app_test_module
 from click.testing import CliRunner
-from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -40,7 +39,7 @@ from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.panels import escape_markdown
 from metacluster.ui.present import TOUR_MAX_ZOOM
 from tests.conftest import PROJECT_ROOT, TEST_DATA
-from tests.ui_sample import XSS_NAME
+from tests.ui_sample import XSS_NAME, bar_counts
 
 APP = PROJECT_ROOT / "app.py"
 SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
@@ -135,11 +134,10 @@ def click_map(at: AppTest, layer_id: str, item: dict[str, Any]) -> AppTest:
     return at
 
 
-def chart_data(at: AppTest, field: str) -> pd.DataFrame:
-    """The data of the Vega-Lite chart that encodes ``field`` (Streamlit moves a spec's
-    inline values into an Arrow table)."""
-    chart = next(c for c in at.get("vega_lite_chart") if f'"field": "{field}"' in c.proto.spec)
-    return convert_arrow_bytes_to_pandas_df(chart.proto.data.data)
+def chart_bars(at: AppTest, title: str) -> dict[str, dict[str, int]]:
+    """The counts per bar and helix of the HTML bar chart titled ``title``."""
+    body = next(h.proto.body for h in at.get("html") if f'aria-label="{title}"' in h.proto.body)
+    return bar_counts(body)[0]
 
 
 def card(at: AppTest) -> dict[str, str]:
@@ -615,13 +613,12 @@ def test_clicking_a_region_opens_its_profile(smartculture: gpd.GeoDataFrame) -> 
     heading = next(m.value for m in at.markdown if m.value.startswith("####"))
     name = feature["properties"]["tip"].split("\n")[0].split(" (")[0]
     assert heading == f"#### {escape_markdown(name)} ({code})"
-    values = chart_data(at, "helix")
+    bars = chart_bars(at, "Actors per helix")
     inside = smartculture[smartculture["nuts2"] == code]
-    assert values["actors"].sum() == len(inside)
     expected = inside["helix"].value_counts()
-    for label, count in zip(values["helix"], values["actors"], strict=True):
-        helix = next(h for h, text in HELIX_LABELS.items() if text == label)
-        assert count == expected.get(helix, 0)
+    assert {label: sum(b.values()) for label, b in bars.items()} == {
+        HELIX_LABELS[h]: expected.get(h, 0) for h in HELIX_LABELS if h != "unknown" or h in expected
+    }
     assert sorted(at.dataframe[0].value["Name"]) == sorted(inside["name"])
 
 
@@ -630,11 +627,13 @@ def test_clicking_a_region_opens_its_profile(smartculture: gpd.GeoDataFrame) -> 
 
 def test_summary_counts_helices_per_cluster(smartculture: gpd.GeoDataFrame) -> None:
     at = start()
-    values = chart_data(at, "cluster")
+    bars = chart_bars(at, "Actors per regional cluster and helix")
     exploded = smartculture[["regional_cluster", "helix"]].explode("regional_cluster")
-    for cluster in load_manifest(SMARTCULTURE).clusters:
-        expected = (exploded["regional_cluster"] == cluster).sum()
-        assert values.loc[values["cluster"] == cluster, "actors"].sum() == expected
+    clusters = load_manifest(SMARTCULTURE).clusters
+    assert list(bars) == list(clusters)
+    for cluster in clusters:
+        expected = exploded.loc[exploded["regional_cluster"] == cluster, "helix"].value_counts()
+        assert bars[cluster] == {h: int(n) for h, n in expected.items() if n}
 
 
 # --- presentation ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from metacluster.links import LinkedLayer, merge_with_links, select_links
 from metacluster.manifest import as_manifest
 from metacluster.partners import suggest_partners
 from metacluster.schema import HELICES, HELIX_LABELS
-from metacluster.ui.panels import escape_markdown
+from metacluster.ui.panels import PARTNER_FINDER, escape_markdown
 from tests.conftest import PROJECT_ROOT
 from tests.test_app import mirror_settings, rerun, start  # noqa: F401 (module fixture)
 
@@ -43,7 +43,7 @@ def test_arcs_are_drawn_toggled_and_follow_the_filters(linked: LinkedLayer) -> N
     assert [r["id"] for r in arcs["data"]] == [str(i) for i in range(len(linked.edges))]
     tips = {r["tip"].splitlines()[0] for r in arcs["data"]}
     assert "Brainport Development — Sofia Municipality" in tips
-    assert any("Links:" in m.value and "project (167)" in m.value for m in at.markdown)
+    assert any("Links:" in h.value and "project (167)" in h.value for h in at.html)
 
     at.toggle(key="v_layer_links").set_value(False)
     rerun(at)
@@ -81,8 +81,13 @@ def test_links_tab_shows_the_cluster_matrix(linked: LinkedLayer) -> None:
     assert "Links · GeoJSON" in buttons and "Links · CSV" in buttons
 
 
+def open_partner_finder(at: AppTest) -> AppTest:
+    at.session_state[PARTNER_FINDER] = True
+    return rerun(at)
+
+
 def test_find_partners_from_the_missing_helices_table(linked: LinkedLayer) -> None:
-    at = start(level="3")
+    at = open_partner_finder(start(level="3"))
     regions = aggregate_regions(linked.actors, level=3)
     missing = regions[regions["missing_helices"].map(len) > 0]
     code, helices = str(missing["NUTS_ID"].iloc[0]), list(missing["missing_helices"].iloc[0])
@@ -96,7 +101,7 @@ def test_find_partners_from_the_missing_helices_table(linked: LinkedLayer) -> No
     assert table["Why"].tolist() == expected["why"].tolist()
     suggested = [r for r in layers(at)["links"]["data"] if r["tip"].startswith("Suggested")]
     assert len(suggested) == len(expected) > 0
-    assert any("suggested partner" in m.value for m in at.markdown)
+    assert any("suggested partner" in h.value for h in at.html)  # in the legend
     assert any(b.proto.label == "Suggestions · CSV" for b in at.get("download_button"))
 
 
@@ -137,7 +142,7 @@ def test_actor_card_lists_projects_and_opens_a_partner(linked: LinkedLayer) -> N
 def test_presentation_tour_shows_the_arcs_with_the_stops_counts(linked: LinkedLayer) -> None:
     at = start(present="1", step="2")
     assert len(layers(at)["links"]["data"]) == len(linked.edges)
-    legend = next(m.value for m in at.markdown if "Links:" in m.value)  # large type
+    legend = next(h.value for h in at.html if "Links:" in h.value)  # large type
     cluster = as_manifest(SMARTCULTURE).clusters[1]
     members = linked.actors[linked.actors["regional_cluster"].map(lambda c: cluster in c)]
     touching = select_links(linked.edges, members["actor_id"], ends="either")
@@ -173,7 +178,8 @@ def test_clicking_an_arc_opens_the_link_card_and_its_ends(linked: LinkedLayer) -
 
 def test_find_partners_for_a_cluster_and_from_the_region_profile(linked: LinkedLayer) -> None:
     at = start(level="3")
-    finder = at.selectbox(key="missing_region")
+    assert not any(s.key == "missing_region" for s in at.selectbox)  # runs only when opened
+    finder = open_partner_finder(at).selectbox(key="missing_region")
     clusters = as_manifest(SMARTCULTURE).clusters
     assert set(clusters) <= set(finder.options)
     finder.set_value("Toscana")

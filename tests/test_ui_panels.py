@@ -1,4 +1,4 @@
-"""Summary counts, chart specs, tables and the details card, on a hand-built layer."""
+"""Summary counts, charts, tables and the details card, on a hand-built layer."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from metacluster.schema import (
     ImportResult,
     actors_per_helix,
 )
-from metacluster.ui import panels
+from metacluster.ui import charts, panels
 from metacluster.ui.mapview import Selected, selected
-from tests.ui_sample import XSS_NAME, sample_actors
+from tests.ui_sample import XSS_NAME, bar_counts, sample_actors
 
 
 def test_cluster_helix_counts_count_shared_actors_in_each_cluster() -> None:
@@ -37,27 +37,35 @@ def test_cluster_order_follows_the_manifest_then_the_alphabet() -> None:
     assert list(dict.fromkeys(counts["cluster"])) == ["Toscana", "Nord-Pas de Calais"]
 
 
-def test_stacked_bar_spec_colours_helices_with_the_palette() -> None:
+def test_cluster_bars_stack_each_clusters_helices_in_the_palette() -> None:
     counts = cluster_helix_counts(sample_actors(), ["Toscana", "Nord-Pas de Calais"])
-    spec = panels.stacked_bar_spec(counts)
-    colour = spec["encoding"]["color"]["scale"]
-    assert (
-        dict(zip(colour["domain"], colour["range"], strict=True))[HELIX_LABELS["academia"]]
-        == "#0072b2"
-    )
-    assert spec["encoding"]["y"]["sort"] == ["Toscana", "Nord-Pas de Calais"]
-    values = pd.DataFrame(spec["data"]["values"])
-    assert values["actors"].sum() == 7  # 6 actors, one on two clusters' maps
-    assert set(values["helix"]) == set(HELIX_LABELS.values())
+    body = charts.cluster_bars_html(counts)
+    bars, widths = bar_counts(body)
+    assert list(bars) == ["Toscana", "Nord-Pas de Calais"]  # manifest order
+    assert bars["Toscana"] == {"academia": 1, "business": 1, "government": 1, "civil_society": 1}
+    assert bars["Nord-Pas de Calais"] == {"academia": 1, "business": 1, "unknown": 1}
+    assert sum(sum(b.values()) for b in bars.values()) == 7  # 6 actors, one on two maps
+    assert widths == {"Toscana": 100.0, "Nord-Pas de Calais": 75.0}  # 4 and 3 actors
+    academia = 'data-helix="academia" data-actors="1" title="Academia &amp; research: 1" '
+    assert academia + 'style="flex:1;background:rgb(0,114,178)"' in body
+    assert "Unknown helix" in body  # in the legend, as some actors are unknown
 
 
-def test_helix_bar_spec_shows_unknown_only_when_present() -> None:
-    spec = panels.helix_bar_spec({"academia": 2, "business": 0, "unknown": 0})
-    assert [v["helix"] for v in spec["data"]["values"]] == [
-        HELIX_LABELS[h] for h in ("academia", "business", "government", "civil_society")
-    ]
-    assert [v["actors"] for v in spec["data"]["values"]] == [2, 0, 0, 0]
-    assert len(panels.helix_bar_spec({"unknown": 1})["data"]["values"]) == 5
+def test_bars_escape_labels_and_leave_out_unknown_when_there_is_none() -> None:
+    body = charts.helix_bars_html([(XSS_NAME, {"academia": 2, "unknown": 0})])
+    assert "<img" not in body and bar_counts(body)[0] == {XSS_NAME: {"academia": 2}}
+    assert "Unknown helix" not in body
+
+
+def test_helix_counts_show_one_bar_per_helix_and_unknown_only_when_present() -> None:
+    bars, widths = bar_counts(charts.helix_counts_html({"academia": 2, "business": 1}))
+    assert list(bars) == [HELIX_LABELS[h] for h in HELICES]
+    assert bars[HELIX_LABELS["academia"]] == {"academia": 2}
+    assert bars[HELIX_LABELS["government"]] == {}  # a bar of no length, "0" at its end
+    assert widths[HELIX_LABELS["business"]] == 50.0
+    bars, _ = bar_counts(charts.helix_counts_html({"unknown": 1}))
+    assert len(bars) == 5 and bars[HELIX_LABELS["unknown"]] == {"unknown": 1}
+    assert bar_counts(charts.helix_counts_html({}))[1][HELIX_LABELS["academia"]] == 0.0
 
 
 def test_missing_helices_table_lists_incomplete_regions_biggest_first() -> None:

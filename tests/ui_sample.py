@@ -4,6 +4,9 @@ on both clusters' maps."""
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
 import geopandas as gpd
 import pandas as pd
 
@@ -67,3 +70,32 @@ def sample_actors() -> gpd.GeoDataFrame:
     )
     actors.attrs["nuts_year"] = 2021
     return actors
+
+
+class _Bars(HTMLParser):
+    """Collects ``charts.helix_bars_html``' bars: label -> helix -> count, and each bar's
+    width."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, dict[str, int]] = {}
+        self.widths: dict[str, float] = {}
+        self._label = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if "data-label" in found:
+            self._label = found["data-label"] or ""
+            self.counts[self._label] = {}
+            width = re.search(r"width:([\d.]+)%", found.get("style") or "")
+            self.widths[self._label] = float(width.group(1)) if width else float("nan")
+        elif "data-helix" in found:
+            self.counts[self._label][found["data-helix"] or ""] = int(found["data-actors"] or 0)
+
+
+def bar_counts(body: str) -> tuple[dict[str, dict[str, int]], dict[str, float]]:
+    """The counts per bar and helix, and the bar widths (% of the widest), of a bar chart's
+    HTML, read back as the browser would (entities decoded)."""
+    parser = _Bars()
+    parser.feed(body)
+    return parser.counts, parser.widths

@@ -227,24 +227,35 @@ def region_features(regions: pd.DataFrame, geometries: Mapping[str, str], metric
     values = pd.to_numeric(regions[column], errors="coerce").to_numpy(dtype=float)
     vmin, vmax = metric_range(metric, values)
     fills = ramp_colours(values, colour=_METRIC_COLOURS[metric], vmin=vmin, vmax=vmax)
-    counts = [regions[f"n_{h}"].astype(int).astype(str) + f" {_short(h)}" for h in HELICES]
-    l1 = regions["n_total"].astype(int).astype(str) + " actors: " + _joined(counts, " · ")
-    missing = regions["missing_helices"].map(lambda helices: ", ".join(map(_short, helices)))
-    tips = _joined(
-        [
-            regions["NAME_LATN"].astype(str) + " (" + regions["NUTS_ID"].astype(str) + ")",
-            l1,
-            missing.map(lambda m: f"Missing: {m}" if m else "All four helices present"),
-            pd.Series([f"{label}: {_format_value(v)}" for v in values], index=regions.index),
-        ],
-        "\n",
-    )
+    columns = [regions[f"n_{h}"].to_numpy(dtype=np.int64) for h in HELICES]
     features = []
-    for code, fill, tip in zip(
-        regions["NUTS_ID"].astype(str).tolist(), fills.tolist(), tips.tolist(), strict=True
+    # a loop, not pandas string ops: at most ~1,500 regions, where each pandas op costs more
+    for i, (code, name, total, missing, value, fill) in enumerate(
+        zip(
+            regions["NUTS_ID"].astype(str).tolist(),
+            regions["NAME_LATN"].astype(str).tolist(),
+            regions["n_total"].to_numpy(dtype=np.int64).tolist(),
+            regions["missing_helices"].tolist(),
+            values.tolist(),
+            fills.tolist(),
+            strict=True,
+        )
     ):
-        if code in geometries:
-            features.append(_feature(geometries[code], {"id": code, "fill": fill, "tip": tip}))
+        if code not in geometries:
+            continue
+        counts = " · ".join(
+            f"{int(c[i])} {_short(h)}" for c, h in zip(columns, HELICES, strict=True)
+        )
+        lacking = ", ".join(map(_short, missing))
+        tip = "\n".join(
+            [
+                f"{name} ({code})",
+                f"{total} actors: {counts}",
+                f"Missing: {lacking}" if lacking else "All four helices present",
+                f"{label}: {_format_value(value)}",
+            ]
+        )
+        features.append(_feature(geometries[code], {"id": code, "fill": fill, "tip": tip}))
     return _feature_collection(features)
 
 
@@ -437,7 +448,9 @@ class PrebuiltDeck(pdk.Deck):
     ``to_json`` (and reads the tooltip), so the spliced spec reaches the browser as is."""
 
     def __init__(self, spec: str, *, tooltip: Mapping[str, Any] | None = None) -> None:
-        super().__init__(map_provider=None, tooltip=dict(tooltip or TOOLTIP))
+        # not pydeck's __init__: it tries to import its Jupyter widget on every call (3 ms)
+        self.layers: list[pdk.Layer] = []
+        self._tooltip = dict(tooltip or TOOLTIP)
         self._spec = spec
 
     def to_json(self) -> str:

@@ -225,12 +225,12 @@ def kinds_legend_html(kinds: Mapping[str, int], *, large: bool = False) -> str:
     return f'<div style="font-size:{size};line-height:1.8">Links: ' + "".join(items) + "</div>"
 
 
-def legend(shown: Shown, counted: pd.DataFrame | None = None) -> None:
+def legend_html(shown: Shown, counted: pd.DataFrame | None = None) -> str:
     """The arc colours under the map (when the links layer is on), with the number of
     links of each kind that touch the ``counted`` actors (a tour stop's; all the filtered
-    ones by default)."""
+    ones by default); "" when no link is drawn."""
     if LINKS_LAYER not in shown.view.layers:
-        return
+        return ""
     edges = shown_links(shown)
     if counted is not None and counted is not shown.actors:
         ids = pd.Index(counted["actor_id"].astype(str).to_numpy(), dtype=object)
@@ -238,8 +238,7 @@ def legend(shown: Shown, counted: pd.DataFrame | None = None) -> None:
     kinds = edges["kind"].value_counts().to_dict()
     if st.session_state.get(SUGGESTION):
         kinds[SUGGESTED_KIND] = len(_suggestions(shown))
-    if kinds:
-        st.markdown(kinds_legend_html(kinds, large=shown.view.present), unsafe_allow_html=True)
+    return kinds_legend_html(kinds, large=shown.view.present) if kinds else ""
 
 
 def sidebar_options(*, on_change: Callable[[], None]) -> None:

@@ -170,8 +170,8 @@ def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -
         _, column = METRICS[shown.view.metric]
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
         parts.append(deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large))
-    st.markdown("".join(parts), unsafe_allow_html=True)
-    links_ui.legend(shown, counted)
+    parts.append(links_ui.legend_html(shown, counted))
+    st.html("".join(parts))  # HTML, not Markdown: nothing to parse in the browser
 
 
 def attribution(shown: Shown) -> None:

@@ -1,7 +1,7 @@
 """The main panels around the map: header, details card, summary, table, import report.
 
-User-written text (actor names, descriptions…) is shown in dataframes or escaped Markdown,
-never as HTML. Chart specs and tables are built by pure functions, tested on their own.
+User-written text (actor names, descriptions…) is shown in dataframes, escaped Markdown or
+escaped HTML (``charts``). Charts and tables are built by pure functions, tested on their own.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from metacluster.aggregate import aggregate_regions, cluster_helix_counts
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import MergeReport
 from metacluster.schema import (
-    HELICES,
-    HELIX_COLOURS,
     HELIX_LABELS,
     UNKNOWN_HELIX,
     actors_per_helix,
     helix_or_unknown,
 )
-from metacluster.ui import data
+from metacluster.ui import charts, data
 from metacluster.ui import links as links_ui
 from metacluster.ui.deck import join_lists
 from metacluster.ui.export import downloads
@@ -48,11 +46,8 @@ TABLE_COLUMNS: Final = {
 
 TABS: Final = "tab"
 """Session key of the open tab ("Summary", "Table", "Export", "Import report")."""
-
-
-_HELIX_ORDER: Final = (*HELICES, UNKNOWN_HELIX)
-_HELIX_DOMAIN: Final = [HELIX_LABELS[h] for h in _HELIX_ORDER]
-_HELIX_RANGE: Final = ["#{:02x}{:02x}{:02x}".format(*HELIX_COLOURS[h]) for h in _HELIX_ORDER]
+PARTNER_FINDER: Final = "partner_finder"
+"""Session key of the summary's partner finder expander (True when open)."""
 
 
 def regions(shown: Shown) -> gpd.GeoDataFrame:
@@ -151,30 +146,6 @@ def actor_fields(actor: pd.Series, *, branches: str = "") -> pd.DataFrame:
     return pd.DataFrame([(k, v) for k, v in rows if v], columns=["Field", "Value"])
 
 
-def helix_bar_spec(counts: dict[str, int], *, title: str = "") -> dict[str, Any]:
-    """Vega-Lite spec of a horizontal bar per helix, in the helix colours."""
-    values = [
-        {"helix": HELIX_LABELS[h], "actors": counts.get(h, 0)}
-        for h in _HELIX_ORDER
-        if h != UNKNOWN_HELIX or counts.get(h, 0)
-    ]
-    return {
-        "title": title,
-        "data": {"values": values},
-        "mark": {"type": "bar"},
-        "encoding": {
-            "y": {"field": "helix", "type": "nominal", "sort": _HELIX_DOMAIN, "title": None},
-            "x": {"field": "actors", "type": "quantitative", "title": "Actors"},
-            "color": {
-                "field": "helix",
-                "type": "nominal",
-                "scale": {"domain": _HELIX_DOMAIN, "range": _HELIX_RANGE},
-                "legend": None,
-            },
-        },
-    }
-
-
 def details(shown: Shown, regions_table: gpd.GeoDataFrame, selection: Selected | None) -> None:
     """The clicked actor's card, the clicked link's card or the clicked region's profile."""
     clicked = selection
@@ -217,7 +188,7 @@ def region_profile(shown: Shown, regions_table: gpd.GeoDataFrame, code: str) -> 
         if len(missing):
             labels = ", ".join(HELIX_LABELS[h] for h in missing)
             st.warning(f"Missing helices: {labels}", icon=":material/warning:")
-    st.vega_lite_chart(helix_bar_spec(counts), width="stretch", height=160)
+    st.html(charts.helix_counts_html(counts))
     st.dataframe(actors_table(inside), hide_index=True, width="stretch")
     missing = list(rows["missing_helices"].iloc[0]) if len(rows) else []
     links_ui.region_links(shown, code, missing)
@@ -229,31 +200,6 @@ def region_profile(shown: Shown, regions_table: gpd.GeoDataFrame, code: str) -> 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _cluster_counts(version: str, key: str, _shown: Shown) -> pd.DataFrame:
     return cluster_helix_counts(_shown.actors, _shown.dataset.clusters)
-
-
-def stacked_bar_spec(counts: pd.DataFrame) -> dict[str, Any]:
-    """Vega-Lite spec: one stacked bar per regional cluster, coloured by helix (stacked in
-    display order)."""
-    values = counts.assign(
-        order=counts["helix"].map({h: i for i, h in enumerate(_HELIX_ORDER)}),
-        helix=counts["helix"].map(HELIX_LABELS),
-    )
-    clusters = list(dict.fromkeys(counts["cluster"]))
-    return {
-        "data": {"values": values.to_dict("records")},
-        "mark": {"type": "bar", "tooltip": True},
-        "encoding": {
-            "y": {"field": "cluster", "type": "nominal", "sort": clusters, "title": None},
-            "x": {"field": "actors", "type": "quantitative", "stack": "zero", "title": "Actors"},
-            "color": {
-                "field": "helix",
-                "type": "nominal",
-                "title": "Helix",
-                "scale": {"domain": _HELIX_DOMAIN, "range": _HELIX_RANGE},
-            },
-            "order": {"field": "order", "type": "quantitative"},
-        },
-    }
 
 
 def missing_helices_table(regions_table: pd.DataFrame) -> pd.DataFrame:
@@ -306,7 +252,7 @@ def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
     counts = _cluster_counts(shown.dataset.version, key, shown)
     st.subheader("Actors per regional cluster and helix", anchor=False)
     if counts["actors"].sum():
-        st.vega_lite_chart(stacked_bar_spec(counts), width="stretch")
+        st.html(charts.cluster_bars_html(counts))
     else:
         st.info("No actors match the filters.")
     st.subheader(f"Regions missing a helix (NUTS {shown.view.level})", anchor=False)
@@ -316,9 +262,26 @@ def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
         kind, text = verdict
         getattr(st, kind)(text)
     if not table.empty:
+        short_table(table)
+        # runs only when opened: its widgets cost every filter change about 0.1 s in Chromium
+        finder = st.expander(
+            "Find partners for a region missing a helix", key=PARTNER_FINDER, on_change="rerun"
+        )
+        if finder.open:
+            with finder:
+                links_ui.find_partners_for_missing(shown, regions_table, counts)
+
+
+SHORT_TABLE_ROWS: Final = 20
+"""Up to this many rows a table is plain HTML (no data grid to load in the browser)."""
+
+
+def short_table(table: pd.DataFrame) -> None:
+    """``table`` as plain HTML when it is short, else in the scrollable data grid."""
+    if len(table) <= SHORT_TABLE_ROWS:
+        st.table(table, hide_index=True)
+    else:
         st.dataframe(table, hide_index=True, width="stretch")
-        with st.expander("Find partners for a region missing a helix"):
-            links_ui.find_partners_for_missing(shown, regions_table, counts)
 
 
 # --- table -----------------------------------------------------------------------------
