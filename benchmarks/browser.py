@@ -16,12 +16,12 @@ the bundled SmartCulture meta-cluster (about 190 actors) and then ``n`` syntheti
 "The work is done" is the end of the main thread's last long task (> 50 ms, from the
 browser's Long Tasks API) once half a second passed without one, and once every layer file
 deck.gl fetched (large layers are served as files) has arrived: what a user waits for
-before the page answers a click again and shows the new map. The wait is polled on every animation frame in the
-page (Playwright's ``expect`` polls at 100, 250, 500, 1000 ms and would add up to half a
-second). Chromium
-draws WebGL with its software renderer (SwiftShader) in the GPU process and composites there,
-as a browser with a GPU does; ``--disable-gpu`` measures the worst case instead, software
-compositing that reads every map frame back to the CPU.
+before the page answers a click again and shows the new map. The wait is polled on every
+animation frame in the page (Playwright's ``expect`` polls at 100, 250, 500, 1000 ms and
+would add up to half a second). Chromium draws WebGL with its software renderer
+(SwiftShader) in the GPU process and composites there, as a browser with a GPU does;
+``--disable-gpu`` measures the worst case instead, software compositing that reads every
+map frame back to the CPU.
 
 Medians of ``repeats`` runs. Not a test (timings depend on the machine); a smoke test runs
 it on the bundled data only. NUTS files come from METACLUSTER_NUTS_SOURCE, else
