@@ -364,12 +364,16 @@ def test_presentation_map_fills_a_large_projector(app_url: str, browser: Browser
 def test_the_wheel_scrolls_the_page_over_the_map(app_url: str, page: Page) -> None:
     page.goto(app_url)
     canvas = _map_canvas(page)
+    # the whole page is drawn (the summary under the map), so that there is room to scroll
+    expect(
+        page.get_by_role("figure", name="Actors per regional cluster and helix")
+    ).to_be_attached()
     before = canvas.bounding_box()
     assert before is not None
     page.mouse.move(before["x"] + before["width"] / 2, before["y"] + before["height"] / 2)
     page.mouse.wheel(0, 300)
-    page.wait_for_timeout(500)
-    after = canvas.bounding_box()
-    assert after is not None and after["y"] < before["y"] - 100  # the page moved up
+    moved = f"""() => document.querySelector('[data-testid="stDeckGlJsonChart"] canvas')
+        .getBoundingClientRect().y < {before["y"] - 100}"""
+    page.wait_for_function(moved, timeout=5000)  # the page moved up (scrolling is animated)
     expect(page.get_by_role("button", name="Zoom in")).to_be_visible()
     expect(page.get_by_role("button", name="Zoom out")).to_be_visible()
