@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Final
 
 import pandas as pd
 
-from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
-
-HELIX_ORDER: Final = (*HELICES, UNKNOWN_HELIX)
-"""Segments left to right, legend items in the same order."""
+from metacluster.schema import HELIX_COLOURS, HELIX_LABELS, HELIX_VALUES, UNKNOWN_HELIX
 
 
 def _rgb(helix: str) -> str:
@@ -25,9 +21,10 @@ def _rgb(helix: str) -> str:
 
 
 def shown_helices(rows: Sequence[tuple[str, Mapping[str, int]]]) -> list[str]:
-    """The helices to draw: the four, and "unknown" only when some row counts it."""
+    """The helices to draw, left to right: the four, and "unknown" only when some row
+    counts it."""
     unknown = any(counts.get(UNKNOWN_HELIX, 0) for _, counts in rows)
-    return [h for h in HELIX_ORDER if h != UNKNOWN_HELIX or unknown]
+    return [h for h in HELIX_VALUES if h != UNKNOWN_HELIX or unknown]
 
 
 def helix_bars_html(
@@ -92,10 +89,5 @@ def cluster_bars_html(counts: pd.DataFrame) -> str:
 
 def helix_counts_html(counts: Mapping[str, int]) -> str:
     """One bar per helix (a region's profile); "unknown" only when there are some."""
-    rows = [(HELIX_LABELS[h], {h: counts.get(h, 0)}) for h in HELIX_ORDER]
-    shown = shown_helices([("", counts)])
-    return helix_bars_html(
-        [row for row, helix in zip(rows, HELIX_ORDER, strict=True) if helix in shown],
-        legend=False,
-        title="Actors per helix",
-    )
+    rows = [(HELIX_LABELS[h], {h: counts.get(h, 0)}) for h in shown_helices([("", counts)])]
+    return helix_bars_html(rows, legend=False, title="Actors per helix")
