@@ -38,6 +38,7 @@ from metacluster.ui.data import DATA_OVERRIDE_ENV
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.panels import escape_markdown
 from metacluster.ui.present import TOUR_MAX_ZOOM
+from metacluster.ui.sidebar import MAP_OPTIONS
 from tests.conftest import PROJECT_ROOT, TEST_DATA
 from tests.ui_sample import XSS_NAME, bar_counts
 
@@ -104,6 +105,12 @@ def rerun(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def open_map_options(at: AppTest) -> AppTest:
+    """Open the sidebar's map options: folded away by default, their widgets not drawn."""
+    at.session_state[MAP_OPTIONS] = True
+    return rerun(at)
 
 
 def spec(at: AppTest) -> dict[str, Any]:
@@ -288,6 +295,10 @@ def test_a_copied_url_reopens_the_same_view(smartculture: gpd.GeoDataFrame) -> N
     at = start(**query)
     assert at.multiselect(key="f_helix").value == ["academia", "government"]
     assert at.multiselect(key="f_country").value == ["IT"]
+    # the map options are folded away (not drawn) and still follow the URL
+    assert not [box for box in at.selectbox if box.key == "v_level"]
+    assert {len(f["properties"]["id"]) for f in layer(at, "regions")["data"]["features"]} == {5}
+    open_map_options(at)
     assert at.selectbox(key="v_level").value == 3
     assert at.selectbox(key="v_metric").value == "balance"
     assert at.toggle(key="v_layer_countries").value is False
@@ -300,7 +311,7 @@ def test_a_copied_url_reopens_the_same_view(smartculture: gpd.GeoDataFrame) -> N
 
 
 def test_view_options_go_into_the_url() -> None:
-    at = start()
+    at = open_map_options(start())
     at.selectbox(key="v_level").set_value(0)
     at.selectbox(key="v_metric").set_value("academia")
     at.toggle(key="v_layer_regions").set_value(False)
@@ -317,7 +328,7 @@ def test_view_options_go_into_the_url() -> None:
 def test_two_helices_chosen_in_the_sidebar_reopen_from_the_copied_url(
     smartculture: gpd.GeoDataFrame,
 ) -> None:
-    at = start()
+    at = open_map_options(start())
     at.multiselect(key="f_helix").set_value(["business", "civil_society"])
     at.selectbox(key="v_level").set_value(1)
     rerun(at)
@@ -333,7 +344,7 @@ def test_two_helices_chosen_in_the_sidebar_reopen_from_the_copied_url(
 def test_choropleth_metric_level_and_year_change_the_map(
     smartculture: gpd.GeoDataFrame, nuts_mirror: Path
 ) -> None:
-    at = start()
+    at = open_map_options(start())
     at.selectbox(key="v_metric").set_value("civil_society")
     at.selectbox(key="v_level").set_value(3)
     rerun(at)

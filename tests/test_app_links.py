@@ -18,7 +18,12 @@ from metacluster.partners import suggest_partners
 from metacluster.schema import HELICES, HELIX_LABELS
 from metacluster.ui.panels import PARTNER_FINDER, escape_markdown
 from tests.conftest import PROJECT_ROOT
-from tests.test_app import mirror_settings, rerun, start  # noqa: F401 (module fixture)
+from tests.test_app import (  # noqa: F401 (module fixture)
+    mirror_settings,
+    open_map_options,
+    rerun,
+    start,
+)
 
 SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
 
@@ -45,6 +50,7 @@ def test_arcs_are_drawn_toggled_and_follow_the_filters(linked: LinkedLayer) -> N
     assert "Brainport Development — Sofia Municipality" in tips
     assert any("Links:" in h.value and "project (167)" in h.value for h in at.html)
 
+    open_map_options(at)
     at.toggle(key="v_layer_links").set_value(False)
     rerun(at)
     assert "links" not in layers(at)
@@ -65,7 +71,7 @@ def test_arcs_are_drawn_toggled_and_follow_the_filters(linked: LinkedLayer) -> N
     assert len(layers(at)["links"]["data"]) == len(either)
     copied = dict(at.query_params)
     assert copied["links"] == "either"
-    reopened = start(**copied)  # the copied URL keeps the switch
+    reopened = open_map_options(start(**copied))  # the copied URL keeps the switch
     assert reopened.sidebar.toggle(key="links_either_end").value is True
     assert len(layers(reopened)["links"]["data"]) == len(either)
 

@@ -76,7 +76,7 @@ def test_the_app_in_chromium(app_url: str, page: Page, tmp_path: Path) -> None:
     assert 0 < academia < total
 
     # the GeoJSON download holds exactly the filtered actors
-    page.get_by_role("tab", name="Export").click()
+    page.get_by_role("radiogroup", name="Under the map").get_by_role("radio", name="Export").click()
     with page.expect_download() as download_info:
         page.get_by_role("button", name=re.compile("Actors · GeoJSON")).click()
     download = download_info.value

@@ -242,9 +242,9 @@ def legend_html(shown: Shown, counted: pd.DataFrame | None = None) -> str:
 
 
 def sidebar_options(*, on_change: Callable[[], None]) -> None:
-    """The Map section's link switch (beside the layer toggles); ``on_change`` writes the
-    view into the URL."""
-    st.sidebar.toggle(
+    """The map options' link switch (beside the layer toggles, in the container the
+    caller opened); ``on_change`` writes the view into the URL."""
+    st.toggle(
         "Links with one end outside the filters",
         key=EITHER_END,
         on_change=on_change,

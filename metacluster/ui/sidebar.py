@@ -37,6 +37,7 @@ LEVEL: Final = "v_level"
 YEAR: Final = "v_year"
 BASEMAP: Final = "v_basemap"
 PRESENT: Final = "v_present"
+MAP_OPTIONS: Final = "map_options"
 LAYER_KEYS: Final = {layer: f"v_layer_{layer}" for layer in LAYERS}
 _DEFAULT_YEAR: Final = "_default_year"
 _MANIFEST_STEMS: Final = "_manifest_stems"
@@ -243,6 +244,44 @@ def nuts_options(regions: Mapping[str, str]) -> tuple[list[str], Callable[[str],
     return options, label
 
 
+def _map_options() -> None:
+    """How the map draws the regions: their metric, level and NUTS version, the layers,
+    the links and the basemap. Folded away by default: every widget on the page is drawn
+    again in the browser on every filter change (these eleven cost about 0.1 s of it), and
+    their values come from the URL whether they are drawn or not."""
+    st.selectbox(
+        "Colour regions by",
+        list(METRICS),
+        key=METRIC,
+        on_change=_on_change,
+        format_func=lambda metric: METRICS[metric][0],
+    )
+    st.selectbox(
+        "Region level",
+        list(LEVEL_LABELS),
+        key=LEVEL,
+        on_change=_on_change,
+        format_func=LEVEL_LABELS.__getitem__,
+    )
+    st.selectbox(
+        "NUTS version",
+        list(NUTS_YEARS),
+        key=YEAR,
+        on_change=_on_change,
+        help="The actors are joined again to the regions of this version.",
+    )
+    for layer, key in LAYER_KEYS.items():
+        st.toggle(f"Show {layer}", key=key, on_change=_on_change)
+    links_ui.sidebar_options(on_change=_on_change)
+    st.toggle(
+        "Online basemap",
+        key=BASEMAP,
+        on_change=_on_change,
+        help="Street map tiles from Carto (needs the internet; on by default when they "
+        "answer). Off: countries only, works offline.",
+    )
+
+
 def controls(dataset: data.Dataset, view: View) -> Shown:
     """Filters and view options (not drawn in presentation mode), the live count, and the
     filtered actors."""
@@ -273,38 +312,12 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
     )
     sidebar.button("Reset filters", on_click=_on_reset, icon=":material/restart_alt:")
 
-    sidebar.subheader("Map")
-    sidebar.selectbox(
-        "Colour regions by",
-        list(METRICS),
-        key=METRIC,
-        on_change=_on_change,
-        format_func=lambda metric: METRICS[metric][0],
+    map_options = sidebar.expander(
+        "Map options", key=MAP_OPTIONS, on_change="rerun", icon=":material/tune:"
     )
-    sidebar.selectbox(
-        "Region level",
-        list(LEVEL_LABELS),
-        key=LEVEL,
-        on_change=_on_change,
-        format_func=LEVEL_LABELS.__getitem__,
-    )
-    sidebar.selectbox(
-        "NUTS version",
-        list(NUTS_YEARS),
-        key=YEAR,
-        on_change=_on_change,
-        help="The actors are joined again to the regions of this version.",
-    )
-    for layer, key in LAYER_KEYS.items():
-        sidebar.toggle(f"Show {layer}", key=key, on_change=_on_change)
-    links_ui.sidebar_options(on_change=_on_change)
-    sidebar.toggle(
-        "Online basemap",
-        key=BASEMAP,
-        on_change=_on_change,
-        help="Street map tiles from Carto (needs the internet; on by default when they "
-        "answer). Off: countries only, works offline.",
-    )
+    if map_options.open:  # drawn only when opened: see ``_map_options``
+        with map_options:
+            _map_options()
     sidebar.toggle(
         "Presentation mode",
         key=PRESENT,
