@@ -43,4 +43,4 @@ with guard.shown_errors():
     step = present.tour(shown)
     map_and_details(shown, regions, step)
     if not view.present:
-        panels.tabs(shown, regions)
+        panels.views(shown, regions)

@@ -44,9 +44,9 @@ TABLE_COLUMNS: Final = {
 }
 """The columns of the actors table, with their headings."""
 
-TABS: Final = "tab"
-"""Session key of the panel shown under the map (one of ``PANELS``)."""
-PANELS: Final = ("Summary", "Links", "Table", "Export", "Import report")
+VIEW: Final = "tab"
+"""Session key of the view shown under the map (one of ``VIEWS``)."""
+VIEWS: Final = ("Summary", "Links", "Table", "Export", "Import report")
 PARTNER_FINDER: Final = "partner_finder"
 """Session key of the summary's partner finder expander (True when open)."""
 
@@ -437,28 +437,28 @@ def blank_missing(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({column: join_lists(table[column]) for column in table.columns})
 
 
-def tabs(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
+def views(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
     """Summary, links, table, export and import report under the map, one at a time.
 
-    A segmented control picks the panel, not ``st.tabs``: only the shown panel runs either
+    A segmented control picks the view, not ``st.tabs``: only the shown view runs either
     way, but the browser draws the tab bar and its five panels again on every rerun (about
     0.1 s of each filter change in Chromium), the control's buttons much faster.
     """
-    shown_panel = st.segmented_control(
+    shown_view = st.segmented_control(
         "Under the map",
-        PANELS,
-        default=PANELS[0],
+        VIEWS,
+        default=VIEWS[0],
         required=True,
-        key=TABS,
+        key=VIEW,
         label_visibility="collapsed",
     )
-    if shown_panel == "Summary":
+    if shown_view == "Summary":
         summary(shown, regions_table)
-    elif shown_panel == "Links":
+    elif shown_view == "Links":
         links_ui.links_tab(shown)
-    elif shown_panel == "Table":
+    elif shown_view == "Table":
         table(shown)
-    elif shown_panel == "Export":
+    elif shown_view == "Export":
         downloads(shown)
-    elif shown_panel == "Import report":
+    elif shown_view == "Import report":
         import_report(shown.dataset.report, shown.dataset.actors)
