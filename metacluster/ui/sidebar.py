@@ -247,7 +247,7 @@ def nuts_options(regions: Mapping[str, str]) -> tuple[list[str], Callable[[str],
 def _map_options() -> None:
     """How the map draws the regions: their metric, level and NUTS version, the layers,
     the links and the basemap. Folded away by default: every widget on the page is drawn
-    again in the browser on every filter change (these eleven cost about 0.1 s of it), and
+    again in the browser on every filter change (these nine cost about 0.1 s of it), and
     their values come from the URL whether they are drawn or not."""
     st.selectbox(
         "Colour regions by",
