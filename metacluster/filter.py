@@ -225,6 +225,17 @@ def apply_filters(
     >>> len(apply_filters(europe, Filters(helix=("academia",), nuts=("ITI",))))
     7
     """
+    return actors[filter_mask(actors, filters, search_text=search_text)].copy()
+
+
+def filter_mask(
+    actors: pd.DataFrame, filters: Filters, *, search_text: pa.Array | None = None
+) -> np.ndarray:
+    """``apply_filters`` as one boolean per row, for callers that need positions, not a copy.
+
+    >>> filter_mask(europe, Filters(helix=("academia",))).sum()
+    np.int64(55)
+    """
     if not isinstance(filters, Filters):
         raise TypeError(f"filters must be a Filters value, not {type(filters).__name__}")
     keep = np.ones(len(actors), dtype=bool)
@@ -247,7 +258,7 @@ def apply_filters(
         keep &= _search_mask(text, filters.search)
     if filters.bbox:
         keep &= shapely.intersects(actors.geometry.to_numpy(), shapely.box(*filters.bbox))
-    return actors[keep].copy()
+    return keep
 
 
 def _column(actors: pd.DataFrame, column: str) -> pd.Series:

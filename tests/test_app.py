@@ -29,7 +29,7 @@ from metacluster import framing, settings
 from metacluster.cli import main as cli
 from metacluster.export import render
 from metacluster.export.csv import frame_to_csv
-from metacluster.filter import Filters
+from metacluster.filter import Filters, apply_filters
 from metacluster.manifest import load_manifest
 from metacluster.merge import merge
 from metacluster.schema import HELIX_LABELS
@@ -40,7 +40,7 @@ from metacluster.ui.panels import escape_markdown
 from metacluster.ui.present import TOUR_MAX_ZOOM
 from metacluster.ui.sidebar import MAP_OPTIONS
 from tests.conftest import PROJECT_ROOT, TEST_DATA
-from tests.ui_sample import XSS_NAME, bar_counts
+from tests.ui_sample import XSS_NAME, bar_counts, drawn
 
 APP = PROJECT_ROOT / "app.py"
 SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
@@ -197,13 +197,20 @@ def test_large_layers_are_served_as_files_and_small_ones_stay_inline(
     inline = layer(start(), "actors")["data"]
     assert isinstance(inline, list) and len(inline) == len(smartculture)
     monkeypatch.setattr(mapview, "INLINE_BELOW", 1)
-    at = start(helix="academia")
-    url = layer(at, "actors")["data"]
+    at = start(helix="academia", nuts="ITI")
+    actors = layer(at, "actors")
+    url = actors["data"]
     assert isinstance(url, str) and re.fullmatch(r"app/static/actors-[0-9a-f]{16}\.json", url)
     served = json.loads((PROJECT_ROOT / static.FOLDER_NAME / url.rsplit("/", 1)[1]).read_text())
-    academia = smartculture[smartculture["helix"] == "academia"]
-    assert sorted(row["id"] for row in served) == sorted(academia["actor_id"])
-    assert served == [row for row in inline if row["id"] in set(academia["actor_id"])]
+    # the file holds the actors passing the server's criteria (NUTS), the browser draws the
+    # academia ones among them
+    centre = smartculture[smartculture["nuts1"] == "ITI"]
+    assert served == [row for row in inline if row["id"] in set(centre["actor_id"])]
+    academia = centre[centre["helix"] == "academia"]
+    assert 0 < len(academia) < len(centre)
+    assert sorted(r["id"] for r in drawn({**actors, "data": served})) == sorted(
+        academia["actor_id"]
+    )
     stems = {"countries": "basemap", "borders": "borders"}  # always files
     layers = spec(at)["layers"]
     assert [item["id"] for item in layers] == ["countries", "borders", "regions", "links", "actors"]
@@ -218,6 +225,38 @@ def test_large_layers_are_served_as_files_and_small_ones_stay_inline(
         assert isinstance(served, list | dict)  # the data itself, not another URL
 
 
+def test_the_browser_filters_the_actors_it_can_and_the_layer_stays_the_same(
+    smartculture: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Helix, cluster and country are applied by deck.gl on the GPU: changing them sends
+    the same actor file and other accepted categories; a NUTS region is the server's, and
+    changes the file. Whatever the split, the map draws exactly the filtered actors."""
+    monkeypatch.setattr(mapview, "INLINE_BELOW", 1)
+    at = start()
+    urls = []
+    for key, value in [
+        ("f_helix", ["academia"]),
+        ("f_cluster", ["Toscana", "Yugozapaden"]),
+        ("f_country", ["BG"]),
+        ("f_helix", ["business", "unknown"]),
+        ("f_nuts", ["ITI"]),
+    ]:
+        at.multiselect(key=key).set_value(value)
+        rerun(at)
+        actors = layer(at, "actors")
+        assert actors["extensions"] == [
+            {"@@type": "DataFilterExtension", "categorySize": 3, "filterSize": 0}
+        ]
+        urls.append(actors["data"])
+        path = PROJECT_ROOT / static.FOLDER_NAME / actors["data"].removeprefix(static.URL_PREFIX)
+        rows = drawn({**actors, "data": json.loads(path.read_text())})
+        filters = Filters.from_query_params(at.query_params)
+        expected = apply_filters(smartculture, filters)
+        assert sorted(r["id"] for r in rows) == sorted(expected["actor_id"]), filters
+        assert count_line(at) == f"**{len(expected):,} of {len(smartculture):,} actors**"
+    assert len(set(urls[:4])) == 1 and urls[4] != urls[0]
+
+
 # --- filters --------------------------------------------------------------------------
 
 
@@ -229,7 +268,7 @@ def test_helix_filter_changes_the_count_the_map_and_the_table(
     rerun(at)
     academia = smartculture[smartculture["helix"] == "academia"]
     assert count_line(at) == f"**{len(academia):,} of {len(smartculture):,} actors**"
-    assert sorted(r["id"] for r in layer(at, "actors")["data"]) == sorted(academia["actor_id"])
+    assert sorted(r["id"] for r in drawn(layer(at, "actors"))) == sorted(academia["actor_id"])
     assert at.query_params == {"helix": "academia"}
     at.session_state["tab"] = "Table"
     rerun(at)
@@ -494,7 +533,7 @@ def test_an_upload_is_merged_and_its_rejects_reported(media: list[Any]) -> None:
     # the upload survives presentation mode and comes back after it
     at.toggle(key="v_present").set_value(True)
     rerun(at)
-    assert len(layer(at, "actors")["data"]) == 2
+    assert len(drawn(layer(at, "actors"))) == 2
     at.button(key="tour_leave").click()
     rerun(at)
     assert count_line(at) == "**2 of 2 actors**"
@@ -527,7 +566,7 @@ MAPPING_CSV = (
 
 
 def helix_colours(at: AppTest) -> list[list[int]]:
-    return sorted(row["c"] for row in layer(at, "actors")["data"])
+    return sorted(row["c"] for row in drawn(layer(at, "actors")))
 
 
 def test_the_upload_mapping_step_shows_the_guess_and_takes_corrections() -> None:
@@ -593,7 +632,7 @@ def test_tooltips_are_plain_text_and_cards_escape_html() -> None:
     rerun(at)
     chart = at.get("deck_gl_json_chart")[0]
     assert json.loads(chart.proto.tooltip) == deck.TOOLTIP  # "text": set with innerText
-    rows = layer(at, "actors")["data"]
+    rows = drawn(layer(at, "actors"))
     hostile = next(row for row in rows if "onerror" in row["tip"])
     assert hostile["tip"].split("\n")[0] == XSS_NAME  # shown as written, never parsed
     click_map(at, "actors", hostile)
@@ -606,7 +645,7 @@ def test_tooltips_are_plain_text_and_cards_escape_html() -> None:
 
 def test_clicking_an_actor_opens_its_card(smartculture: gpd.GeoDataFrame) -> None:
     at = start()
-    row = layer(at, "actors")["data"][0]
+    row = drawn(layer(at, "actors"))[0]
     click_map(at, "actors", row)
     actor = smartculture[smartculture["actor_id"] == row["id"]].iloc[0]
     fields = card(at)
@@ -711,5 +750,5 @@ def test_a_tour_stop_looks_at_the_clusters_home_region(smartculture: gpd.GeoData
 def test_presentation_keeps_the_filters_of_the_link(smartculture: gpd.GeoDataFrame) -> None:
     at = start(present="1", helix="business")
     business = smartculture[smartculture["helix"] == "business"]
-    assert sorted(r["id"] for r in layer(at, "actors")["data"]) == sorted(business["actor_id"])
+    assert sorted(r["id"] for r in drawn(layer(at, "actors"))) == sorted(business["actor_id"])
     assert layer(at, "actors")["radiusMinPixels"] > 3  # bigger points for a projector

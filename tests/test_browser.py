@@ -21,10 +21,10 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from metacluster import settings
-from metacluster.schema import HELICES, HELIX_LABELS
+from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS
 from tests.browser_fixtures import new_page
 from tests.conftest import TEST_DATA
-from tests.ui_sample import XSS_NAME
+from tests.ui_sample import XSS_NAME, drawn
 
 pytestmark = pytest.mark.browser
 
@@ -193,7 +193,7 @@ def test_every_filtered_actor_is_inside_the_map(
     shown, _ = _sidebar_count(page)
     page.wait_for_timeout(500)
     spec = specs[-1]
-    actors = _layer(spec, "actors")["data"]
+    actors = drawn(_layer(spec, "actors"))
     assert len(actors) == shown > 10
     box = canvas.bounding_box()
     assert box is not None
@@ -232,8 +232,53 @@ def test_basemap_is_a_served_file_kept_across_reruns(app_url: str, browser: Brow
     with urllib.request.urlopen(app_url + url, timeout=10) as answer:
         basemap = json.load(answer)
     assert basemap["type"] == "FeatureCollection" and len(basemap["features"]) > 20
-    actors = [_layer(spec, "actors")["data"] for spec in specs]
-    assert actors[-1] != actors[0]  # while the actors did change
+    actors = [drawn(_layer(spec, "actors")) for spec in specs]
+    assert actors[-1] != actors[0]  # while the actors drawn did change
+
+
+def test_the_browser_hides_the_actors_a_filter_leaves_out(app_url: str, browser: Browser) -> None:
+    """The helix filter is applied by deck.gl on the GPU: the layer still holds the other
+    helices' actors, and the canvas shows the kept actors' colour where they are and not
+    the hidden actors' colour where those are."""
+    page = new_page(browser, 1280, 800)
+    specs = _watch_specs(page)
+    page.goto(app_url + "?helix=academia&cluster=Toscana&hide=links")  # zoomed in: apart
+    canvas = _map_canvas(page)
+    page.wait_for_timeout(1_500)
+    actors = _layer(specs[-1], "actors")
+    kept = drawn(actors)
+    hidden = [row for row in actors["data"] if row not in kept]
+    assert kept and hidden  # the filter is the browser's: every actor reaches it
+    box = canvas.bounding_box()
+    assert box is not None
+    view = specs[-1]["initialViewState"]
+
+    def at(row: dict) -> tuple[float, float]:
+        return _pixel(row["lon"], row["lat"], view, box["width"], box["height"])
+
+    def alone(row: dict, others: list[dict]) -> bool:
+        x, y = at(row)
+        inside = 20 < x < box["width"] - 20 and 20 < y < box["height"] - 20
+        return inside and all(
+            math.dist((x, y), at(other)) > 10 for other in others if other is not row
+        )
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+
+    def colour(row: dict) -> tuple[int, int, int]:
+        x, y = at(row)
+        return image.getpixel((round(x), round(y)))  # type: ignore[return-value]
+
+    academia = HELIX_COLOURS["academia"]
+    shown_colours = [colour(row) for row in kept if alone(row, kept)]
+    assert shown_colours and all(_near(found, academia) for found in shown_colours)
+    lone_hidden = [row for row in hidden if alone(row, kept)]
+    assert lone_hidden  # a dot drawn before the filter, away from every kept dot
+    for row in lone_hidden:
+        assert not _near(colour(row), tuple(row["c"]), tolerance=30), (row["tip"], colour(row))
+    page.context.close()
 
 
 def test_land_outside_nuts_is_land_not_sea(app_url: str, browser: Browser, tmp_path: Path) -> None:

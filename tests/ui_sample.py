@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -99,3 +100,20 @@ def bar_counts(body: str) -> tuple[dict[str, dict[str, int]], dict[str, float]]:
     parser = _Bars()
     parser.feed(body)
     return parser.counts, parser.widths
+
+
+def drawn(layer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a map layer (from the deck spec) that deck.gl draws: with a
+    ``DataFilterExtension``, those whose categories ``g`` are all in ``filterCategories``
+    (deck.gl's rule: one list per category, a flat list for one); else every row."""
+    rows = layer["data"]
+    if "filterCategories" not in layer:
+        return rows
+    accepted = layer["filterCategories"]
+    if not accepted or not isinstance(accepted[0], list):
+        return [row for row in rows if row["g"] in accepted]
+    return [
+        row
+        for row in rows
+        if all(code in allowed for code, allowed in zip(row["g"], accepted, strict=True))
+    ]

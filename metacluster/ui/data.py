@@ -39,7 +39,7 @@ from metacluster._errors import InputFileError, ManifestError, NutsUnavailableEr
 from metacluster.filter import (
     FilterOptions,
     Filters,
-    apply_filters,
+    filter_mask,
     offered_values,
     searchable_text,
 )
@@ -51,7 +51,7 @@ from metacluster.read import check_size_limit, read_layer
 from metacluster.read.isolated import read_upload
 from metacluster.read.parquet import read_actors
 from metacluster.schema import ImportResult
-from metacluster.ui import deck
+from metacluster.ui import browser_filter, deck
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 LAYERS_FOLDER: Final = PROJECT_ROOT / "layers"
@@ -346,7 +346,18 @@ def _merged_upload(
 @st.cache_resource(show_spinner=False, max_entries=8)
 def actor_rows(version: str, _dataset: Dataset) -> np.ndarray:
     """The map rows of every actor, serialised once per data version."""
-    return deck.actor_rows(_dataset.actors)
+    return deck.actor_rows(_dataset.actors, categories(version, _dataset).codes)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def categories(version: str, _dataset: Dataset) -> browser_filter.Categories:
+    """The actors' categories under the filters the browser applies, once per version."""
+    return browser_filter.categorise(_dataset.actors)
+
+
+def browser_split(dataset: Dataset, filters: Filters) -> browser_filter.Split:
+    """``filters`` divided between the server and the map in the browser."""
+    return browser_filter.split(dataset.actors, filters, categories(dataset.version, dataset))
 
 
 FINE_SCALE: Final = "10M"
@@ -398,10 +409,21 @@ def filtered(dataset: Dataset, filters: Filters) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _filtered(version: str, key: str, _dataset: Dataset, _filters: Filters) -> gpd.GeoDataFrame:
-    """``apply_filters`` with the dataset's search text folded once, not on every keystroke;
-    a rerun that changes no filter (a click on the map, a tour step) reuses the result."""
+    """``apply_filters``, through ``filtered_positions``; a rerun that changes no filter (a
+    click on the map, a tour step) reuses the result."""
+    return _dataset.actors.iloc[filtered_positions(_dataset, _filters)].copy()
+
+
+def filtered_positions(dataset: Dataset, filters: Filters) -> np.ndarray:
+    """The positions of the filtered actors (no copy), once per data version and filters."""
+    return _positions(dataset.version, filters_key(filters), dataset, filters)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _positions(version: str, key: str, _dataset: Dataset, _filters: Filters) -> np.ndarray:
+    """``filter_mask`` with the dataset's search text folded once, not on every keystroke."""
     text = _search_text(version, _dataset) if _filters.search else None
-    return apply_filters(_dataset.actors, _filters, search_text=text)
+    return np.flatnonzero(filter_mask(_dataset.actors, _filters, search_text=text))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

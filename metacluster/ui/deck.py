@@ -143,12 +143,14 @@ def spread_stacked(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     return lon + radius * np.sin(angle) / shrink, lat + radius * np.cos(angle)
 
 
-def actor_rows(actors: gpd.GeoDataFrame) -> np.ndarray:
+def actor_rows(actors: gpd.GeoDataFrame, categories: np.ndarray | None = None) -> np.ndarray:
     """One JSON object (text) per actor, in row order: all the actor layer needs.
 
     Fields: ``id`` (actor_id, to find the actor when it is clicked), ``lon``/``lat``
-    (rounded), ``c`` (helix colour) and the plain-text tooltip ``tip``. Built once per
-    data version; ``rows_json`` splices any subset into the spec.
+    (rounded), ``c`` (helix colour), the plain-text tooltip ``tip`` and, given
+    ``categories`` (one row per actor, one column per criterion: ``browser_filter``), the
+    categories ``g`` the browser filters by. Built once per data version; ``rows_json``
+    splices any subset into the spec.
     """
     if len(actors) == 0:
         return np.array([], dtype=object)
@@ -166,6 +168,9 @@ def actor_rows(actors: gpd.GeoDataFrame) -> np.ndarray:
         },
         index=actors.index,
     )
+    if categories is not None and categories.shape[1]:
+        one = categories.shape[1] == 1  # one criterion: a number, not a list (deck.gl's rule)
+        table["g"] = categories[:, 0] if one else categories.tolist()
     lines = table.to_json(orient="records", lines=True, double_precision=COORDINATE_DECIMALS)
     return np.array(lines.rstrip("\n").split("\n"), dtype=object)
 
@@ -375,15 +380,34 @@ def regions_layer(data: str) -> Layer:
     return Layer(REGIONS_LAYER, "GeoJsonLayer", data, _REGIONS_STYLE)
 
 
-def actors_layer(data: str, *, point_radius: float = POINT_RADIUS_PX) -> Layer:
+def actors_layer(
+    data: str,
+    *,
+    point_radius: float = POINT_RADIUS_PX,
+    categories: Sequence[Sequence[int]] = (),
+) -> Layer:
     """The actors (``rows_json``) as dots of ``point_radius`` px, bounded so that they
-    stay readable and clickable (at least 7 px across) at every zoom."""
-    style = {
+    stay readable and clickable (at least 7 px across) at every zoom.
+
+    ``categories`` (``browser_filter.Split.accepted``), one sequence per column of the
+    rows' ``g``: deck.gl's ``DataFilterExtension`` draws only the actors whose every
+    category is accepted, on the GPU.
+    """
+    style: dict[str, Any] = {
         **_ACTORS_STYLE,
         "getRadius": point_radius,
         "radiusMinPixels": max(point_radius * 0.7, 3.5),
         "radiusMaxPixels": point_radius * 2,
     }
+    if categories:
+        accepted = [list(allowed) for allowed in categories]
+        style |= {
+            "extensions": [
+                {"@@type": "DataFilterExtension", "categorySize": len(accepted), "filterSize": 0}
+            ],
+            "getFilterCategory": "@@=g",
+            "filterCategories": accepted if len(accepted) > 1 else accepted[0],
+        }
     return Layer(ACTORS_LAYER, "ScatterplotLayer", data, style)
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import geopandas as gpd
-import numpy as np
 import streamlit as st
 
 from metacluster import countries, framing, settings
@@ -132,9 +131,16 @@ def show(
     if arcs is not None:
         layers.append(_large_as_file(arcs))
     if ACTORS_LAYER in view.layers:
+        # the layer's rows pass the server's criteria; the browser applies the others, so
+        # the rows (a file, when large) stay the same while only those change
+        on_map = data.browser_split(dataset, view.filters)
         rows = data.actor_rows(dataset.version, dataset)
-        actors_json = deck.rows_json(rows, shown.actors.index.to_numpy(dtype=np.int64))
-        actors = deck.actors_layer(actors_json, point_radius=7.0 if view.present else 5.0)
+        actors_json = deck.rows_json(rows, data.filtered_positions(dataset, on_map.server))
+        actors = deck.actors_layer(
+            actors_json,
+            point_radius=7.0 if view.present else 5.0,
+            categories=on_map.accepted,
+        )
         layers.append(_large_as_file(actors))
     spec = deck.deck_spec(layers, view=view_state, online_basemap=view.online_basemap)
     counted = shown.actors if counted is None else counted

@@ -7,7 +7,8 @@ parsed copy is a new object. Written once into Streamlit's static folder under a
 from its content, the layer's ``data`` is the same URL on every rerun: deck.gl keeps the
 layer as it is, and the browser caches the file.
 
-Large layers that change with the filters (100,000 actors are about 20 MB of JSON) go the
+Large layers that change with the filters (100,000 actors are about 20 MB of JSON; the
+actors change only with the filters the browser does not apply, ``browser_filter``) go the
 same way: the JSON5 parser, written in JavaScript, takes seconds over them, where deck.gl
 reads a fetched file with the browser's own ``JSON.parse``. Small ones stay inline (one
 message, no extra request); only the newest ``KEEP_PER_STEM`` files of a kind are kept.
