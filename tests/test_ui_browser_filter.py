@@ -49,21 +49,25 @@ def test_server_and_browser_together_keep_what_apply_filters_keeps(nuts: tuple[s
     assert categories.criteria == ("helix", "clusters", "countries")
     for helix, clusters, countries in itertools.product(HELICES, CLUSTERS, COUNTRIES):
         filters = Filters(helix=helix, clusters=clusters, countries=countries, nuts=nuts)
-        split = browser_filter.split(actors, filters, categories)
+        split = browser_filter.split(filters, categories)
         assert split.server == Filters(nuts=nuts)  # the rest is the browser's
         both = filter_mask(actors, split.server) & _drawn(categories, split.accepted)
         assert (both == filter_mask(actors, filters)).all(), filters
 
 
-def test_actors_alike_share_a_category_and_each_category_has_a_representative() -> None:
+def test_actors_alike_share_a_category_and_each_category_has_an_example() -> None:
     actors = _awkward_actors()
     categories = browser_filter.categorise(actors)
     helix = categories.codes[:, 0]
     assert len(set(helix)) == actors["helix"].fillna("?").nunique()
-    for column, representatives in enumerate(categories.representatives):
-        assert categories.codes[representatives, column].tolist() == list(
-            range(len(representatives))
-        )
+    for column, (criterion, examples) in enumerate(
+        zip(categories.criteria, categories.examples, strict=True)
+    ):
+        assert list(examples.columns) == list(browser_filter.CRITERIA[criterion])
+        codes = categories.codes[:, column]
+        first = [int(np.flatnonzero(codes == code)[0]) for code in range(len(examples))]
+        expected = actors.iloc[first][list(examples.columns)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(examples, expected)
 
 
 def _many(n: int, *, clusters: int, countries: int) -> pd.DataFrame:
@@ -82,11 +86,7 @@ def test_criteria_with_too_many_categories_are_left_to_the_server() -> None:
     # deck.gl holds 128 categories: 32 each for three criteria, 64 each for two
     two = browser_filter.categorise(_many(400, clusters=40, countries=100))
     assert two.criteria == ("helix", "clusters") and two.codes.shape == (400, 2)
-    split = browser_filter.split(
-        _many(400, clusters=40, countries=100),
-        Filters(helix=("academia",), countries=("IT",)),
-        two,
-    )
+    split = browser_filter.split(Filters(helix=("academia",), countries=("IT",)), two)
     assert split.server == Filters(countries=("IT",))
     assert split.accepted[0] == (0,) and len(split.accepted[1]) == 40
     one = browser_filter.categorise(_many(400, clusters=70, countries=100))

@@ -41,13 +41,13 @@ class Categories:
 
     ``criteria`` are the ``CRITERIA`` that fit (``CAPACITY``); ``codes`` holds one row per
     actor and one column per criterion (categories numbered from 0 in order of first
-    appearance); ``representatives[i]`` the position of one actor of each category of
-    criterion ``i``, in category order.
+    appearance); ``examples[i]`` one actor of each category of criterion ``i``, in category
+    order, with the columns that criterion reads.
     """
 
     criteria: tuple[str, ...]
     codes: np.ndarray
-    representatives: tuple[np.ndarray, ...]
+    examples: tuple[pd.DataFrame, ...]
 
 
 @dataclass(frozen=True)
@@ -78,19 +78,23 @@ def categorise(actors: pd.DataFrame) -> Categories:
     return Categories(
         criteria=criteria,
         codes=np.column_stack(kept) if kept else np.empty((len(actors), 0), np.int64),
-        representatives=tuple(np.unique(found, return_index=True)[1] for found in kept),
+        examples=tuple(
+            actors.iloc[np.unique(codes[criterion], return_index=True)[1]][
+                list(CRITERIA[criterion])
+            ].reset_index(drop=True)
+            for criterion in criteria
+        ),
     )
 
 
-def split(actors: pd.DataFrame, filters: Filters, categories: Categories) -> Split:
+def split(filters: Filters, categories: Categories) -> Split:
     """Which of ``filters`` the server applies, and the categories the browser shows."""
     cleared: dict[str, Any] = {criterion: () for criterion in categories.criteria}
     server = dataclasses.replace(filters, **cleared)
     accepted = []
-    for criterion, positions in zip(categories.criteria, categories.representatives, strict=True):
+    for criterion, examples in zip(categories.criteria, categories.examples, strict=True):
         only: dict[str, Any] = {criterion: getattr(filters, criterion)}
-        alone = dataclasses.replace(Filters(), **only)
-        keep = filter_mask(actors.iloc[positions], alone)
+        keep = filter_mask(examples, dataclasses.replace(Filters(), **only))
         accepted.append(tuple(np.flatnonzero(keep).tolist()))
     return Split(server=server, accepted=tuple(accepted))
 

@@ -357,7 +357,20 @@ def categories(version: str, _dataset: Dataset) -> browser_filter.Categories:
 
 def browser_split(dataset: Dataset, filters: Filters) -> browser_filter.Split:
     """``filters`` divided between the server and the map in the browser."""
-    return browser_filter.split(dataset.actors, filters, categories(dataset.version, dataset))
+    return browser_filter.split(filters, categories(dataset.version, dataset))
+
+
+def actors_json(dataset: Dataset, filters: Filters) -> str:
+    """The map rows (``actor_rows``) of the actors passing ``filters``, as one JSON text,
+    joined once per data version and filters: a click on the map or a filter the browser
+    applies reuses it."""
+    return _actors_json(dataset.version, filters_key(filters), dataset, filters)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _actors_json(version: str, key: str, _dataset: Dataset, _filters: Filters) -> str:
+    rows = actor_rows(version, _dataset)
+    return deck.rows_json(rows, filtered_positions(_dataset, _filters))
 
 
 FINE_SCALE: Final = "10M"

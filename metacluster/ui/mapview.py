@@ -134,10 +134,8 @@ def show(
         # the layer's rows pass the server's criteria; the browser applies the others, so
         # the rows (a file, when large) stay the same while only those change
         on_map = data.browser_split(dataset, view.filters)
-        rows = data.actor_rows(dataset.version, dataset)
-        actors_json = deck.rows_json(rows, data.filtered_positions(dataset, on_map.server))
         actors = deck.actors_layer(
-            actors_json,
+            data.actors_json(dataset, on_map.server),
             point_radius=7.0 if view.present else 5.0,
             categories=on_map.accepted,
         )
