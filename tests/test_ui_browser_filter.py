@@ -12,7 +12,7 @@ import pytest
 
 from metacluster.filter import Filters, filter_mask
 from metacluster.ui import browser_filter, deck
-from tests.ui_sample import sample_actors
+from tests.ui_sample import drawn, sample_actors
 
 
 def _awkward_actors() -> pd.DataFrame:
@@ -28,12 +28,12 @@ def _awkward_actors() -> pd.DataFrame:
     return pd.concat([actors, extra], ignore_index=True)
 
 
-def _drawn(categories: browser_filter.Categories, accepted: tuple[tuple[int, ...], ...]):  # type: ignore[no-untyped-def]
-    """deck.gl's rule: a row is drawn when each of its categories is accepted."""
-    keep = np.ones(len(categories.codes), dtype=bool)
-    for column, allowed in enumerate(accepted):
-        keep &= np.isin(categories.codes[:, column], allowed)
-    return keep
+def _drawn(categories: browser_filter.Categories, split: browser_filter.Split) -> np.ndarray:
+    """Which actors deck.gl draws: the layer's rule (``drawn``) over their categories."""
+    rows = [{"position": i, "g": codes} for i, codes in enumerate(categories.codes.tolist())]
+    layer = deck.actors_layer("[]", categories=split.accepted).style
+    kept = drawn({"data": rows, "filterCategories": layer["filterCategories"]})
+    return np.isin(np.arange(len(rows)), [row["position"] for row in kept])
 
 
 HELICES = [(), ("academia",), ("unknown",), ("business", "civil_society")]
@@ -51,7 +51,7 @@ def test_server_and_browser_together_keep_what_apply_filters_keeps(nuts: tuple[s
         filters = Filters(helix=helix, clusters=clusters, countries=countries, nuts=nuts)
         split = browser_filter.split(filters, categories)
         assert split.server == Filters(nuts=nuts)  # the rest is the browser's
-        both = filter_mask(actors, split.server) & _drawn(categories, split.accepted)
+        both = filter_mask(actors, split.server) & _drawn(categories, split)
         assert (both == filter_mask(actors, filters)).all(), filters
 
 
