@@ -344,6 +344,8 @@ def _country_codes(values: Iterable[str] | str) -> tuple[str, ...]:
     Deutschland) as upper-case codes; a value that is neither raises ValueError."""
     given = _values(values, "country")
     names = [v for v in given if not nuts.COUNTRY_CODE_PATTERN.fullmatch(v.upper())]
+    if not names:  # codes only, the usual case (every rerun builds several Filters)
+        return tuple(dict.fromkeys(v.upper() for v in given))
     found = dict(zip(names, country_codes(pd.Series(names, dtype=object)), strict=True))
     unknown = [name for name, code in found.items() if not code]
     if unknown:

@@ -32,15 +32,15 @@ from metacluster.export.csv import frame_to_csv
 from metacluster.filter import Filters, apply_filters
 from metacluster.manifest import load_manifest
 from metacluster.merge import merge
-from metacluster.schema import HELIX_LABELS
+from metacluster.schema import HELICES, HELIX_LABELS
 from metacluster.ui import deck, mapview, static
 from metacluster.ui.data import DATA_OVERRIDE_ENV
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
 from metacluster.ui.panels import escape_markdown
 from metacluster.ui.present import TOUR_MAX_ZOOM
-from metacluster.ui.sidebar import MAP_OPTIONS
+from metacluster.ui.sidebar import MAP_OPTIONS, MORE_FILTERS
 from tests.conftest import PROJECT_ROOT, TEST_DATA
-from tests.ui_sample import XSS_NAME, bar_counts, drawn
+from tests.ui_sample import XSS_NAME, bar_counts, drawn, table_rows
 
 APP = PROJECT_ROOT / "app.py"
 SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
@@ -110,6 +110,12 @@ def rerun(at: AppTest) -> AppTest:
 def open_map_options(at: AppTest) -> AppTest:
     """Open the sidebar's map options: folded away by default, their widgets not drawn."""
     at.session_state[MAP_OPTIONS] = True
+    return rerun(at)
+
+
+def open_more_filters(at: AppTest) -> AppTest:
+    """Open the sidebar's NUTS region and theme filters: folded away unless in force."""
+    at.session_state[MORE_FILTERS] = True
     return rerun(at)
 
 
@@ -241,6 +247,8 @@ def test_the_browser_filters_the_actors_it_can_and_the_layer_stays_the_same(
         ("f_helix", ["business", "unknown"]),
         ("f_nuts", ["ITI"]),
     ]:
+        if key == "f_nuts":
+            open_more_filters(at)
         at.multiselect(key=key).set_value(value)
         rerun(at)
         actors = layer(at, "actors")
@@ -297,7 +305,7 @@ def test_country_cluster_and_search_filters_combine(smartculture: gpd.GeoDataFra
 
 
 def test_nuts_filter_offers_every_level_by_code_and_name(smartculture: gpd.GeoDataFrame) -> None:
-    at = start()
+    at = open_more_filters(start())
     nuts = at.multiselect(key="f_nuts")
     for level in range(4):
         for code in smartculture[f"nuts{level}"].dropna().unique():
@@ -308,6 +316,31 @@ def test_nuts_filter_offers_every_level_by_code_and_name(smartculture: gpd.GeoDa
     nuts.set_value([code])
     rerun(at)
     assert count_line(at).startswith(f"**{(smartculture['nuts2'] == code).sum():,} of")
+
+
+def test_nuts_and_theme_filters_are_folded_away_unless_opened_or_in_force(
+    smartculture: gpd.GeoDataFrame,
+) -> None:
+    """Their lists are long, so they are drawn only when "More filters" is open, and it is
+    always open while one of them filters: a filter in force is never hidden."""
+    more = {"f_nuts", "f_theme"}
+    at = start()
+    assert not more & {box.key for box in at.multiselect}
+    assert not [toggle for toggle in at.toggle if toggle.key == "f_themes_all"]
+    open_more_filters(at)
+    assert more <= {box.key for box in at.multiselect}
+    at.multiselect(key="f_nuts").set_value(["ITI1"])
+    rerun(at)
+    at.session_state[MORE_FILTERS] = False  # folded while ITI1 filters: it opens again
+    rerun(at)
+    assert at.multiselect(key="f_nuts").value == ["ITI1"]
+    assert count_line(at).startswith(f"**{(smartculture['nuts2'] == 'ITI1').sum():,} of")
+    theme = str(smartculture["themes"].explode().dropna().iloc[0])
+    for query in ({"theme": theme}, {"themes_mode": "all"}):
+        linked = start(**query)  # a copied link shows the filters it sets
+        assert linked.multiselect(key="f_theme").value == ([theme] if "theme" in query else [])
+        assert linked.toggle(key="f_themes_all").value is ("themes_mode" in query)
+    assert start(helix="academia").session_state[MORE_FILTERS] is False
 
 
 def test_reset_clears_the_filters(smartculture: gpd.GeoDataFrame) -> None:
@@ -684,6 +717,22 @@ def test_summary_counts_helices_per_cluster(smartculture: gpd.GeoDataFrame) -> N
     for cluster in clusters:
         expected = exploded.loc[exploded["regional_cluster"] == cluster, "helix"].value_counts()
         assert bars[cluster] == {h: int(n) for h, n in expected.items() if n}
+
+
+def test_summary_lists_the_regions_missing_a_helix(smartculture: gpd.GeoDataFrame) -> None:
+    """The NUTS 2 regions whose actors lack a helix, read back from the summary's HTML
+    and checked against the actors themselves."""
+    at = start()
+    body = next(h.proto.body for h in at.get("html") if "Regions missing a helix" in h.proto.body)
+    header, *rows = table_rows(body)
+    assert header == ["Region", "Actors", "Missing helices"] and rows
+    assert [int(row[1]) for row in rows] == sorted((int(row[1]) for row in rows), reverse=True)
+    for region, actors, missing in rows:
+        code = region.rsplit("(", 1)[1].rstrip(")")
+        inside = smartculture[smartculture["nuts2"] == code]
+        assert int(actors) == len(inside), region
+        absent = [HELIX_LABELS[h] for h in HELICES if h not in set(inside["helix"])]
+        assert missing.split(", ") == absent, region
 
 
 # --- presentation ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from metacluster.schema import (
 )
 from metacluster.ui import charts, panels
 from metacluster.ui.mapview import Selected, selected
-from tests.ui_sample import XSS_NAME, bar_counts, sample_actors
+from tests.ui_sample import XSS_NAME, bar_counts, sample_actors, table_rows
 
 
 def test_cluster_helix_counts_count_shared_actors_in_each_cluster() -> None:
@@ -86,6 +86,26 @@ def test_missing_helices_table_lists_incomplete_regions_biggest_first() -> None:
             "Missing helices": "Government & public bodies, Civil society & culture",
         },
     ]
+
+
+def test_short_tables_are_html_with_escaped_cells_and_right_aligned_numbers() -> None:
+    table = pd.DataFrame(
+        {
+            "Region": [XSS_NAME, None, "Toscana (ITI1)"],
+            "Actors": [12345, 9, 0],
+            "Share": [0.5, float("nan"), 1.0],
+        }
+    )
+    body = charts.table_html(table)
+    assert "<img" not in body
+    assert table_rows(body) == [
+        ["Region", "Actors", "Share"],
+        [XSS_NAME, "12,345", "0.5"],
+        ["", "9", ""],  # missing cells are empty, not "None" or "nan"
+        ["Toscana (ITI1)", "0", "1.0"],
+    ]
+    assert body.count('<td class="mc-number">') == 6 and "<td>" in body
+    assert charts.table_html(table.iloc[:0]) == ""
 
 
 def test_actors_table_spells_out_helices_and_joins_lists() -> None:

@@ -102,6 +102,38 @@ def bar_counts(body: str) -> tuple[dict[str, dict[str, int]], dict[str, float]]:
     return parser.counts, parser.widths
 
 
+class _Table(HTMLParser):
+    """Collects the rows of an HTML table (header first) as cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+
+def table_rows(body: str) -> list[list[str]]:
+    """The header and rows of the first HTML table in ``body``, as the browser shows
+    them (entities decoded)."""
+    parser = _Table()
+    parser.feed(body[body.find("<table") :])
+    return parser.rows
+
+
 def drawn(layer: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of a map layer (from the deck spec) that deck.gl draws: with a
     ``DataFilterExtension``, those whose categories ``g`` are all in ``filterCategories``

@@ -1,14 +1,17 @@
-"""Helix bar charts as plain HTML, for ``st.html``.
+"""Helix bar charts, headings and short tables as plain HTML, for ``st.html``.
 
 The summary and region profile only need bars of a few counts. As HTML they cost the
 browser next to nothing, where a Vega-Lite chart loads and compiles vega-embed (about
 0.3 s of a page load, 0.15 s of every filter change, measured in Chromium). Each segment
-carries its helix and count as ``data-`` attributes and a hover title.
+carries its helix and count as ``data-`` attributes and a hover title. Headings and a
+short table go into the same HTML: the browser draws every element of the page again on
+each filter change, and Streamlit's subheaders and tables cost more than their text.
 """
 
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -91,3 +94,51 @@ def helix_counts_html(counts: Mapping[str, int]) -> str:
     """One bar per helix (a region's profile); "unknown" only when there are some."""
     rows = [(HELIX_LABELS[h], {h: counts.get(h, 0)}) for h in shown_helices([("", counts)])]
     return helix_bars_html(rows, legend=False, title="Actors per helix")
+
+
+def heading_html(text: str) -> str:
+    """A section heading, as ``st.subheader`` draws it."""
+    return f'<h3 style="margin:1rem 0 0.5rem">{html.escape(text)}</h3>'
+
+
+TABLE_STYLE = (
+    "<style>.mc-table{border-collapse:collapse;font-size:0.875rem}"
+    ".mc-table th,.mc-table td{padding:0.25rem 0.75rem;text-align:left;"
+    "border-bottom:1px solid rgba(128,128,128,0.25)}"
+    ".mc-table th{font-weight:600}.mc-table .mc-number{text-align:right}</style>"
+)
+
+
+def table_html(table: pd.DataFrame) -> str:
+    """``table`` with its header and no index; numbers right-aligned, cells escaped (they
+    may come from users' files); "" when the table has no rows."""
+    if table.empty:
+        return ""
+    classes = [
+        ' class="mc-number"' if pd.api.types.is_numeric_dtype(dtype) else ""
+        for dtype in table.dtypes
+    ]
+    head = "".join(
+        f"<th{kind}>{html.escape(str(name))}</th>"
+        for name, kind in zip(table.columns, classes, strict=True)
+    )
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{kind}>{html.escape(_cell_text(value))}</td>"
+            for value, kind in zip(values, classes, strict=True)
+        )
+        + "</tr>"
+        for values in table.itertuples(index=False)
+    )
+    body = f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+    return f'{TABLE_STYLE}<table class="mc-table">{body}</table>'
+
+
+def _cell_text(value: object) -> str:
+    """Numbers with thousands separators (NumPy's too); missing cells empty."""
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return ""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    return str(value)

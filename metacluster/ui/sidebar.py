@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 import streamlit as st
 
 from metacluster._errors import ManifestError
-from metacluster.filter import Filters, country_label
+from metacluster.filter import FilterOptions, Filters, country_label
 from metacluster.nuts import YEARS as NUTS_YEARS
 from metacluster.schema import HELIX_LABELS, HELIX_VALUES
 from metacluster.ui import data, upload, workspace
@@ -38,6 +38,7 @@ YEAR: Final = "v_year"
 BASEMAP: Final = "v_basemap"
 PRESENT: Final = "v_present"
 MAP_OPTIONS: Final = "map_options"
+MORE_FILTERS: Final = "more_filters"
 LAYER_KEYS: Final = {layer: f"v_layer_{layer}" for layer in LAYERS}
 _DEFAULT_YEAR: Final = "_default_year"
 _MANIFEST_STEMS: Final = "_manifest_stems"
@@ -152,6 +153,8 @@ def _set_widgets(view: View, dataset_year: int) -> None:
         _DEFAULT_YEAR: dataset_year,
         **{key: layer in view.layers for layer, key in LAYER_KEYS.items()},
     }
+    if filters.nuts or filters.themes or filters.themes_mode == "all":
+        values[MORE_FILTERS] = True  # a filter in force is never folded away
     for key, value in values.items():
         st.session_state[key] = value
 
@@ -210,7 +213,7 @@ def _multiselect(
     """A filter list: typing narrows the options by substring (or prefix), and Enter picks
     the first match, never "all matches"."""
     chosen = [value for value in st.session_state.get(key, []) if value not in options]
-    st.sidebar.multiselect(
+    st.multiselect(
         label,
         [*options, *chosen],
         key=key,
@@ -242,6 +245,25 @@ def nuts_options(regions: Mapping[str, str]) -> tuple[list[str], Callable[[str],
         return f"{name} — {code}" if value.startswith(NAME_FIRST) else f"{code} — {name}"
 
     return options, label
+
+
+def _more_filters(options: FilterOptions) -> None:
+    """The NUTS region and theme filters. Folded away unless opened or in force: their
+    lists hold hundreds of entries, and the browser draws every widget on the page again
+    on each filter change (these three cost about 50 ms of it); their values come from
+    the URL whether they are drawn or not."""
+    nuts_list, nuts_label = nuts_options(options.nuts)
+    _multiselect(
+        "NUTS region",
+        nuts_list,
+        NUTS,
+        format_func=nuts_label,
+        help="Type the start of a code (ES, ITI1) or of a name (Toscana); every level is "
+        "offered, sorted by code.",
+        filter_mode="prefix",
+    )
+    _multiselect("Themes", list(options.themes), THEMES)
+    st.toggle("Actors must have all the themes", key=THEMES_ALL, on_change=_on_change)
 
 
 def _map_options() -> None:
@@ -289,41 +311,37 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
         return Shown(dataset, view, data.filtered(dataset, view.filters))
     _set_widgets(view, dataset.nuts_year)
     options = data.filter_options(dataset.version, dataset)
-    sidebar = st.sidebar
-    sidebar.subheader("Filters")
-    count = sidebar.empty()
-    _multiselect("Helix", list(HELIX_VALUES), HELIX, format_func=HELIX_LABELS.__getitem__)
-    _multiselect("Regional cluster", list(options.clusters), CLUSTERS)
-    _multiselect("Country", list(options.countries), COUNTRIES, format_func=country_label)
-    nuts_list, nuts_label = nuts_options(options.nuts)
-    _multiselect(
-        "NUTS region",
-        nuts_list,
-        NUTS,
-        format_func=nuts_label,
-        help="Type the start of a code (ES, ITI1) or of a name (Toscana); every level is "
-        "offered, sorted by code.",
-        filter_mode="prefix",
-    )
-    _multiselect("Themes", list(options.themes), THEMES)
-    sidebar.toggle("Actors must have all the themes", key=THEMES_ALL, on_change=_on_change)
-    sidebar.text_input(
-        "Search", key=SEARCH, on_change=_on_change, placeholder="name, description or city"
-    )
-    sidebar.button("Reset filters", on_click=_on_reset, icon=":material/restart_alt:")
-
-    map_options = sidebar.expander(
-        "Map options", key=MAP_OPTIONS, on_change="rerun", icon=":material/tune:"
-    )
-    if map_options.open:  # drawn only when opened: see ``_map_options``
-        with map_options:
-            _map_options()
-    sidebar.toggle(
-        "Presentation mode",
-        key=PRESENT,
-        on_change=_on_change,
-        help="Large type, full-width map, a tour through the regional clusters.",
-    )
+    with st.sidebar:
+        st.subheader("Filters")
+        count = st.empty()
+        _multiselect("Helix", list(HELIX_VALUES), HELIX, format_func=HELIX_LABELS.__getitem__)
+        _multiselect("Regional cluster", list(options.clusters), CLUSTERS)
+        _multiselect("Country", list(options.countries), COUNTRIES, format_func=country_label)
+        more = st.expander(
+            "NUTS region & themes",
+            key=MORE_FILTERS,
+            on_change="rerun",
+            icon=":material/filter_list:",
+        )
+        if more.open:  # drawn only when opened (or in force): see ``_more_filters``
+            with more:
+                _more_filters(options)
+        st.text_input(
+            "Search", key=SEARCH, on_change=_on_change, placeholder="name, description or city"
+        )
+        st.button("Reset filters", on_click=_on_reset, icon=":material/restart_alt:")
+        map_options = st.expander(
+            "Map options", key=MAP_OPTIONS, on_change="rerun", icon=":material/tune:"
+        )
+        if map_options.open:  # drawn only when opened: see ``_map_options``
+            with map_options:
+                _map_options()
+        st.toggle(
+            "Presentation mode",
+            key=PRESENT,
+            on_change=_on_change,
+            help="Large type, full-width map, a tour through the regional clusters.",
+        )
     actors = data.filtered(dataset, view.filters)
     count.markdown(f"**{len(actors):,} of {len(dataset.actors):,} actors**")
     return Shown(dataset, view, actors)
