@@ -318,11 +318,12 @@ def test_nuts_filter_offers_every_level_by_code_and_name(smartculture: gpd.GeoDa
     assert count_line(at).startswith(f"**{(smartculture['nuts2'] == code).sum():,} of")
 
 
-def test_nuts_and_theme_filters_are_folded_away_unless_opened_or_in_force(
+def test_nuts_and_theme_filters_are_folded_away_until_opened(
     smartculture: gpd.GeoDataFrame,
 ) -> None:
-    """Their lists are long, so they are drawn only when "More filters" is open, and it is
-    always open while one of them filters: a filter in force is never hidden."""
+    """Their lists are long, so they are drawn only when their expander is open; a link
+    that sets them opens with them open, and folded they still filter, named in the
+    header."""
     more = {"f_nuts", "f_theme"}
     at = start()
     assert not more & {box.key for box in at.multiselect}
@@ -331,16 +332,19 @@ def test_nuts_and_theme_filters_are_folded_away_unless_opened_or_in_force(
     assert more <= {box.key for box in at.multiselect}
     at.multiselect(key="f_nuts").set_value(["ITI1"])
     rerun(at)
-    at.session_state[MORE_FILTERS] = False  # folded while ITI1 filters: it opens again
+    at.session_state[MORE_FILTERS] = False  # the user folds it while ITI1 filters
     rerun(at)
-    assert at.multiselect(key="f_nuts").value == ["ITI1"]
+    assert not more & {box.key for box in at.multiselect}
+    assert at.query_params == {"nuts": "ITI1"}
     assert count_line(at).startswith(f"**{(smartculture['nuts2'] == 'ITI1').sum():,} of")
+    summary = escape_markdown(Filters(nuts=("ITI1",)).summary())  # "NUTS region: ITI1"
+    assert any(summary in m.value for m in at.markdown)
     theme = str(smartculture["themes"].explode().dropna().iloc[0])
-    for query in ({"theme": theme}, {"themes_mode": "all"}):
+    for query in ({"theme": theme}, {"themes_mode": "all"}, {"nuts": "ITI1"}):
         linked = start(**query)  # a copied link shows the filters it sets
         assert linked.multiselect(key="f_theme").value == ([theme] if "theme" in query else [])
         assert linked.toggle(key="f_themes_all").value is ("themes_mode" in query)
-    assert start(helix="academia").session_state[MORE_FILTERS] is False
+    assert not more & {box.key for box in start(helix="academia").multiselect}
 
 
 def test_reset_clears_the_filters(smartculture: gpd.GeoDataFrame) -> None:

@@ -153,8 +153,10 @@ def _set_widgets(view: View, dataset_year: int) -> None:
         _DEFAULT_YEAR: dataset_year,
         **{key: layer in view.layers for layer, key in LAYER_KEYS.items()},
     }
-    if filters.nuts or filters.themes or filters.themes_mode == "all":
-        values[MORE_FILTERS] = True  # a filter in force is never folded away
+    if MORE_FILTERS not in st.session_state and (
+        filters.nuts or filters.themes or filters.themes_mode == "all"
+    ):
+        values[MORE_FILTERS] = True  # a link opens with the filters it sets in sight
     for key, value in values.items():
         st.session_state[key] = value
 
@@ -248,10 +250,11 @@ def nuts_options(regions: Mapping[str, str]) -> tuple[list[str], Callable[[str],
 
 
 def _more_filters(options: FilterOptions) -> None:
-    """The NUTS region and theme filters. Folded away unless opened or in force: their
-    lists hold hundreds of entries, and the browser draws every widget on the page again
-    on each filter change (these three cost about 50 ms of it); their values come from
-    the URL whether they are drawn or not."""
+    """The NUTS region and theme filters. Folded away until opened (a link that sets them
+    opens with them open): their lists hold hundreds of entries, and the browser draws
+    every widget on the page again on each filter change (these three cost about 50 ms of
+    it); their values come from the URL whether they are drawn or not, and the header
+    names them."""
     nuts_list, nuts_label = nuts_options(options.nuts)
     _multiselect(
         "NUTS region",
@@ -323,7 +326,7 @@ def controls(dataset: data.Dataset, view: View) -> Shown:
             on_change="rerun",
             icon=":material/filter_list:",
         )
-        if more.open:  # drawn only when opened (or in force): see ``_more_filters``
+        if more.open:  # drawn only when opened: see ``_more_filters``
             with more:
                 _more_filters(options)
         st.text_input(
