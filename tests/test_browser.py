@@ -319,7 +319,7 @@ def test_typing_es_and_enter_picks_spain_only(app_url: str, page: Page) -> None:
     _map_canvas(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
     nuts = page.locator('[data-testid="stMultiSelect"]').filter(has_text="NUTS region")
-    expect(nuts).to_have_count(0)  # folded away until "More filters" is opened
+    expect(nuts).to_have_count(0)  # folded away until its expander is opened
     sidebar.get_by_text("NUTS region & themes").click()
     page.mouse.move(0, 0)  # not left over the list that opens there (it would pick)
     nuts.locator("input").fill("ES")

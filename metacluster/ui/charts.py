@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import pandas as pd
 
@@ -97,16 +98,17 @@ def helix_counts_html(counts: Mapping[str, int]) -> str:
 
 
 def heading_html(text: str) -> str:
-    """A section heading, as ``st.subheader`` draws it."""
+    """A section heading at ``st.subheader``'s level (``<h3>``)."""
     return f'<h3 style="margin:1rem 0 0.5rem">{html.escape(text)}</h3>'
 
 
-TABLE_STYLE = (
+TABLE_STYLE: Final = (
     "<style>.mc-table{border-collapse:collapse;font-size:0.875rem}"
     ".mc-table th,.mc-table td{padding:0.25rem 0.75rem;text-align:left;"
     "border-bottom:1px solid rgba(128,128,128,0.25)}"
     ".mc-table th{font-weight:600}.mc-table .mc-number{text-align:right}</style>"
 )
+"""One style block per table, scoped to its class, rather than a style on every cell."""
 
 
 def table_html(table: pd.DataFrame) -> str:
