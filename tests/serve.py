@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
+APP: Final = PROJECT_ROOT / "app.py"
 
 CHROMIUM_FLAGS: Final = (
     "--headless",
@@ -48,8 +49,11 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_app(env: Mapping[str, str] | None = None, *, timeout_s: float = 30.0) -> Iterator[str]:
-    """Serve ``app.py`` while the block runs; yields its URL ("http://127.0.0.1:port/").
+def running_app(
+    env: Mapping[str, str] | None = None, *, timeout_s: float = 30.0, app: Path = APP
+) -> Iterator[str]:
+    """Serve ``app`` (the project's ``app.py``) while the block runs; yields its URL
+    ("http://127.0.0.1:port/").
 
     ``env`` replaces the process environment (e.g. ``METACLUSTER_NUTS_SOURCE``). The
     server's output goes to a temporary log, quoted in the RuntimeError raised when the
@@ -57,7 +61,7 @@ def running_app(env: Mapping[str, str] | None = None, *, timeout_s: float = 30.0
     """
     port = free_port()
     command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(app),
         "--server.headless", "true", "--server.address", "127.0.0.1",
         "--server.port", str(port), "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",

@@ -723,17 +723,24 @@ def test_summary_counts_helices_per_cluster(smartculture: gpd.GeoDataFrame) -> N
         assert bars[cluster] == {h: int(n) for h, n in expected.items() if n}
 
 
-def test_summary_lists_the_regions_missing_a_helix(smartculture: gpd.GeoDataFrame) -> None:
-    """The NUTS 2 regions whose actors lack a helix, read back from the summary's HTML
-    and checked against the actors themselves."""
-    at = start()
+@pytest.mark.parametrize(("level", "helix"), [("2", None), ("3", "academia")])
+def test_summary_lists_the_regions_missing_a_helix(
+    smartculture: gpd.GeoDataFrame, level: str, helix: str | None
+) -> None:
+    """The regions whose (filtered) actors lack a helix, read back from the summary's
+    HTML and checked against the actors themselves; a table of more than 20 rows (NUTS 3,
+    academia only) is HTML too, so no data grid is loaded for it."""
+    at = start(level=level, **({"helix": helix} if helix else {}))
     body = next(h.proto.body for h in at.get("html") if "Regions missing a helix" in h.proto.body)
     header, *rows = table_rows(body)
     assert header == ["Region", "Actors", "Missing helices"] and rows
+    assert len(rows) > 20 or level == "2"
+    assert not at.dataframe
     assert [int(row[1]) for row in rows] == sorted((int(row[1]) for row in rows), reverse=True)
+    shown = smartculture if helix is None else smartculture[smartculture["helix"] == helix]
     for region, actors, missing in rows:
         code = region.rsplit("(", 1)[1].rstrip(")")
-        inside = smartculture[smartculture["nuts2"] == code]
+        inside = shown[shown[f"nuts{level}"] == code]
         assert int(actors) == len(inside), region
         absent = [HELIX_LABELS[h] for h in HELICES if h not in set(inside["helix"])]
         assert missing.split(", ") == absent, region

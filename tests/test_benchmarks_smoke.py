@@ -179,9 +179,14 @@ def test_browser_benchmark_runs_on_the_bundled_data(
     monkeypatch.setenv("METACLUSTER_NUTS_SOURCE", str(nuts_mirror))
     rows = browser.measure(None, repeats=1)
     browser.print_table(rows, repeats=1)
+    floor = browser.FLOOR_LABEL
     assert [r["benchmark"] for r in rows] == [
+        f"browser: page load to map ({floor})",
+        f"browser: filter change to idle ({floor})",
         "browser: page load to map (bundled SmartCulture)",
         "browser: filter change to idle (bundled SmartCulture)",
     ]
     assert all(r["unit"] == "s" and r["ours"] > 0 for r in rows)
+    for ours, floor_row in zip(rows[2:], rows[:2], strict=True):  # read against the floor
+        assert f"{ours['ours'] / floor_row['ours']:.2f}× the floor" in ours["note"]
     assert "metacluster in headless Chromium" in capsys.readouterr().out

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
 
 from metacluster import framing, settings
+from metacluster._errors import ManifestError
 from metacluster.filter import offered_values
 from metacluster.ui import data
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
@@ -107,3 +109,26 @@ def test_auto_basemap_is_online_only_when_the_tiles_answer(
         assert data.online_basemap_default() is False
     monkeypatch.setattr(settings, "basemap", "online")
     assert data.online_basemap_default() is True
+
+
+def test_an_edited_manifest_is_read_again(tmp_path: Path) -> None:
+    """The app caches parsed manifests: an edit (a new title, a map removed) shows at the
+    next rerun, and a map file that disappeared is named rather than cached away."""
+    (tmp_path / "nord.csv").write_text("name,lat,lon\nA,50.6,3.1\n", encoding="utf-8")
+    manifest = tmp_path / "partnership.toml"
+
+    def write(title: str, *, map_file: str = "nord.csv") -> None:
+        manifest.write_text(
+            f'[partnership]\nname = "P"\ntitle = "{title}"\n\n'
+            f'[[maps]]\nfile = "{map_file}"\ncluster = "Nord"\n',
+            encoding="utf-8",
+        )
+
+    write("First title")
+    assert list(data.manifests(tmp_path)) == ["First title"]
+    write("A second, longer title")
+    assert list(data.manifests(tmp_path)) == ["A second, longer title"]
+    assert data.load_manifest_dataset(manifest).clusters == ("Nord",)
+    (tmp_path / "nord.csv").unlink()
+    with pytest.raises(ManifestError, match=r"nord\.csv"):
+        data.load_manifest_dataset(manifest)

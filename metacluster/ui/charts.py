@@ -86,7 +86,8 @@ def cluster_bars_html(counts: pd.DataFrame) -> str:
     """``aggregate.cluster_helix_counts``' long table (cluster, helix, actors) as one
     stacked bar per regional cluster, in the table's order."""
     rows: dict[str, dict[str, int]] = {}
-    for cluster, helix, actors in counts[["cluster", "helix", "actors"]].itertuples(index=False):
+    columns = (counts[name].tolist() for name in ("cluster", "helix", "actors"))
+    for cluster, helix, actors in zip(*columns, strict=True):  # lists: Arrow strings iterate slowly
         rows.setdefault(str(cluster), {})[str(helix)] = int(actors)
     return helix_bars_html(list(rows.items()), title="Actors per regional cluster and helix")
 
@@ -106,9 +107,11 @@ TABLE_STYLE: Final = (
     "<style>.mc-table{border-collapse:collapse;font-size:0.875rem}"
     ".mc-table th,.mc-table td{padding:0.25rem 0.75rem;text-align:left;"
     "border-bottom:1px solid rgba(128,128,128,0.25)}"
-    ".mc-table th{font-weight:600}.mc-table .mc-number{text-align:right}</style>"
+    ".mc-table th{font-weight:600}.mc-table .mc-number{text-align:right}"
+    ".mc-table-box{max-height:24rem;overflow-y:auto}</style>"
 )
-"""One style block per table, scoped to its class, rather than a style on every cell."""
+"""One style block per table, scoped to its class, rather than a style on every cell; a
+long table scrolls in a box about 20 rows high."""
 
 
 def table_html(table: pd.DataFrame) -> str:
@@ -134,7 +137,7 @@ def table_html(table: pd.DataFrame) -> str:
         for values in table.itertuples(index=False)
     )
     body = f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
-    return f'{TABLE_STYLE}<table class="mc-table">{body}</table>'
+    return f'{TABLE_STYLE}<div class="mc-table-box"><table class="mc-table">{body}</table></div>'
 
 
 def _cell_text(value: object) -> str:

@@ -125,8 +125,17 @@ class Dataset:
 
 
 def _stamp(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
-    """(path, mtime in ns, size) of each file: changes whenever a file is edited."""
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    """(path, mtime in ns, size) of each file: changes whenever a file is edited, or
+    removed ((path, -1, -1): reading it again then says which file is missing)."""
+    return tuple(_file_stamp(Path(p)) for p in paths)
+
+
+def _file_stamp(path: Path) -> tuple[str, int, int]:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return str(path), -1, -1
+    return str(path), status.st_mtime_ns, status.st_size
 
 
 def _newest(stamp: tuple[tuple[str, int, int], ...]) -> dt.datetime:
@@ -182,11 +191,11 @@ def manifests(folder: Path | None = None) -> dict[str, Path]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _manifest_titles(
-    paths: tuple[str, ...], _stamp: tuple[tuple[str, int, int], ...]
+    paths: tuple[str, ...], stamp: tuple[tuple[str, int, int], ...]
 ) -> dict[str, Path]:
     titles: dict[str, Path] = {}
     for path in paths:
-        manifest = load_manifest(path)
+        manifest = _manifest(path, _stamp([Path(path)]))
         title = manifest.title if manifest.title not in titles else f"{manifest.title} ({path})"
         titles[title] = Path(path)
     return titles
@@ -195,10 +204,17 @@ def _manifest_titles(
 def load_manifest_dataset(path: Path, year: int | None = None) -> Dataset:
     """A manifest's maps, merged (joined to NUTS ``year``, None: the manifest's): read
     again only when a file changes."""
-    manifest = load_manifest(path)
+    manifest = _manifest(str(path), _stamp([path]))
     tables = [table for table in (manifest.links, manifest.participations) if table]
     stamp = _stamp([path, *(entry.file for entry in manifest.maps), *tables])
     return _merged_manifest(str(path), stamp, year, source_key())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _manifest(path: str, stamp: tuple[tuple[str, int, int], ...]) -> Manifest:
+    """The manifest at ``path``, parsed again only when it changes (about 10 ms of every
+    rerun otherwise). Frozen, so one parse serves every session."""
+    return load_manifest(path)
 
 
 @st.cache_resource(show_spinner="Merging the regional maps…", max_entries=8)

@@ -287,8 +287,10 @@ def summary(shown: Shown, regions_table: gpd.GeoDataFrame) -> None:
                 links_ui.find_partners_for_missing(shown, regions_table, counts)
 
 
-SHORT_TABLE_ROWS: Final = 20
-"""Up to this many rows a table is plain HTML (no data grid to load in the browser)."""
+SHORT_TABLE_ROWS: Final = 300
+"""Up to this many rows (every NUTS 2 region) the table is plain HTML in a scrolling box:
+the data grid's code (about 1.2 MB) and canvas cost the browser a second or more the first
+time a filter leaves many regions missing a helix."""
 
 
 # --- table -----------------------------------------------------------------------------
