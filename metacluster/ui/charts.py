@@ -108,10 +108,13 @@ TABLE_STYLE: Final = (
     ".mc-table th,.mc-table td{padding:0.25rem 0.75rem;text-align:left;"
     "border-bottom:1px solid rgba(128,128,128,0.25)}"
     ".mc-table th{font-weight:600}.mc-table .mc-number{text-align:right}"
-    ".mc-table-box{max-height:24rem;overflow-y:auto}</style>"
+    ".mc-table-box{max-height:24rem;overflow-y:auto}"
+    ".mc-table thead th{position:sticky;top:0;background:rgba(128,128,128,0.15);"
+    "backdrop-filter:blur(8px)}</style>"
 )
 """One style block per table, scoped to its class, rather than a style on every cell; a
-long table scrolls in a box about 20 rows high."""
+long table scrolls in a box about 20 rows high under its header (frosted, not a colour of
+its own: it reads in the light and the dark theme)."""
 
 
 def table_html(table: pd.DataFrame) -> str:

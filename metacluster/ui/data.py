@@ -193,6 +193,7 @@ def manifests(folder: Path | None = None) -> dict[str, Path]:
 def _manifest_titles(
     paths: tuple[str, ...], stamp: tuple[tuple[str, int, int], ...]
 ) -> dict[str, Path]:
+    """``stamp`` (the files') is part of the cache key, so an edited title shows at once."""
     titles: dict[str, Path] = {}
     for path in paths:
         manifest = _manifest(path, _stamp([Path(path)]))
