@@ -40,9 +40,9 @@ from metacluster.ui.panels import escape_markdown
 from metacluster.ui.present import TOUR_MAX_ZOOM
 from metacluster.ui.sidebar import MAP_OPTIONS, MORE_FILTERS
 from tests.conftest import PROJECT_ROOT, TEST_DATA
+from tests.serve import APP
 from tests.ui_sample import XSS_NAME, bar_counts, drawn, table_rows
 
-APP = PROJECT_ROOT / "app.py"
 SMARTCULTURE = PROJECT_ROOT / "layers" / "metacluster.toml"
 SMARTSPACE = PROJECT_ROOT / "layers" / "smartspace.toml"
 TIMEOUT = 180

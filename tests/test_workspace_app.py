@@ -20,11 +20,10 @@ from streamlit.testing.v1 import AppTest
 from metacluster import settings
 from metacluster.ui.data import DATA_OVERRIDE_ENV
 from metacluster.workspace import COORDINATOR, DATABASE_URL_ENV, Workspace, init_workspace
-from tests.conftest import PROJECT_ROOT, TEST_DATA
-from tests.serve import running_app
+from tests.conftest import TEST_DATA
+from tests.serve import APP, running_app
 
 MANIFEST = TEST_DATA / "merge" / "partnership.toml"
-APP = PROJECT_ROOT / "app.py"
 TIMEOUT = 180
 PAGE_TIMEOUT_MS = 45_000
 LAZIO_V2 = """name,helix,city,lat,lon

@@ -205,9 +205,10 @@ def _manifest_titles(
 def load_manifest_dataset(path: Path, year: int | None = None) -> Dataset:
     """A manifest's maps, merged (joined to NUTS ``year``, None: the manifest's): read
     again only when a file changes."""
-    manifest = _manifest(str(path), _stamp([path]))
+    own = _stamp([path])
+    manifest = _manifest(str(path), own)
     tables = [table for table in (manifest.links, manifest.participations) if table]
-    stamp = _stamp([path, *(entry.file for entry in manifest.maps), *tables])
+    stamp = own + _stamp([*(entry.file for entry in manifest.maps), *tables])
     return _merged_manifest(str(path), stamp, year, source_key())
 
 
