@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.serve import CHROMIUM_FLAGS, running_app
 
@@ -94,3 +94,11 @@ def page(browser: Browser) -> Iterator[Page]:
         yield page
     finally:
         page.context.close()
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until Streamlit has finished its current run (its status widget is gone): a
+    rerun still drawing can close an options list the test has just opened."""
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(
+        0, timeout=2 * PAGE_TIMEOUT_MS
+    )

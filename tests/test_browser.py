@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from metacluster import settings
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS
-from tests.browser_fixtures import new_page
+from tests.browser_fixtures import new_page, wait_idle
 from tests.conftest import TEST_DATA
 from tests.ui_sample import XSS_NAME, drawn
 
@@ -321,6 +321,8 @@ def test_typing_es_and_enter_picks_spain_only(app_url: str, page: Page) -> None:
     nuts = page.locator('[data-testid="stMultiSelect"]').filter(has_text="NUTS region")
     expect(nuts).to_have_count(0)  # folded away until its expander is opened
     sidebar.get_by_text("NUTS region & themes").click()
+    expect(nuts).to_be_visible()
+    wait_idle(page)  # the expander's rerun is over: it would close the list opened below
     page.mouse.move(0, 0)  # not left over the list that opens there (it would pick)
     nuts.locator("input").fill("ES")
     options = page.get_by_role("option")

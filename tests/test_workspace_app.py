@@ -20,12 +20,12 @@ from streamlit.testing.v1 import AppTest
 from metacluster import settings
 from metacluster.ui.data import DATA_OVERRIDE_ENV
 from metacluster.workspace import COORDINATOR, DATABASE_URL_ENV, Workspace, init_workspace
+from tests.browser_fixtures import PAGE_TIMEOUT_MS, wait_idle
 from tests.conftest import TEST_DATA
 from tests.serve import APP, running_app
 
 MANIFEST = TEST_DATA / "merge" / "partnership.toml"
 TIMEOUT = 180
-PAGE_TIMEOUT_MS = 45_000
 LAZIO_V2 = """name,helix,city,lat,lon
 Sapienza Università di Roma,academia,Roma,41.9029,12.5144
 Università Roma Tre,academia,Roma,41.8533,12.4785
@@ -160,13 +160,6 @@ def browser_pages(browser: Browser) -> Iterator[tuple[Page, Page]]:
             context.close()
 
 
-def _idle(page: Page) -> None:
-    """Wait until Streamlit has finished its current run (its status widget is gone)."""
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(
-        0, timeout=2 * PAGE_TIMEOUT_MS
-    )
-
-
 @pytest.mark.browser
 def test_partner_publishes_and_visitor_sees_it_after_reload(
     served: str,
@@ -197,7 +190,7 @@ def test_partner_publishes_and_visitor_sees_it_after_reload(
         "Station F,business,Incubator,Paris,48.8340,2.3700\n",
         encoding="utf-8",
     )
-    _idle(partner)
+    wait_idle(partner)
     panel = partner.locator('[data-testid="stExpander"]').filter(has_text="Publish a new version")
     panel.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         upload, timeout=2 * PAGE_TIMEOUT_MS
