@@ -110,7 +110,7 @@ def test_view_for_points_handles_one_point_and_none() -> None:
         11.25,
         pytest.approx(43.77),
         framing.MAX_ZOOM,
-    )
+    )  # in the middle: at the closest zoom, views are not snapped
     assert framing.view_for_points(
         gpd.GeoSeries([], crs=4326), width=800, height=600
     ) == framing.ViewState(**framing.EUROPE_VIEW)
@@ -118,6 +118,52 @@ def test_view_for_points_handles_one_point_and_none() -> None:
     assert framing.view_for_points(missing, width=800, height=600) == framing.ViewState(
         **framing.EUROPE_VIEW
     )
+
+
+@pytest.mark.parametrize(
+    ("n", "box", "width", "height"),
+    [
+        (3, (11.0, 43.5, 11.6, 43.9), 560, 560),
+        (60, (-9.5, 36.0, 28.0, 60.0), 578, 560),
+        (2_000, (-25.0, 34.0, 45.0, 71.0), 1200, 320),
+        (5_000, (2.0, 50.0, 3.5, 51.0), 806, 560),
+    ],
+)
+def test_snapped_views_keep_the_points_inside_half_the_padding(n, box, width, height) -> None:
+    rng = np.random.default_rng(n)
+    lon, lat = rng.uniform(box[0], box[2], n), rng.uniform(box[1], box[3], n)
+    view = framing.view_for_points(
+        gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326), width=width, height=height
+    )
+    assert (view.zoom / framing.ZOOM_STEP).is_integer()
+    share = 0.01 if n >= 100 else 0.0  # the outliers view_for_points leaves out
+    kept = (
+        (lon >= np.quantile(lon, share))
+        & (lon <= np.quantile(lon, 1 - share))
+        & (lat >= np.quantile(lat, share))
+        & (lat <= np.quantile(lat, 1 - share))
+    )
+    xy = np.array(
+        [
+            framing.project(x, y, view, width=width, height=height)
+            for x, y in zip(lon[kept], lat[kept], strict=True)
+        ]
+    )
+    margin = framing.PADDING * min(width, height) / 2
+    assert xy[:, 0].min() >= margin - 1e-6 and xy[:, 0].max() <= width - margin + 1e-6
+    assert xy[:, 1].min() >= margin - 1e-6 and xy[:, 1].max() <= height - margin + 1e-6
+
+
+def test_a_filter_that_barely_moves_the_extent_keeps_the_view() -> None:
+    """One helix of many actors spread over Europe spans what all of them span: the map
+    stays where it is (and the browser draws it once)."""
+    rng = np.random.default_rng(7)
+    lon, lat = rng.normal(12.0, 9.0, 40_000), rng.normal(49.0, 6.0, 40_000)
+    helix = rng.integers(0, 4, 40_000)
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326)
+    everyone = framing.view_for_points(points, width=560, height=560)
+    for one in range(4):
+        assert framing.view_for_points(points[helix == one], width=560, height=560) == everyone
 
 
 def test_view_for_points_stops_at_the_given_zoom() -> None:
