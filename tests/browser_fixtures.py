@@ -97,8 +97,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished its current run (its status widget is gone): a
-    rerun still drawing can close an options list the test has just opened."""
+    """Wait until Streamlit has finished its current run (its status widget is gone)."""
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(
         0, timeout=2 * PAGE_TIMEOUT_MS
     )
