@@ -5,7 +5,9 @@
 AppTest (``benchmarks.app``) times the script; a user waits for the page too: the
 websocket, the React render, deck.gl drawing the map. Here ``streamlit run app.py`` serves
 the bundled SmartCulture meta-cluster (about 190 actors) and then ``n`` synthetic actors (through
-``METACLUSTER_APP_DATA``), and headless Chromium (Playwright, ``/usr/bin/chromium``) times:
+``METACLUSTER_APP_DATA``) twice: as the app draws them (regions, not dots, while more than
+``settings.max_dots`` are filtered) and, the naive way, every actor a dot
+(``METACLUSTER_MAX_DOTS=n``). Headless Chromium (Playwright, ``/usr/bin/chromium``) times:
 
 - page load to map: from navigation until the app is idle with its map canvas and the
   actor count, and the main thread has done the work that follows (deck.gl draws the map
@@ -41,15 +43,16 @@ import argparse
 import os
 import statistics
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-from benchmarks._common import MIRROR, row
+from benchmarks._common import MIRROR, row, use_mirror
 from metacluster.schema import HELIX_LABELS
 from metacluster.ui.data import DATA_OVERRIDE_ENV
 from tests.serve import APP, CHROMIUM_FLAGS, running_app
@@ -112,8 +115,8 @@ TYPING_DELAY_MS = 60
 GPU_PROCESS_FLAGS = ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")
 
 
-def _environment(folder: Path, data: Path | None) -> dict[str, str]:
-    env = {**os.environ, "HOME": str(folder), "METACLUSTER_BASEMAP": "offline"}
+def _environment(folder: Path, data: Path | None, extra: Mapping[str, str]) -> dict[str, str]:
+    env = {**os.environ, "HOME": str(folder), "METACLUSTER_BASEMAP": "offline", **extra}
     env.setdefault("METACLUSTER_NUTS_SOURCE", str(MIRROR))
     env.setdefault("METACLUSTER_CACHE", str(folder / "nuts-cache"))
     env.pop(DATA_OVERRIDE_ENV, None)
@@ -155,10 +158,10 @@ def _filter_change(page: Page, helix: str, *, typing_delay_ms: float) -> float:
 
 
 @contextmanager
-def _served(data: Path | None, app: Path) -> Iterator[str]:
+def _served(data: Path | None, app: Path, env: Mapping[str, str]) -> Iterator[str]:
     with (
         tempfile.TemporaryDirectory(prefix="metacluster-bench-browser-") as folder,
-        running_app(_environment(Path(folder), data), timeout_s=120, app=app) as url,
+        running_app(_environment(Path(folder), data, env), timeout_s=120, app=app) as url,
     ):
         yield url
 
@@ -186,9 +189,11 @@ def time_page(
     repeats: int,
     disable_gpu: bool = False,
     typing_delay_ms: float = TYPING_DELAY_MS,
+    env: Mapping[str, str] = MappingProxyType({}),
 ) -> Timings:
-    """Page loads and filter changes of ``app`` serving ``data``, in one server."""
-    with _served(data, app) as url, sync_playwright() as playwright:
+    """Page loads and filter changes of ``app`` serving ``data``, in one server whose
+    environment has ``env`` too."""
+    with _served(data, app, env) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=chromium_flags(disable_gpu=disable_gpu)
         )
@@ -268,6 +273,9 @@ def measure(
         with tempfile.TemporaryDirectory(prefix="metacluster-bench-browser-data-") as folder:
             path = layer_file(n, Path(folder))
             rows += _rows(f"{n:,} actors", time_page(path, **options), "large", floor)
+            # the naive way: every filtered actor drawn as a dot, however many
+            every_dot = time_page(path, env={"METACLUSTER_MAX_DOTS": str(n)}, **options)
+            rows += _rows(f"{n:,} actors, every one a dot", every_dot, "large", floor)
     return rows
 
 
@@ -302,6 +310,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         help="milliseconds between keys when a helix is typed (0: paste the name at once)",
     )
     arguments = parser.parse_args(argv)
+    use_mirror()  # the synthetic actors are joined to NUTS here, before the app starts
     rows = measure(
         arguments.n or None,
         repeats=arguments.repeats,

@@ -11,20 +11,16 @@ test: timings depend on the machine; ``main`` returns them for a smoke test.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from benchmarks._common import row
+from benchmarks._common import row, use_mirror
 from benchmarks.synthetic import synthetic_actors
-from metacluster import nuts, settings
+from metacluster import nuts
 from metacluster.locate import join_nuts
 from metacluster.schema import NUTS_LEVELS
-
-MIRROR = Path(__file__).resolve().parent.parent.parent / "shared" / "nuts"
 
 OUR_RUNS = 3
 """``join_nuts`` is timed this many times and the best run is reported (the naive way,
@@ -121,6 +117,5 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=1_000_000, help="number of synthetic actors")
     parser.add_argument("--year", type=int, choices=nuts.YEARS, help="NUTS version")
     arguments = parser.parse_args()
-    if not os.environ.get("METACLUSTER_NUTS_SOURCE") and MIRROR.is_dir():
-        settings.nuts_source = str(MIRROR)
+    use_mirror()
     main(arguments.n, year=arguments.year)

@@ -265,6 +265,43 @@ def test_the_browser_filters_the_actors_it_can_and_the_layer_stays_the_same(
     assert len(set(urls[:4])) == 1 and urls[4] != urls[0]
 
 
+def test_more_actors_than_the_map_draws_shade_the_regions_until_the_filters_leave_few(
+    smartculture: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over ``settings.max_dots`` filtered actors the map draws the choropleth (even when it
+    is hidden) and no dots, and says so; under it, the dots are back, and when the
+    server's criteria alone would leave more rows than that, the layer holds only the
+    filtered actors (the GPU works on every row, drawn or not)."""
+    academia = smartculture[smartculture["helix"] == "academia"]
+    limit = len(academia) + 5
+    assert limit < len(smartculture)
+    monkeypatch.setattr(settings, "max_dots", limit)
+    at = start(hide="regions")
+    ids = [item["id"] for item in spec(at)["layers"]]
+    assert "actors" not in ids and "regions" in ids
+    legend = " ".join(block.proto.body for block in at.get("html"))
+    assert f"{len(smartculture):,} actors are more than the map draws one by one ({limit})" in (
+        legend
+    )
+    assert "Actors per region" in legend  # the choropleth's ramp, though hidden by the link
+
+    at.multiselect(key="f_helix").set_value(["academia"])
+    rerun(at)
+    ids = [item["id"] for item in spec(at)["layers"]]
+    assert "actors" in ids and "regions" not in ids
+    actors = layer(at, "actors")
+    assert "extensions" not in actors
+    assert sorted(row["id"] for row in actors["data"]) == sorted(academia["actor_id"])
+    assert "more than the map draws" not in " ".join(b.proto.body for b in at.get("html"))
+
+    monkeypatch.setattr(settings, "max_dots", len(smartculture))  # every row fits: the GPU
+    rerun(at)  # filters, and the rows are all the actors
+    actors = layer(at, "actors")
+    assert actors["extensions"][0]["@@type"] == "DataFilterExtension"
+    assert len(actors["data"]) == len(smartculture)
+    assert sorted(row["id"] for row in drawn(actors)) == sorted(academia["actor_id"])
+
+
 # --- filters --------------------------------------------------------------------------
 
 

@@ -1,5 +1,8 @@
 """The map: actors by helix over a choropleth of NUTS regions, a legend and attribution.
 
+Up to ``settings.max_dots`` filtered actors are dots; with more, the choropleth stands in
+for them (drawn even when turned off) and the legend says why.
+
 The spec is spliced from cached parts (``deck``): the actor rows serialised once per data
 version, region geometries once per NUTS file, the countries basemap once per version; a
 rerun only joins the filtered rows and recolours the regions. Clicking an actor, an arc or a
@@ -18,7 +21,7 @@ import streamlit as st
 from metacluster import countries, framing, settings
 from metacluster.nuts import source_key
 from metacluster.schema import actors_per_helix
-from metacluster.ui import data, deck, static
+from metacluster.ui import browser_filter, data, deck, static
 from metacluster.ui import links as links_ui
 from metacluster.ui.state import (
     ACTORS_LAYER,
@@ -123,23 +126,16 @@ def show(
         # served as files: the same URLs on every rerun, so the browser keeps the layers
         layers.append(deck.countries_layer(static.layer_data(basemap, stem="basemap")))
         layers.append(deck.borders_layer(static.layer_data(borders, stem="borders")))
-    if REGIONS_LAYER in view.layers:
+    dots = _actor_dots(shown)
+    if _shades_regions(shown):
         geometries = data.region_geometries(dataset.nuts_year, view.level, fine=fine)
         features = deck.region_features(regions, geometries, view.metric)
         layers.append(_large_as_file(deck.regions_layer(features)))
     arcs = links_ui.arcs_layer(shown) if LINKS_LAYER in view.layers else None
     if arcs is not None:
         layers.append(_large_as_file(arcs))
-    if ACTORS_LAYER in view.layers:
-        # the layer's rows pass the server's criteria; the browser applies the others, so
-        # the rows (a file, when large) stay the same while only those change
-        on_map = data.browser_split(dataset, view.filters)
-        actors = deck.actors_layer(
-            data.actors_json(dataset, on_map.server),
-            point_radius=7.0 if view.present else 5.0,
-            categories=on_map.accepted,
-        )
-        layers.append(_large_as_file(actors))
+    if dots is not None:
+        layers.append(dots)
     spec = deck.deck_spec(layers, view=view_state, online_basemap=view.online_basemap)
     counted = shown.actors if counted is None else counted
     if view.present:
@@ -150,12 +146,47 @@ def show(
         selection_mode="single-object",
         key=MAP_KEY,
         height=PRESENT_HEIGHT if view.present else MAP_HEIGHT,
-        alt=f"Map of {len(shown.actors):,} actors coloured by helix",
+        alt=f"Map of {len(shown.actors):,} actors "
+        + ("shaded by region" if too_many_dots(shown) else "coloured by helix"),
     )
     attribution(shown)  # under the map, where maps credit their sources
     if not view.present:
         legend(shown, regions, counted)
     return selected(event)
+
+
+def too_many_dots(shown: Shown) -> bool:
+    """Whether the actors layer is on but more actors are filtered than the map draws
+    (``settings.max_dots``)."""
+    return ACTORS_LAYER in shown.view.layers and len(shown.actors) > settings.max_dots
+
+
+def _shades_regions(shown: Shown) -> bool:
+    """The choropleth is drawn when turned on, and always in place of too many dots."""
+    return REGIONS_LAYER in shown.view.layers or too_many_dots(shown)
+
+
+def _actor_dots(shown: Shown) -> deck.Layer | None:
+    """The actors layer, or None when more than ``settings.max_dots`` actors are filtered.
+
+    Its rows pass the server's criteria and the browser applies the others, so the rows (a
+    file, when large) stay the same while only those change. When the server's criteria
+    alone leave more than ``max_dots`` rows, the server applies every filter instead: the
+    GPU works on every row of the layer, shown or not, so a helix picked among 100,000
+    actors must not send 100,000 rows.
+    """
+    if ACTORS_LAYER not in shown.view.layers or too_many_dots(shown):
+        return None
+    view, dataset = shown.view, shown.dataset
+    on_map = data.browser_split(dataset, view.filters)
+    if len(data.filtered_positions(dataset, on_map.server)) > settings.max_dots:
+        on_map = browser_filter.Split(server=view.filters, accepted=())
+    actors = deck.actors_layer(
+        data.actors_json(dataset, on_map.server),
+        point_radius=7.0 if view.present else 5.0,
+        categories=on_map.accepted,
+    )
+    return _large_as_file(actors)
 
 
 def _large_as_file(layer: deck.Layer) -> deck.Layer:
@@ -166,16 +197,27 @@ def _large_as_file(layer: deck.Layer) -> deck.Layer:
 
 
 def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -> None:
-    """Helix colours with the number of ``counted`` actors of each, and the choropleth's
-    ramp."""
+    """Helix colours with the number of ``counted`` actors of each, why there are no dots
+    when there are too many, and the choropleth's ramp."""
     large = shown.view.present
     parts = [deck.helix_legend_html(actors_per_helix(counted["helix"]), large=large)]
-    if REGIONS_LAYER in shown.view.layers and len(regions):
+    if too_many_dots(shown):
+        parts.append(too_many_html(len(shown.actors)))
+    if _shades_regions(shown) and len(regions):
         _, column = METRICS[shown.view.metric]
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
         parts.append(deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large))
     parts.append(links_ui.legend_html(shown, counted))
     st.html("".join(parts))  # HTML, not Markdown: nothing to parse in the browser
+
+
+def too_many_html(count: int) -> str:
+    """Says why the map shows regions and not the ``count`` actors, and how to see them."""
+    return (
+        f"<p>{count:,} actors are more than the map draws one by one "
+        f"({settings.max_dots:,}), so it shades the regions instead. Narrow the filters "
+        "(a country, a cluster, a helix, a NUTS region) to see each actor.</p>"
+    )
 
 
 def attribution(shown: Shown) -> None:
