@@ -1,7 +1,7 @@
 """The map: actors by helix over a choropleth of NUTS regions, a legend and attribution.
 
 Up to ``settings.max_dots`` filtered actors are dots; with more, the choropleth stands in
-for them (drawn even when turned off) and the legend says why.
+for them (drawn even when turned off) and a line above the map says why.
 
 The spec is spliced from cached parts (``deck``): the actor rows serialised once per data
 version, region geometries once per NUTS file, the countries basemap once per version; a
@@ -140,6 +140,8 @@ def show(
     counted = shown.actors if counted is None else counted
     if view.present:
         legend(shown, regions, counted)
+    if too_many_dots(shown):  # above the map, where it is seen with the regions
+        st.html(too_many_html(len(shown.actors)))
     event = st.pydeck_chart(
         deck.PrebuiltDeck(spec),
         on_select="rerun",
@@ -197,12 +199,10 @@ def _large_as_file(layer: deck.Layer) -> deck.Layer:
 
 
 def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -> None:
-    """Helix colours with the number of ``counted`` actors of each, why there are no dots
-    when there are too many, and the choropleth's ramp."""
+    """Helix colours with the number of ``counted`` actors of each, and the choropleth's
+    ramp."""
     large = shown.view.present
     parts = [deck.helix_legend_html(actors_per_helix(counted["helix"]), large=large)]
-    if too_many_dots(shown):
-        parts.append(too_many_html(len(shown.actors)))
     if _shades_regions(shown) and len(regions):
         _, column = METRICS[shown.view.metric]
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
@@ -214,9 +214,10 @@ def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -
 def too_many_html(count: int) -> str:
     """Says why the map shows regions and not the ``count`` actors, and how to see them."""
     return (
-        f"<p>{count:,} actors are more than the map draws one by one "
-        f"({settings.max_dots:,}), so it shades the regions instead. Narrow the filters "
-        "(a country, a cluster, a helix, a NUTS region) to see each actor.</p>"
+        '<p style="font-size:0.9rem;margin:0">'
+        f"{count:,} actors are more than the map draws one by one ({settings.max_dots:,}), "
+        "so it shades the regions instead. Narrow the filters (a country, a cluster, a helix, "
+        "a NUTS region) to see each actor.</p>"
     )
 
 
