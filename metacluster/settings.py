@@ -121,10 +121,10 @@ from the server, at most every 10 minutes) and only the offline countries layer 
 switch override it per view."""
 
 max_dots: int = int(os.environ.get("METACLUSTER_MAX_DOTS", "10000"))
-"""Most actors the app's map draws as dots. With more, it shades the NUTS regions by their
-actors instead, until the filters leave this many: beyond it the dots hide one another at
-the zoom that frames them, and a browser drawing WebGL without a GPU takes seconds per
-frame (env ``METACLUSTER_MAX_DOTS``)."""
+"""Most filtered actors the app's map draws as dots. With more, it shades the NUTS regions
+instead (by the chosen metric), until the filters leave this many: beyond it the dots hide
+one another at the zoom that frames them, and a browser drawing WebGL without a GPU takes
+seconds per frame (env ``METACLUSTER_MAX_DOTS``)."""
 
 attribution: str = (
     "© EuroGeographics for the administrative boundaries. "
