@@ -97,7 +97,12 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished its current run (its status widget is gone)."""
+    """Wait until Streamlit has finished its current run: the app says it is not running
+    (its status widget shows only once a run has lasted a moment, so it alone can miss a
+    run that has just started) and the status widget is gone."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=2 * PAGE_TIMEOUT_MS
+    )
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(
         0, timeout=2 * PAGE_TIMEOUT_MS
     )
