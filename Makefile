@@ -35,8 +35,13 @@ $(VENV)/.test-installed: requirements-dev.txt $(VENV)/.run-installed
 run: $(VENV)/.run-installed
 	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this one). Each
+# worker that draws a browser test starts its own app server and Chromium (the session
+# fixtures of tests/browser_fixtures.py).
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check metacluster tests benchmarks app.py layers

@@ -1,4 +1,5 @@
-"""Chromium and the app server for the browser tests, once per test session.
+"""Chromium and the app server for the browser tests, once per test session (per
+pytest-xdist worker that runs a browser test: ``make test`` runs two workers).
 
 ``tests/conftest.py`` imports these fixtures, so test_browser.py, test_browser_injection.py
 and test_browser_links.py share one ``streamlit run app.py`` (its first page merges the
