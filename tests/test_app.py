@@ -181,6 +181,7 @@ def test_app_opens_on_the_bundled_meta_cluster(smartculture: gpd.GeoDataFrame) -
         "countries",
         "borders",
         "regions",
+        "region-outlines",
         "links",
         "actors",
     ]
@@ -189,6 +190,15 @@ def test_app_opens_on_the_bundled_meta_cluster(smartculture: gpd.GeoDataFrame) -
     assert actors["pickable"] and layer(at, "regions")["pickable"]
     regions = layer(at, "regions")["data"]["features"]
     assert {f["properties"]["id"] for f in regions} == set(smartculture["nuts2"].dropna())
+    # the regions' outlines are segments of a LineLayer (a polygon stroke is a PathLayer,
+    # slow in software WebGL): every shaded region outlined, nothing else
+    assert not layer(at, "regions")["stroked"]
+    outlines = layer(at, "region-outlines")
+    assert outlines["@@type"] == "LineLayer" and not outlines["pickable"]
+    boundaries = [shapely.boundary(shapely.geometry.shape(f["geometry"])) for f in regions]
+    segments = shapely.linestrings([[(x1, y1), (x2, y2)] for x1, y1, x2, y2 in outlines["data"]])
+    assert shapely.distance(segments, shapely.union_all(boundaries)).max() < 1e-4
+    assert all(shapely.intersects(segments, boundary).any() for boundary in boundaries)
     assert any(settings.attribution in caption.value for caption in at.caption)
     assert "cartocdn" not in at.get("deck_gl_json_chart")[0].proto.json  # offline by default
     assert not at.error and not at.warning
@@ -219,7 +229,9 @@ def test_large_layers_are_served_as_files_and_small_ones_stay_inline(
     )
     stems = {"countries": "basemap", "borders": "borders"}  # always files
     layers = spec(at)["layers"]
-    assert [item["id"] for item in layers] == ["countries", "borders", "regions", "links", "actors"]
+    assert [item["id"] for item in layers] == [
+        "countries", "borders", "regions", "region-outlines", "links", "actors"
+    ]  # fmt: skip
     for item in layers:
         stem = stems.get(item["id"], item["id"])
         assert re.fullmatch(rf"app/static/{stem}-[0-9a-f]{{16}}\.json", item["data"])
@@ -416,7 +428,9 @@ def test_a_copied_url_reopens_the_same_view(smartculture: gpd.GeoDataFrame) -> N
     assert at.selectbox(key="v_metric").value == "balance"
     assert at.toggle(key="v_layer_countries").value is False
     # Università degli Studi di Firenze and CNR-ISTI share a project: links stay on
-    assert [item["id"] for item in spec(at)["layers"]] == ["regions", "links", "actors"]
+    assert [item["id"] for item in spec(at)["layers"]] == [
+        "regions", "region-outlines", "links", "actors"
+    ]  # fmt: skip
     assert {len(f["properties"]["id"]) for f in layer(at, "regions")["data"]["features"]} == {5}
     assert at.query_params == query  # nothing lost or added
     kept = smartculture["helix"].isin(["academia", "government"]) & (smartculture["nuts0"] == "IT")

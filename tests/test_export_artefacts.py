@@ -66,7 +66,7 @@ def test_html_holds_the_data_the_bundle_and_no_external_reference(
     spec = json.loads(re.search(r'<script type="application/json" id="deck-spec">(.*?)</script>',
                                 page, re.S).group(1))  # fmt: skip
     layers = {layer["id"]: layer for layer in spec["layers"]}
-    assert list(layers) == ["countries", "borders", "regions", "actors"]
+    assert list(layers) == ["countries", "borders", "regions", "region-outlines", "actors"]
     assert len(layers["borders"]["data"]) > 1000  # Europe's borders as segments
     assert {len(segment) for segment in layers["borders"]["data"]} == {4}
     assert "mapProvider" not in spec and "//" not in str(spec["mapStyle"])  # no tile server

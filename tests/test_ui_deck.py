@@ -286,6 +286,11 @@ def test_border_segments_are_every_edge_of_every_ring_holes_included() -> None:
     assert deck.border_segments({}) == "[]"
     layer = deck.borders_layer(deck.border_segments(outlines))
     assert (layer.kind, layer.id, layer.style["pickable"]) == ("LineLayer", "borders", False)
+    regions = deck.region_outlines_layer(deck.border_segments(outlines))
+    assert (regions.kind, regions.id, regions.style["pickable"]) == (
+        "LineLayer", "region-outlines", False
+    )  # fmt: skip
+    assert sum(regions.style["getColor"][:3]) < sum(layer.style["getColor"][:3])  # darker
 
 
 def _layers(point_radius: float = deck.POINT_RADIUS_PX) -> list[deck.Layer]:

@@ -130,8 +130,9 @@ def map_spec(job: ExportJob) -> str:
         layers.append(deck.countries_layer(basemap))
         layers.append(deck.borders_layer(deck.border_segments(outlines)))
     if "regions" in job.layers:
-        features = deck.region_features(job.regions, outline_json(job.regions), job.metric)
-        layers.append(deck.regions_layer(features))
+        outlines = outline_json(job.regions)
+        layers.append(deck.regions_layer(deck.region_features(job.regions, outlines, job.metric)))
+        layers.append(deck.region_outlines_layer(deck.border_segments(outlines)))
     if "actors" in job.layers:
         layers.append(deck.actors_layer(deck.rows_json(deck.actor_rows(job.selected))))
     view = framing.view_for_points(job.selected.geometry, width=MAP_WIDTH, height=MAP_HEIGHT)

@@ -295,7 +295,8 @@ def countries_features(geometries: Mapping[str, str], *, backdrop: str) -> str:
 
 
 def border_segments(geometries: Mapping[str, str]) -> str:
-    """The countries' outlines as straight segments ``[x1, y1, x2, y2]`` for a LineLayer.
+    """Outlines (countries', regions') as straight segments ``[x1, y1, x2, y2]`` for a
+    LineLayer.
 
     A polygon layer's own stroke is a PathLayer, whose shader costs about a second per
     frame in software WebGL (a browser without a GPU, headless Chromium) for Europe's
@@ -314,6 +315,8 @@ def border_segments(geometries: Mapping[str, str]) -> str:
 _PLACEHOLDER = "__metacluster_{}__"
 BORDERS_LAYER_ID: Final = "borders"
 """Part of the countries basemap: shown and hidden with it."""
+REGION_OUTLINES_LAYER_ID: Final = "region-outlines"
+"""Part of the choropleth: shown and hidden with it."""
 
 _COUNTRIES_STYLE: Final[dict[str, Any]] = {
     "pickable": False,
@@ -329,14 +332,16 @@ _BORDERS_STYLE: Final[dict[str, Any]] = {
     "getWidth": 1,
     "widthUnits": "pixels",
 }
+_REGION_OUTLINES_STYLE: Final[dict[str, Any]] = {
+    **_BORDERS_STYLE,
+    "getColor": [90, 90, 90, 200],
+}
 _REGIONS_STYLE: Final[dict[str, Any]] = {
     "pickable": True,
     "autoHighlight": True,
-    "stroked": True,
+    "stroked": False,  # the outlines are their own, cheaper layer (border_segments)
     "filled": True,
     "getFillColor": "@@=properties.fill",
-    "getLineColor": [90, 90, 90, 200],
-    "lineWidthMinPixels": 0.8,
 }
 _ACTORS_STYLE: Final[dict[str, Any]] = {
     "pickable": True,
@@ -348,7 +353,7 @@ _ACTORS_STYLE: Final[dict[str, Any]] = {
     "lineWidthMinPixels": 1,
     "radiusUnits": "pixels",
 }
-"""deck.gl properties of the three layers (the actors' radius depends on the mode)."""
+"""deck.gl properties of the layers (the actors' radius depends on the mode)."""
 
 POINT_RADIUS_PX: Final = 5.0
 """Actor radius on a laptop's map: a dot of at least 7 px can be clicked."""
@@ -378,6 +383,11 @@ def borders_layer(data: str) -> Layer:
 def regions_layer(data: str) -> Layer:
     """The choropleth (``region_features``); a click selects a region."""
     return Layer(REGIONS_LAYER, "GeoJsonLayer", data, _REGIONS_STYLE)
+
+
+def region_outlines_layer(data: str) -> Layer:
+    """The shaded regions' outlines (``border_segments``), drawn over the choropleth."""
+    return Layer(REGION_OUTLINES_LAYER_ID, "LineLayer", data, _REGION_OUTLINES_STYLE)
 
 
 def actors_layer(

@@ -92,6 +92,16 @@ def _countries(
     return deck.countries_features(geometries, backdrop=backdrop), deck.border_segments(geometries)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _region_outlines(
+    year: int, level: int, codes: tuple[str, ...], source: tuple[object, ...], *, fine: bool
+) -> str:
+    """The outlines of the shaded regions ``codes`` as segments: computed once per set of
+    regions, so a filter change that shades the same regions reuses them."""
+    geometries = data.region_geometries(year, level, fine=fine)
+    return deck.border_segments({code: geometries[code] for code in codes if code in geometries})
+
+
 def map_view_state(shown: Shown, tour_view: framing.ViewState | None) -> framing.ViewState:
     """The tour step's view when touring, else the view that fits the filtered actors."""
     if tour_view is not None:
@@ -131,6 +141,9 @@ def show(
         geometries = data.region_geometries(dataset.nuts_year, view.level, fine=fine)
         features = deck.region_features(regions, geometries, view.metric)
         layers.append(_large_as_file(deck.regions_layer(features)))
+        codes = tuple(regions["NUTS_ID"].astype(str))
+        outlines = _region_outlines(dataset.nuts_year, view.level, codes, source_key(), fine=fine)
+        layers.append(_large_as_file(deck.region_outlines_layer(outlines)))
     arcs = links_ui.arcs_layer(shown) if LINKS_LAYER in view.layers else None
     if arcs is not None:
         layers.append(_large_as_file(arcs))
