@@ -28,7 +28,7 @@ def map_and_details(shown: Shown, regions: gpd.GeoDataFrame, step: present.TourS
             if step is None:
                 selection = mapview.show(shown, regions, None)
             else:
-                selection = mapview.show(shown, regions, step.view, counted=step.members)
+                selection = mapview.show(shown, regions, step.view, members=step.members)
         with details_area:
             panels.details(shown, regions, selection)
 

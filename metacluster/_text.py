@@ -1,4 +1,5 @@
-"""Text folding shared by column matching, helix tagging and city lookup.
+"""Text shared across the package: folding, for column matching, helix tagging and city
+lookup, and counts with their nouns for every message (``counted``).
 
 People write the same word with and without accents, in any case, with hyphens or
 underscores ("Université", "universite", "UNIVERSITÉ"; "Saint-Étienne", "saint etienne").
@@ -64,3 +65,12 @@ def map_unique(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     lookup = pd.Series([func(value) for value in unique], index=unique, dtype="object")
     mapped = values.map(lookup).astype("object")
     return mapped.where(mapped.notna(), None)
+
+
+def counted(number: int, one: str, many: str | None = None) -> str:
+    """A count with its noun in the right form, for every message people read.
+
+    >>> counted(1, "row"), counted(1204, "duplicate"), counted(2, "country", "countries")
+    ('1 row', '1,204 duplicates', '2 countries')
+    """
+    return f"{number:,} {one if number == 1 else (many or one + 's')}"

@@ -44,7 +44,7 @@ def test_merge_writes_layer_report_and_rejects(runner: CliRunner, tmp_path: Path
     assert result.stderr == ""  # no progress display without a terminal
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "Test partnership: 2 maps, 11 rows in, 7 actors out, 1 duplicates merged, "
+        "Test partnership: 2 maps, 11 rows in, 7 actors out, 1 duplicate merged, "
         "2 conflicts, 3 rejected."
     )
     assert "Île-de-France  ile-de-france.csv: 6 rows, 5 accepted, 1 rejected" in lines[1]
@@ -256,3 +256,20 @@ def test_a_merge_that_accepts_no_actor_says_so_and_fails(runner: CliRunner, tmp_
     assert result.exit_code == 1
     assert "2 rows in, 0 actors out" in result.stdout
     assert result.stderr.startswith("No actor was accepted from any map: every row was rejected")
+
+
+def test_counts_of_one_are_written_in_the_singular(runner: CliRunner, tmp_path: Path) -> None:
+    one_placed = tmp_path / "museums.csv"
+    one_placed.write_text(
+        "name,type,lat,lon\nMuseo Galileo,museum,43.7677,11.2559\nMuseo senza luogo,museum,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "europe.csv"
+    result = invoke(runner, "merge", one_placed, "-o", out)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "ad-hoc: 1 map, 2 rows in, 1 actor out, 0 duplicates merged, 0 conflicts, 1 rejected."
+    )
+    assert "  1 row has no usable location (see --rejects)." in lines
+    assert lines[-1] == f"Wrote {out} (1 actor, csv)."

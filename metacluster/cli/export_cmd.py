@@ -9,6 +9,7 @@ import click
 import geopandas as gpd
 
 from metacluster._errors import printable
+from metacluster._text import counted
 from metacluster.cli import _options
 from metacluster.cli._group import main
 from metacluster.cli.merge_cmd import report_rows
@@ -157,7 +158,8 @@ def export_command(
 
 
 def _written(actors: gpd.GeoDataFrame, filters: Filters, what: str) -> str:
-    return f"{len(apply_filters(actors, filters))} of {len(actors)} actors pass the filters" + (
+    passed = len(apply_filters(actors, filters))
+    return f"{passed:,} of {counted(len(actors), 'actor')} pass the filters" + (
         "" if what == ACTORS else f" (exported as {what})"
     )
 
@@ -245,6 +247,6 @@ def no_match_warning(actors: gpd.GeoDataFrame, filters: Filters) -> str:
             )
     detail = f": {'; '.join(unknown)}" if unknown else ""
     return (
-        f"Warning: the filters ({filters.summary()}) match none of the {len(actors):,} actors"
-        f"{detail}. The file written holds no actors."
+        f"Warning: the filters ({filters.summary()}) match none of the "
+        f"{counted(len(actors), 'actor')}{detail}. The file written holds no actors."
     )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from metacluster._errors import printable
+from metacluster._text import counted
 from metacluster.cli import _options
 from metacluster.cli._group import main
 from metacluster.export.csv import frame_to_csv
@@ -110,7 +111,7 @@ def links_command(
         if part is not None and len(part.rejects):
             reasons = part.rejects["reason"].value_counts()
             click.echo(
-                f"{part.file}: {len(part.rejects)} of {part.rows_in} rows not used "
+                f"{part.file}: {len(part.rejects):,} of {counted(part.rows_in, 'row')} not used "
                 f"({', '.join(f'{k}: {v}' for k, v in reasons.items())})"
                 + ("" if rejects else "; see them with --rejects FILE"),
                 err=True,
@@ -118,4 +119,8 @@ def links_command(
     if rejects:
         Path(rejects).write_bytes(frame_to_csv(layer.rejects()))
     if output != _options.STDOUT:
-        click.echo(printable(f"Wrote {output} ({len(edges)} of {len(layer.edges)} links, {fmt})."))
+        click.echo(
+            printable(
+                f"Wrote {output} ({len(edges):,} of {counted(len(layer.edges), 'link')}, {fmt})."
+            )
+        )

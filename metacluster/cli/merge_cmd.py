@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from metacluster._errors import printable
+from metacluster._text import counted
 from metacluster.cli import _options
 from metacluster.cli._group import EXIT_DATA_ERROR, main
 from metacluster.export import check_export, write
@@ -69,16 +70,17 @@ def merge_command(
             inputs, columns=columns, helix_default=helix_default
         )
         result = merge(manifest, year=year, progress=step)
-        step(f"Writing {len(result.actors)} actors")
+        step(f"Writing {counted(len(result.actors), 'actor')}")
         with _options.open_output(output) as stream:
             write(stream, result.actors, fmt=fmt, generated_at=generated_at)
     report = result.report
     if report_path:
         text = json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str)
         Path(report_path).write_text(text + "\n", encoding="utf-8")
-    report_rows(report, rejects_path, written=f"{len(result.actors)} actors written", output=output)
+    actors = counted(len(result.actors), "actor")
+    report_rows(report, rejects_path, written=f"{actors} written", output=output)
     if output != _options.STDOUT:
-        click.echo(printable(f"Wrote {output} ({len(result.actors)} actors, {fmt})."))
+        click.echo(printable(f"Wrote {output} ({actors}, {fmt})."))
     if not len(result.actors):
         click.echo(
             "No actor was accepted from any map: every row was rejected (see the reasons "
@@ -103,22 +105,24 @@ def report_rows(
 
 def summary_lines(report: MergeReport) -> list[str]:
     """The short report printed after a merge: totals, then one line per map."""
-    folded = f"{report.folded} participations folded, " if report.folded else ""
+    folded = f"{counted(report.folded, 'participation')} folded, " if report.folded else ""
     lines = [
-        f"{report.name}: {len(report.imports)} maps, {report.rows_in} rows in, "
-        f"{report.actors_out} actors out, {report.duplicates_merged} duplicates merged, "
-        f"{folded}{report.conflict_count} conflicts, {len(report.rejects)} rejected."
+        f"{report.name}: {counted(len(report.imports), 'map')}, "
+        f"{counted(report.rows_in, 'row')} in, {counted(report.actors_out, 'actor')} out, "
+        f"{counted(report.duplicates_merged, 'duplicate')} merged, "
+        f"{folded}{counted(report.conflict_count, 'conflict')}, {len(report.rejects):,} rejected."
     ]
     width = max((len(c) for c in report.clusters), default=0)
     for cluster, result in zip(report.clusters, report.imports, strict=True):
         lines.append(
-            f"  {cluster:<{width}}  {printable(Path(result.file).name)}: {result.rows_in} rows, "
-            f"{result.accepted} accepted, {result.rejected} rejected"
-            + (f", {result.folded} folded" if result.folded else "")
+            f"  {cluster:<{width}}  {printable(Path(result.file).name)}: "
+            f"{counted(result.rows_in, 'row')}, {result.accepted:,} accepted, "
+            f"{result.rejected:,} rejected" + (f", {result.folded} folded" if result.folded else "")
         )
     unplaced = int((report.rejects["reason"] == NO_LOCATION).sum())
     if unplaced:
-        lines.append(f"  {unplaced} rows have no usable location (see --rejects).")
+        have = "has" if unplaced == 1 else "have"
+        lines.append(f"  {counted(unplaced, 'row')} {have} no usable location (see --rejects).")
     if report.outside_nuts:
         lines.append(f"  {outside_nuts_line(report.outside_nuts)}")
     return lines
@@ -127,4 +131,5 @@ def summary_lines(report: MergeReport) -> list[str]:
 def outside_nuts_line(counts: dict[str, int]) -> str:
     """ "3 actors outside NUTS coverage (unmatched): SA 2, QA 1" """
     per_country = ", ".join(f"{country} {n}" for country, n in counts.items())
-    return f"{sum(counts.values())} actors outside NUTS coverage (unmatched): {per_country}"
+    total = counted(sum(counts.values()), "actor")
+    return f"{total} outside NUTS coverage (unmatched): {per_country}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from metacluster._errors import printable
+from metacluster._text import counted
 from metacluster.cli import _options
 from metacluster.cli._group import main
 from metacluster.export.csv import frame_to_csv
@@ -72,7 +73,9 @@ def partners_command(
             stream.write(frame_to_csv(ranked))
         if output != _options.STDOUT:
             click.echo(
-                printable(f"Wrote {output} ({len(ranked)} suggestions for {region}, {helix}).")
+                printable(
+                    f"Wrote {output} ({counted(len(ranked), 'suggestion')} for {region}, {helix})."
+                )
             )
         return
     if ranked.empty:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from metacluster._errors import printable
+from metacluster._text import counted
 from metacluster.cli import _options, export_cmd
 from metacluster.cli._group import main
 from metacluster.workspace import COORDINATOR, DATABASE_URL_ENV, Workspace, init_workspace
@@ -64,7 +65,11 @@ def init_command(manifest: Path, db: str | None, app_url: str) -> None:
     with _options.progress("Reading the maps"):
         workspace, handed_out = init_workspace(manifest, target)
     with workspace:
-        click.echo(printable(f"Created workspace {workspace.where} ({len(handed_out) - 1} maps)."))
+        click.echo(
+            printable(
+                f"Created workspace {workspace.where} ({counted(len(handed_out) - 1, 'map')})."
+            )
+        )
         click.echo("Upload links (shown once; each publishes only its own map):")
         partners = {state.slug: state.partner or state.cluster for state in workspace.maps()}
         for slug, token in handed_out.items():
@@ -97,7 +102,7 @@ def publish_command(
         result = draft.result
         click.echo(
             printable(
-                f"{file.name}: {result.rows_in} rows, {result.accepted} accepted, "
+                f"{file.name}: {counted(result.rows_in, 'row')}, {result.accepted:,} accepted, "
                 f"{result.rejected} rejected"
             )
         )
@@ -137,7 +142,7 @@ def history_command(workspace: str, slug: str | None, as_json: bool) -> None:
         click.echo(
             f"{version.published_at:%Y-%m-%d %H:%M} UTC  {version.map_slug} "
             f"v{version.number}{mark}  by {version.published_by}  {version.file_name}: "
-            f"{version.accepted} actors, {version.rejected} rejected{note}"
+            f"{counted(version.accepted, 'actor')}, {version.rejected:,} rejected{note}"
         )
 
 

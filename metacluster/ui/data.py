@@ -36,6 +36,7 @@ import streamlit as st
 
 from metacluster import settings
 from metacluster._errors import InputFileError, ManifestError, NutsUnavailableError
+from metacluster._text import counted
 from metacluster.filter import (
     FilterOptions,
     Filters,
@@ -258,7 +259,7 @@ def _override(path: str, stamp: tuple[tuple[str, int, int], ...]) -> Dataset:
     return Dataset(
         version=_version(stamp),
         name=slug(file.stem),
-        title=f"{file.name} ({len(actors):,} actors)",
+        title=f"{file.name} ({counted(len(actors), 'actor')})",
         description="",
         actors=_prepared(actors),
         report=None,

@@ -32,6 +32,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from metacluster._text import counted
 from metacluster.framing import ViewState
 from metacluster.schema import HELICES, HELIX_COLOURS, HELIX_LABELS, UNKNOWN_HELIX
 from metacluster.ui.state import ACTORS_LAYER, COUNTRIES_LAYER, METRICS, REGIONS_LAYER
@@ -255,7 +256,7 @@ def region_features(regions: pd.DataFrame, geometries: Mapping[str, str], metric
         tip = "\n".join(
             [
                 f"{name} ({code})",
-                f"{total} actors: {counts}",
+                f"{counted(total, 'actor')}: {counts}",
                 f"Missing: {lacking}" if lacking else "All four helices present",
                 f"{label}: {_format_value(value)}",
             ]

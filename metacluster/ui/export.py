@@ -16,6 +16,7 @@ from typing import Final
 
 import streamlit as st
 
+from metacluster._text import counted
 from metacluster.export import FORMATS, PROFILE, WHAT, WHAT_LABELS, export_filename, profile, render
 from metacluster.links import merge_with_links
 from metacluster.ui import data as data_module
@@ -76,7 +77,7 @@ def downloads(shown: Shown) -> None:
     """One button per export, a row per kind (actors, regions, map…); each file is
     generated when its button is clicked."""
     st.caption(
-        f"{len(shown.actors):,} actors · filters: {shown.view.filters.describe()} · "
+        f"{counted(len(shown.actors), 'actor')} · filters: {shown.view.filters.describe()} · "
         f"regions at NUTS level {shown.view.level}, version {shown.dataset.nuts_year}"
     )
     width = max(sum(1 for _, _, w in DOWNLOADS if w == what) for what in WHAT)

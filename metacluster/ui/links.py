@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from metacluster._text import counted
 from metacluster.export.csv import frame_to_csv
 from metacluster.export.links import render_links
 from metacluster.links import (
@@ -542,7 +543,7 @@ def links_tab(shown: Shown) -> None:
     edges = shown_links(shown)
     between = int((edges["source_cluster"] != edges["target_cluster"]).sum())
     st.markdown(
-        f"**{len(edges):,} links** between the filtered actors ({between:,} between "
+        f"**{counted(len(edges), 'link')}** between the filtered actors ({between:,} between "
         "clusters). Shared projects link every pair of their participants once."
     )
     if edges.empty:
@@ -588,5 +589,5 @@ def links_tab(shown: Shown) -> None:
             )
     rejects = layer.rejects()
     if len(rejects):
-        with st.expander(f"{len(rejects):,} rows of the links tables not used"):
+        with st.expander(f"{counted(len(rejects), 'row')} of the links tables not used"):
             st.dataframe(rejects, hide_index=True, width="stretch")

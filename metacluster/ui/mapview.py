@@ -19,6 +19,7 @@ import geopandas as gpd
 import streamlit as st
 
 from metacluster import countries, framing, settings
+from metacluster._text import counted
 from metacluster.nuts import source_key
 from metacluster.schema import actors_per_helix
 from metacluster.ui import browser_filter, data, deck, static
@@ -116,12 +117,12 @@ def show(
     regions: gpd.GeoDataFrame,
     tour_view: framing.ViewState | None,
     *,
-    counted: gpd.GeoDataFrame | None = None,
+    members: gpd.GeoDataFrame | None = None,
 ) -> Selected | None:
     """Draw the map with its legend and attribution; return what was clicked.
 
     In presentation mode the legend comes first, in large type, so that it is on the
-    projected screen together with the map; ``counted`` (a tour stop's actors) are the
+    projected screen together with the map; ``members`` (a tour stop's actors) are the
     actors its counts describe, by default all the filtered ones.
     """
     view, dataset = shown.view, shown.dataset
@@ -150,9 +151,9 @@ def show(
     if dots is not None:
         layers.append(dots)
     spec = deck.deck_spec(layers, view=view_state, online_basemap=view.online_basemap)
-    counted = shown.actors if counted is None else counted
+    members = shown.actors if members is None else members
     if view.present:
-        legend(shown, regions, counted)
+        legend(shown, regions, members)
     if too_many_dots(shown):  # above the map, where it is seen with the regions
         st.html(too_many_html(len(shown.actors)))
     event = st.pydeck_chart(
@@ -161,12 +162,12 @@ def show(
         selection_mode="single-object",
         key=MAP_KEY,
         height=PRESENT_HEIGHT if view.present else MAP_HEIGHT,
-        alt=f"Map of {len(shown.actors):,} actors "
+        alt=f"Map of {counted(len(shown.actors), 'actor')} "
         + ("shaded by region" if too_many_dots(shown) else "coloured by helix"),
     )
     attribution(shown)  # under the map, where maps credit their sources
     if not view.present:
-        legend(shown, regions, counted)
+        legend(shown, regions, members)
     return selected(event)
 
 
@@ -211,16 +212,16 @@ def _large_as_file(layer: deck.Layer) -> deck.Layer:
     return layer if served is layer.data else dataclasses.replace(layer, data=served)
 
 
-def legend(shown: Shown, regions: gpd.GeoDataFrame, counted: gpd.GeoDataFrame) -> None:
-    """Helix colours with the number of ``counted`` actors of each, and the choropleth's
-    ramp."""
+def legend(shown: Shown, regions: gpd.GeoDataFrame, members: gpd.GeoDataFrame) -> None:
+    """Helix colours with the number of ``members`` (the actors counted) of each helix, and
+    the choropleth's ramp."""
     large = shown.view.present
-    parts = [deck.helix_legend_html(actors_per_helix(counted["helix"]), large=large)]
+    parts = [deck.helix_legend_html(actors_per_helix(members["helix"]), large=large)]
     if _shades_regions(shown) and len(regions):
         _, column = METRICS[shown.view.metric]
         vmin, vmax = deck.metric_range(shown.view.metric, regions[column].to_numpy(dtype=float))
         parts.append(deck.metric_legend_html(shown.view.metric, vmin, vmax, large=large))
-    parts.append(links_ui.legend_html(shown, counted))
+    parts.append(links_ui.legend_html(shown, members))
     st.html("".join(parts))  # HTML, not Markdown: nothing to parse in the browser
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from metacluster._text import counted
 from metacluster.aggregate import aggregate_regions, cluster_helix_counts
 from metacluster.export.csv import frame_to_csv
 from metacluster.merge import MergeReport
@@ -83,11 +84,6 @@ def header(shown: Shown) -> None:
 
 def _text(value: Any) -> str:
     return join_lists(pd.Series([value], dtype=object)).iloc[0]
-
-
-def counted(number: int, one: str, many: str | None = None) -> str:
-    """ "1 actor", "2 actors", "1,204 duplicates": a count with its word in the right form."""
-    return f"{number:,} {one if number == 1 else (many or one + 's')}"
 
 
 def fields_markdown(fields: pd.DataFrame) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from metacluster import framing
+from metacluster._text import counted
 from metacluster.merge import home_nuts_of
 from metacluster.ui.guard import escape_markdown
 from metacluster.ui.mapview import PRESENT_HEIGHT, PRESENT_WIDTH
@@ -172,5 +173,5 @@ def tour(shown: Shown) -> TourStep | None:
             f"**Overview — {len(clusters)} regional clusters.** Press Next to start the tour."
         )
     else:
-        where.markdown(f"**{escape_markdown(step.label)}** · {step.actors:,} actors")
+        where.markdown(f"**{escape_markdown(step.label)}** · {counted(step.actors, 'actor')}")
     return step

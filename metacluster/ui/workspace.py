@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from metacluster._errors import WorkspaceAccessError
+from metacluster._text import counted
 from metacluster.ui import data, guard
 from metacluster.workspace import DATABASE_URL_ENV, Draft, Principal, Workspace
 
@@ -220,7 +221,7 @@ def _review(workspace: Workspace, draft: Draft) -> None:
     """What publishing would change, and the button that does it."""
     result = draft.result
     st.markdown(
-        f"**{draft.file_name}**: {result.rows_in:,} rows, {result.accepted:,} accepted, "
+        f"**{draft.file_name}**: {counted(result.rows_in, 'row')}, {result.accepted:,} accepted, "
         f"{result.rejected:,} rejected. Against version {draft.base_version}: "
         f"**{draft.diff.summary()}**."
     )
