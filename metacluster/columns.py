@@ -48,6 +48,7 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "title",
         "titre",
         "titel",
+        "itemLabel",  # a Wikidata query's label of ?item
     ),
     "helix": (
         "helix",
@@ -261,6 +262,10 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "geo_point_2d",
         "geo point",
         "coords",
+        "coord",
+        "wkt",
+        "geom",
+        "the_geom",
     ),
 }
 """Schema column (plus ``lat``, ``lon`` and a combined ``latlon``) → the names files use

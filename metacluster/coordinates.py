@@ -20,6 +20,7 @@ import shapely
 from metacluster import geocode
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
+from metacluster._text import counted
 from metacluster.read._raw import check_crs
 from metacluster.schema import CRS, EUROPE_BBOX
 
@@ -31,6 +32,14 @@ _DECIMAL_COMMA: Final = r"[+-]?\d+,\d+"
 _LATLON: Final = re.compile(
     r"^[\[(]?\s*([+-]?\d+(?:[.,]\d+)?)\s*[,;/\s]\s*([+-]?\d+(?:[.,]\d+)?)\s*[\])]?$"
 )
+_NUMBER: Final = r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+_WKT_POINT: Final = re.compile(
+    rf"^\"?(?:SRID=\d+;\s*)?(?:<[^>]*>\s*)?POINT\s*Z?\s*\(\s*({_NUMBER})\s+({_NUMBER})"
+    rf"(?:\s+{_NUMBER})?\s*\)\"?(?:\^\^<[^>]*>)?$",
+    re.IGNORECASE,
+)
+"""A WKT point, longitude first: ``POINT (11.58 48.13)``, PostGIS's ``SRID=4326;POINT(…)``
+and Wikidata's ``Point(11.58 48.13)``, with or without its globe or datatype IRI."""
 _PROJECTED_MIN: Final = 1000.0
 
 
@@ -50,12 +59,22 @@ def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def split_latlon(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """'50.63,3.06', '50.63, 3.06', '[50.63, 3.06]', '50,63;3,06' → lat and lon cells."""
+    """'50.63,3.06', '50.63, 3.06', '[50.63, 3.06]', '50,63;3,06' and WKT points such as
+    'Point(3.06 50.63)' (longitude first, as Wikidata and GIS exports write them) → lat
+    and lon cells.
+
+    >>> lat, lon = split_latlon(pd.Series(["50.63, 3.06", "POINT (3.06 50.63)", "nowhere"]))
+    >>> lat.tolist(), lon.tolist()
+    (['50.63', '50.63', 'nowhere'], ['3.06', '3.06', nan])
+    """
     text = values.astype("object").where(values.notna(), "").astype(str).str.strip()
     parts = text.str.extract(_LATLON)
+    wkt = text.str.extract(_WKT_POINT)  # (lon, lat)
+    lat = parts[0].where(parts[0].notna(), wkt[1])
+    lon = parts[1].where(parts[1].notna(), wkt[0])
     # Unparseable non-blank cells go through as the latitude so that they are reported.
-    lat = parts[0].astype("object").where(parts[0].notna(), text.where(text != ""))
-    return lat.astype("object"), parts[1].astype("object")
+    lat = lat.astype("object").where(lat.notna(), text.where(text != ""))
+    return lat.astype("object"), lon.astype("object")
 
 
 # --------------------------------------------------------------------------- rows
@@ -189,7 +208,8 @@ def check_positions(
     for crs, rows in ((geometry_crs, given & from_geometry), (column_crs, given & ~from_geometry)):
         if crs is not None and not crs.equals(wgs84, ignore_axis_order=True) and rows.any():
             _reproject(positions, rows, crs)
-            raw.warn(f"{int(rows.sum())} position(s) reprojected from {crs.to_string()} to WGS84")
+            moved = counted(int(rows.sum()), "position")
+            raw.warn(f"{moved} reprojected from {crs.to_string()} to WGS84")
     x, y = positions.x, positions.y
     out_of_range = given & ((np.abs(y) > 90) | (np.abs(x) > 180))
     projected = out_of_range & (np.abs(x) > _PROJECTED_MIN) & (np.abs(y) > _PROJECTED_MIN)

@@ -26,7 +26,7 @@ import shapely
 from metacluster import coordinates, geocode, helix, nuts, projects, settings
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
-from metacluster._text import fold, fold_series, map_unique
+from metacluster._text import counted, fold, fold_series, map_unique
 from metacluster.columns import map_columns
 from metacluster.schema import (
     ACTOR_COLUMNS,
@@ -178,7 +178,7 @@ def _countries(raw: RawLayer, cells: pd.Series, nuts: pd.Series, default: str | 
     unknown = text.notna() & codes.isna()
     for value, count in text[unknown].value_counts().items():
         raw.warn(
-            f"unrecognised country {value!r} in {count} row(s): ignored; use a "
+            f"unrecognised country {value!r} in {counted(count, 'row')}: ignored; use a "
             "two-letter code such as FR"
         )
     codes = codes.where(codes.notna(), nuts.map(lambda code: code[:2], na_action="ignore"))
@@ -360,14 +360,14 @@ def _warn_unknown_helix(
     for value, count in counts.items():
         if pd.isna(value):
             raw.warn(
-                f"{count} actor(s) have no helix value and nothing in their names says "
-                "it: helix unknown; add a helix column (academia, business, government, "
+                f"{counted(count, 'actor')} without a helix value, and nothing in the "
+                "names says it: helix unknown; add a helix column (academia, business, government, "
                 'civil_society) or give the map a default helix (helix = "…" in the '
                 "manifest, --helix-default)"
             )
         else:
             raw.warn(
-                f"{count} actor(s) with helix {value!r}: not a known helix word, so "
+                f"{counted(count, 'actor')} with helix {value!r}: not a known helix word, so "
                 "unknown (kept in helix_raw); use academia, business, government or "
                 "civil_society, or add the word to a synonyms file (helix_synonyms = "
                 '"helix.toml" in the manifest, with e.g. academia = ["…"])'

@@ -123,7 +123,7 @@ def test_crs_option_reprojects_metres() -> None:
     assert _run(str(DATA / "metres_no_crs.csv"))[0] == 3
     code, output = _run("--crs", "EPSG:3035", str(DATA / "metres_no_crs.csv"))
     assert code == 0
-    assert "2 position(s) reprojected from EPSG:3035 to WGS84" in output
+    assert "2 positions reprojected from EPSG:3035 to WGS84" in output
 
 
 def test_json_lists_the_rejected_rows_and_warnings() -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import Point
 
 from metacluster import _nuts_index, join_nuts, read_layer
+from metacluster.coordinates import split_latlon
 
 DATA = Path(__file__).parent / "data"
 
@@ -133,3 +135,49 @@ def test_a_position_at_the_centre_of_a_region_is_suspect() -> None:
         "at the centre of FR1 (NUTS-1): a geocoder's fallback for an address it could not find?"
     )
     assert plain["position_suspect"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "Point(11.568 48.14956)",  # a Wikidata Query Service CSV download
+        '"Point(11.568 48.14956)"^^<http://www.opengis.net/ont/geosparql#wktLiteral>',
+        "<http://www.wikidata.org/entity/Q2> Point(11.568 48.14956)",  # globe IRI
+        "POINT (11.568 48.14956)",  # QGIS's and GDAL's WKT column
+        "SRID=4326;POINT(11.568 48.14956)",  # PostGIS EWKT
+        "point z (11.568 48.14956 519)",
+        "48.14956, 11.568",
+    ],
+)
+def test_a_combined_cell_may_be_a_wkt_point_longitude_first(cell: str) -> None:
+    lat, lon = split_latlon(pd.Series([cell]))
+    assert (float(lat[0]), float(lon[0])) == (48.14956, 11.568)
+
+
+def test_a_wkt_cell_that_is_not_a_point_is_reported_as_it_is() -> None:
+    polygon = "POLYGON ((7 45, 8 45, 8 46, 7 45))"
+    lat, lon = split_latlon(pd.Series([polygon, None]))
+    assert lat.tolist()[0] == polygon and pd.isna(lon[0])  # rejected, quoted in the reason
+    assert pd.isna(lat[1]) and pd.isna(lon[1])  # a blank cell is no position
+
+
+def test_a_wikidata_query_download_is_read_without_a_mapping() -> None:
+    """Shaped like a Wikidata Query Service CSV (``?item ?itemLabel ?coord ?typeLabel``;
+    the identifiers are illustrative): the label is the name, the WKT ``coord`` the
+    position (longitude first), the type's label the helix, an item without coordinates
+    rejected with its reason."""
+    result = read_layer(DATA / "wikidata_munich.csv")
+    actors = result.actors.set_index("name")
+    assert actors.loc["Technical University of Munich", "geometry"].coords[0] == (
+        11.568,
+        48.14956,
+    )
+    assert actors["helix"].to_dict() == {
+        "Deutsches Museum": "civil_society",
+        "Technical University of Munich": "academia",
+        "Ludwig Maximilian University of Munich": "academia",
+        "Bavarian State Library": "civil_society",
+    }
+    assert all(48.1 < point.y < 48.2 and 11.5 < point.x < 11.6 for point in actors.geometry)
+    assert result.rejected == 1
+    assert result.rejects["reason"].tolist() == ["no usable location"]

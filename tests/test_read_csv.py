@@ -106,8 +106,8 @@ def test_title_rows_above_header_and_blank_rows_are_skipped(tmp_path: Path) -> N
     assert list(result.actors["source_row"]) == [1, 3]  # data rows; the blank row 2 is skipped
     assert result.rows_in == 2
     messages = list(result.warnings["message"])
-    assert "skipped 2 row(s) above the header row (3)" in messages
-    assert "skipped 1 blank row(s)" in messages
+    assert "skipped 2 rows above the header row (3)" in messages
+    assert "skipped 1 blank row" in messages
 
 
 def test_ragged_row_is_rejected_not_cut(tmp_path: Path) -> None:

@@ -176,8 +176,8 @@ def test_real_paris_export_names_the_unnamed_layer(realdata: Path) -> None:
     point = result.actors.geometry.iloc[0]
     assert (point.x, point.y) == pytest.approx((2.28717860000006, 48.8629697), abs=1e-6)
     assert list(result.warnings["message"]) == [
-        "1 layer(s) have no name; called them 'mymaps-paris-unnamed-layer-doc'",
-        "17 actor(s) have no helix value and nothing in their names says it: helix unknown; "
+        "1 layer has no name; called them 'mymaps-paris-unnamed-layer-doc'",
+        "17 actors without a helix value, and nothing in the names says it: helix unknown; "
         "add a helix column (academia, business, government, civil_society) or give the map a "
         'default helix (helix = "…" in the manifest, --helix-default)',
     ]
@@ -210,5 +210,5 @@ def test_unnamed_folder_takes_the_document_name(tmp_path: Path) -> None:
     result = read_layer(path)
     assert list(result.actors["source_layer"]) == ["Brabant actors", "Brabant actors"]
     assert result.warnings["message"].iloc[0] == (
-        "1 layer(s) have no name; called them 'Brabant actors'"
+        "1 layer has no name; called them 'Brabant actors'"
     )

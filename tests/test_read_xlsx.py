@@ -50,7 +50,7 @@ def test_first_sheet_with_data_and_title_rows(workbook: Path) -> None:
     assert (point.x, point.y) == pytest.approx((3.164, 50.6882), abs=1e-6)
     assert actors.loc["Université de Lille", "Founded"] == "2018"  # numbers without ".0"
     assert result.rejects[["row", "reason"]].values.tolist() == [[4, "missing name"]]
-    assert "skipped 2 row(s) above the header row (3)" in list(result.warnings["message"])
+    assert "skipped 2 rows above the header row (3)" in list(result.warnings["message"])
 
 
 def test_sheet_by_name_and_index_and_sheet_names_are_not_helix_hints(workbook: Path) -> None:

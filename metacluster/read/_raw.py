@@ -21,6 +21,7 @@ import pyproj
 
 from metacluster import settings
 from metacluster._errors import InputFileError, InputLimitError, printable
+from metacluster._text import counted
 from metacluster.columns import is_known_column
 
 HEADER_SEARCH_ROWS = 20
@@ -315,7 +316,8 @@ def rows_to_layer(
     )
     if header_index:
         raw.warn(
-            f"skipped {header_index} row(s) above the header row ({header_index + 1})", layer=layer
+            f"skipped {counted(header_index, 'row')} above the header row ({header_index + 1})",
+            layer=layer,
         )
     for index, row in enumerate(rows[:header_index]):
         if sum(1 for cell in row if cell) >= 2:  # a record, not a title: counted, rejected
@@ -347,7 +349,7 @@ def rows_to_layer(
         kept.append(list(row[:width]) + [None] * (width - len(row)))
         numbers.append(number)
     if blank:
-        raw.warn(f"skipped {blank} blank row(s)", layer=layer)
+        raw.warn(f"skipped {counted(blank, 'blank row')}", layer=layer)
     if not kept and not raw.rejects:
         raw.warn("has a header row but no data rows under it: nothing to import", layer=layer)
     check_row_limit(file, len(kept) + len(raw.rejects))

@@ -99,8 +99,9 @@ def _warn_other_delimiter(raw: RawLayer, delimiter: str) -> None:
         rows = [raw.source_row[i] for i in (alone & (counts >= width - 1)).to_numpy().nonzero()[0]]
         if other != delimiter and rows:
             shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
+            which = "row" if len(rows) == 1 else "rows"
             raw.warn(
-                f"row(s) {shown} separate their values with {other!r} but the header "
+                f"{which} {shown} separate their values with {other!r} but the header "
                 f"row with {delimiter!r}: save the file again with one delimiter",
                 column=str(raw.frame.columns[0]),
             )

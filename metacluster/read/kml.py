@@ -27,6 +27,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from metacluster._errors import InputFileError
+from metacluster._text import counted
 from metacluster.read._raw import (
     RawLayer,
     check_row_limit,
@@ -176,7 +177,8 @@ def parse_kml(path: Path, data: bytes, *, layer: str | None = None) -> RawLayer:
     )
     unnamed = sum(1 for f in root.iter("Folder") if _text(f.find("name")) is None)
     if unnamed:
-        raw.warn(f"{unnamed} layer(s) have no name; called them '{default_layer}'")
+        have = "has" if unnamed == 1 else "have"
+        raw.warn(f"{counted(unnamed, 'layer')} {have} no name; called them '{default_layer}'")
     layers = list(dict.fromkeys(name for name, _ in placemarks))
     if layer is not None and layer not in layers:
         raise InputFileError(

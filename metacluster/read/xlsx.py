@@ -29,6 +29,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from metacluster import settings
 from metacluster._errors import InputFileError, MetaclusterError
+from metacluster._text import counted
 from metacluster.read._raw import (
     HEADER_SEARCH_ROWS,
     RawLayer,
@@ -233,7 +234,7 @@ def read(path: Path, *, sheet: str | int | None = None) -> RawLayer:
     raw = rows_to_layer(path, rows, layer=worksheet.title)
     if filled:
         raw.warn(
-            f"{filled} cell(s) of merged ranges took the value of the range's first cell",
+            f"{counted(filled, 'cell')} of merged ranges took the value of the range's first cell",
             layer=worksheet.title,
         )
     _warn_unsaved(raw, rows, marks.unsaved, worksheet.title)
