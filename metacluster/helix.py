@@ -180,6 +180,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "facultad",
         "scientific",
         "science park",
+        "educational institution",
         "колеж",
         "училище",
         "изследователски",
@@ -254,6 +255,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "private sector",
         "secteur prive",
         "sector privado",
+        "shop",
+        "craft",
+        "coworking",
+        "estate agent",
     ),
     "government": (
         "ministry",
@@ -328,6 +333,11 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "local authority",
         "combined authority",
         "public body",
+        "townhall",
+        "courthouse",
+        "embassy",
+        "diplomatic",
+        "police",
     ),
     "civil_society": (
         "museum",
@@ -410,6 +420,9 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "cittadini",
         "burgers",
         "borgere",
+        "arts centre",
+        "place of worship",
+        "social facility",
     ),
 }
 """Words and phrases that mark a helix wherever they occur in a value as whole words."""

@@ -23,7 +23,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from metacluster import coordinates, geocode, helix, nuts, projects, settings
+from metacluster import coordinates, geocode, helix, nuts, osm, projects, settings
 from metacluster._errors import InputFileError
 from metacluster._rows import Outcome, layer_of
 from metacluster._text import counted, fold, fold_series, map_unique
@@ -470,9 +470,13 @@ def normalise(
     declared_crs = coordinates.crs_option(raw, crs)
     n = len(raw.frame)
 
+    osm_kinds = None if "organisation_type" in mapping else osm.kinds(raw.frame)
+
     def cells(target: str) -> pd.Series:
         if target in mapping:
             return raw.frame[mapping[target]].reset_index(drop=True)
+        if target == "organisation_type" and osm_kinds is not None:
+            return osm_kinds  # an OSM export's tags say what each place is
         return pd.Series([None] * n, dtype="object")
 
     outcome = Outcome(n)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from metacluster import helix as helix_module
-from metacluster import read_layer
+from metacluster import osm, read_layer
 from metacluster.cli import main
 from metacluster.columns import map_columns
 from metacluster.read._raw import RawLayer
@@ -186,3 +186,35 @@ def test_whole_name_aliases_beat_words_and_validate_reports_the_mapping() -> Non
     assert result.columns["name"] == "Libellé"
     assert result.columns["organisation_type"] == "Type d'établissement"
     assert result.columns["latlon"] == "Géolocalisation"
+
+
+def test_an_overpass_turbo_export_takes_each_place_kind_from_its_osm_tags() -> None:
+    """Shaped like Overpass Turbo's GeoJSON export (``@id``, tags as properties; the ids
+    are illustrative): no type column, yet every place with a telling tag gets a helix,
+    and its tag is kept as the organisation type."""
+    result = read_layer(DATA / "overpass_valencia.geojson")
+    actors = result.actors.set_index("name")
+    assert result.rejected == 0
+    assert actors["helix"].to_dict() == {
+        "Universitat de València": "academia",
+        "Universitat Politècnica de València": "academia",
+        "Institut Valencià d'Art Modern": "civil_society",
+        "Ajuntament de València": "government",
+        "Conselleria d'Innovació, Universitats, Ciència i Societat Digital": "government",
+        "Lanzadera": "business",
+        "Llibreria Railowsky": "business",
+        "Las Naves": "civil_society",
+        "Edifici Veles e Vents": UNKNOWN_HELIX,  # building=yes says nothing: reported
+    }
+    # office= is the most telling key: the ministry's government=ministry comes second
+    assert actors.loc["Llibreria Railowsky", "organisation_type"] == "shop=books"
+    assert actors.loc[actors.index[4], "organisation_type"] == "office=government"
+    assert set(actors["helix_source"].dropna()) == {"type"}
+    assert actors.loc["Universitat de València", "city"] == "València"
+
+
+def test_osm_tags_are_types_only_in_an_osm_export() -> None:
+    """A register with a column that happens to be called "shop" is no OSM export."""
+    register = pd.DataFrame({"name": ["Museo del Prado"], "shop": ["yes"]})
+    assert osm.kinds(register) is None
+    assert osm.kinds(register.assign(osm_id=[1])).tolist() == ["shop=yes"]
