@@ -1,9 +1,10 @@
 """Positions from a file's cells: coordinates parsed, reprojected, swaps repaired.
 
 Latitude/longitude come from geometries (any type: a point on lines and polygons) or from
-coordinate columns (separate or combined, decimal commas, degree signs); declared CRSs are
-reprojected to WGS84, undeclared projected metres and out-of-range values rejected, and
-swapped latitude/longitude repaired, each with a note on the row.
+coordinate columns (separate or combined, decimal commas, degrees-minutes-seconds with
+hemispheres, WKT points); declared CRSs are reprojected to WGS84, undeclared projected
+metres and out-of-range values rejected, and swapped latitude/longitude repaired, each with
+a note on the row.
 """
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ _WKT_POINT: Final = re.compile(
 )
 """A WKT point, longitude first: ``POINT (11.58 48.13)``, PostGIS's ``SRID=4326;POINT(…)``
 and Wikidata's ``Point(11.58 48.13)``, with or without its globe or datatype IRI."""
+_PRIMES: Final = str.maketrans({"′": "'", "’": "'", "‘": "'", "´": "'", "″": '"', "”": '"',
+                                 "“": '"', "º": "°", "˚": "°"})  # fmt: skip
+_DEGREES: Final = (
+    r"(\d+(?:[.,]\d+)?)\s*°?\s*(?:(\d+(?:[.,]\d+)?)\s*'\s*)?"
+    r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|'')\s*)?"
+)
+_DMS: Final = re.compile(rf"^([NSEW])?\s*{_DEGREES}([NSEW])?$", re.IGNORECASE)
+"""Degrees with minutes and seconds and a hemisphere: 48°7′48″N, 3°41'32" W, N 48° 7.8',
+40.4138 N (primes normalised by ``_PRIMES`` first)."""
+_DMS_PAIR: Final = re.compile(r"^(\d[^,;/]*?[NS])\s*[,;/]?\s*(\d[^,;/]*?[EW])$", re.IGNORECASE)
+"""Latitude and longitude with their hemispheres in one cell: 48°07′48″N 11°35′00″E."""
 _PROJECTED_MIN: Final = 1000.0
 
 
@@ -55,13 +67,40 @@ def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     text = text.where(~comma, text.str.replace(",", ".", regex=False))
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
     numbers = np.where(np.isinf(numbers), np.nan, numbers)  # "inf" parses: no coordinate
-    return numbers, (text != "").to_numpy() & np.isnan(numbers)
+    bad = (text != "").to_numpy() & np.isnan(numbers)
+    if bad.any():
+        numbers[bad] = _degrees_minutes_seconds(values[bad])
+        bad &= np.isnan(numbers)
+    return numbers, bad
+
+
+def _degrees_minutes_seconds(values: pd.Series) -> np.ndarray:
+    """Cells such as 48°7′48″N or 3.6921 W as signed decimal degrees (south and west
+    negative); NaN where a cell is not one, or its minutes or seconds reach 60.
+
+    >>> _degrees_minutes_seconds(pd.Series(["48°7′48″N", "3° 41' 31.6\\" W", "40,4138 N",
+    ...                                     "N 48° 7.8'", "48°61'N", "north"])).round(4).tolist()
+    [48.13, -3.6921, 40.4138, 48.13, nan, nan]
+    """
+    text = values.astype(str).str.translate(_PRIMES).str.strip()
+    parts = text.str.extract(_DMS)
+    degrees, minutes, seconds = (
+        pd.to_numeric(parts[i].str.replace(",", ".", regex=False), errors="coerce").to_numpy()
+        for i in (1, 2, 3)
+    )
+    minutes, seconds = np.nan_to_num(minutes), np.nan_to_num(seconds)
+    hemisphere = parts[0].fillna(parts[4]).str.upper().to_numpy(dtype=object)
+    value = degrees + minutes / 60 + seconds / 3600
+    value = np.where(np.isin(hemisphere, ["S", "W"]), -value, value)
+    marked = pd.notna(hemisphere) | text.str.contains("[°'\"]", regex=True).to_numpy()
+    valid = marked & (minutes < 60) & (seconds < 60)
+    return np.where(valid, value, np.nan)
 
 
 def split_latlon(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """'50.63,3.06', '50.63, 3.06', '[50.63, 3.06]', '50,63;3,06' and WKT points such as
-    'Point(3.06 50.63)' (longitude first, as Wikidata and GIS exports write them) → lat
-    and lon cells.
+    'Point(3.06 50.63)' (longitude first, as Wikidata and GIS exports write them), and
+    '50°37′45″N 3°03′26″E' → lat and lon cells.
 
     >>> lat, lon = split_latlon(pd.Series(["50.63, 3.06", "POINT (3.06 50.63)", "nowhere"]))
     >>> lat.tolist(), lon.tolist()
@@ -70,8 +109,9 @@ def split_latlon(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.astype("object").where(values.notna(), "").astype(str).str.strip()
     parts = text.str.extract(_LATLON)
     wkt = text.str.extract(_WKT_POINT)  # (lon, lat)
-    lat = parts[0].where(parts[0].notna(), wkt[1])
-    lon = parts[1].where(parts[1].notna(), wkt[0])
+    dms = text.str.translate(_PRIMES).str.extract(_DMS_PAIR)
+    lat = parts[0].where(parts[0].notna(), wkt[1]).where(lambda cells: cells.notna(), dms[0])
+    lon = parts[1].where(parts[1].notna(), wkt[0]).where(lambda cells: cells.notna(), dms[1])
     # Unparseable non-blank cells go through as the latitude so that they are reported.
     lat = lat.astype("object").where(lat.notna(), text.where(text != ""))
     return lat.astype("object"), lon.astype("object")
@@ -160,7 +200,8 @@ def from_columns(
         empty & (bad_lat | bad_lon),
         "invalid coordinates",
         "latitude and longitude must be decimal degrees such as 50.6292 and "
-        "3.0573 (a decimal comma is fine); fix the cell or leave it empty",
+        "3.0573 (a decimal comma is fine) or degrees, minutes and seconds with the "
+        "hemisphere such as 50°37′45″N; fix the cell or leave it empty",
         column=label,
         value=shown,
     )

@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import Point
 
 from metacluster import _nuts_index, join_nuts, read_layer
-from metacluster.coordinates import split_latlon
+from metacluster.coordinates import _numbers, split_latlon
 
 DATA = Path(__file__).parent / "data"
 
@@ -147,11 +147,30 @@ def test_a_position_at_the_centre_of_a_region_is_suspect() -> None:
         "SRID=4326;POINT(11.568 48.14956)",  # PostGIS EWKT
         "point z (11.568 48.14956 519)",
         "48.14956, 11.568",
+        "48°8′58.416″N 11°34′4.8″E",  # as Wikipedia writes them
+        "48° 8' 58.416\" N, 11° 34' 4.8\" E",
     ],
 )
-def test_a_combined_cell_may_be_a_wkt_point_longitude_first(cell: str) -> None:
+def test_a_combined_cell_may_be_a_wkt_point_longitude_first_or_degrees(cell: str) -> None:
     lat, lon = split_latlon(pd.Series([cell]))
-    assert (float(lat[0]), float(lon[0])) == (48.14956, 11.568)
+    numbers = [_numbers(pd.Series([part]))[0][0] for part in (lat[0], lon[0])]
+    assert numbers == pytest.approx([48.14956, 11.568], abs=1e-9)
+
+
+def test_degrees_minutes_seconds_with_their_hemisphere_are_read(tmp_path: Path) -> None:
+    table = tmp_path / "wikipedia.csv"
+    table.write_text(
+        "name,type,latitude,longitude\n"
+        "Museo del Prado,museum,40°24′50″N,3°41′32″W\n"
+        "Museu Nacional d'Art de Catalunya,museum,41.3686 N,2.1534 E\n"
+        "Somewhere,museum,41°75′N,2°E\n",
+        encoding="utf-8",
+    )
+    result = read_layer(table)
+    prado = result.actors.set_index("name").loc["Museo del Prado", "geometry"]
+    assert (prado.y, prado.x) == pytest.approx((40.41389, -3.69222), abs=1e-5)  # west: < 0
+    assert result.rejects["reason"].tolist() == ["invalid coordinates"]  # 75 minutes
+    assert "50°37′45″N" in result.rejects["detail"].iloc[0]  # the reason shows the form
 
 
 def test_a_wkt_cell_that_is_not_a_point_is_reported_as_it_is() -> None:

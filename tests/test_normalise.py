@@ -162,16 +162,17 @@ def test_combined_latlon_cells(cell: str, expected: tuple[float, float]) -> None
 def test_decimal_commas_degree_signs_and_bad_cells() -> None:
     raw = make_raw(
         {
-            "name": ["A", "B", "C"],
-            "lat": ["50,6292", "50.1°", "N50"],
-            "lon": ["3,0573", " 3.2 ", "3"],
+            "name": ["A", "B", "C", "D"],
+            "lat": ["50,6292", "50.1°", "N50", "about 50"],
+            "lon": ["3,0573", " 3.2 ", "3", "3"],
         }
     )
     result = normalise(raw)
     assert _xy(result.actors, "A") == pytest.approx((3.0573, 50.6292), abs=1e-9)
     assert _xy(result.actors, "B") == pytest.approx((3.2, 50.1), abs=1e-9)
+    assert _xy(result.actors, "C") == pytest.approx((3.0, 50.0), abs=1e-9)  # 50° north
     assert result.rejects[["row", "reason", "value", "column"]].values.tolist() == [
-        [3, "invalid coordinates", "N50 / 3", "lat/lon"]
+        [4, "invalid coordinates", "about 50 / 3", "lat/lon"]
     ]
 
 
