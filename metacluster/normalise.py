@@ -361,9 +361,9 @@ def _warn_unknown_helix(
         if pd.isna(value):
             raw.warn(
                 f"{counted(count, 'actor')} without a helix value, and nothing in the "
-                "names says it: helix unknown; add a helix column (academia, business, government, "
-                'civil_society) or give the map a default helix (helix = "…" in the '
-                "manifest, --helix-default)"
+                "names says it: helix unknown; add a helix column (academia, business, "
+                "government, civil_society) or give the map a default helix "
+                '(helix = "…" in the manifest, --helix-default)'
             )
         else:
             raw.warn(
